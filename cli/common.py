@@ -1,0 +1,53 @@
+"""Shared plumbing for the click commands: one place turns core errors into a
+one-line message and an exit code (0 done, 1 some runs failed, 2 usage/config/
+connection errors), so no command ever shows a traceback for bad input."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from ..core.errors import SweepError
+
+EXIT_OK = 0
+EXIT_RUNS_FAILED = 1
+EXIT_USAGE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print one line to stderr and exit."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def describe(err: SweepError) -> str:
+    """One line: the message, plus the field it concerns when the message does not say it."""
+    msg = err.message
+    if err.field and err.field not in msg:
+        msg = f"{err.field}: {msg}"
+    return msg
+
+
+def handle_errors(fn: F) -> F:
+    """Decorator for click command bodies: SweepError and OSError become one line, exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SweepError as err:
+            fail(describe(err))
+        except OSError as err:
+            where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+            fail(f"{err.strerror or err}{where}")
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        return None
+
+    return wrapper  # type: ignore[return-value]
