@@ -105,6 +105,8 @@ class ComfyServer:
             "--output-directory", str(self.output_dir),
             "--input-directory", str(self.input_dir),
             "--user-directory", str(self.user_dir),
+            # The default database path lives in the (read-only to us) ComfyUI tree.
+            "--database-url", f"sqlite:///{self.user_dir / 'comfyui.db'}",
         ]
         if self.front_end_root:
             cmd += ["--front-end-root", str(self.front_end_root)]
@@ -143,7 +145,7 @@ class ComfyServer:
     def _check_imports(self) -> None:
         text = self.log_text()
         bad = [ln for ln in text.splitlines() if any(m in ln for m in IMPORT_FAILURE_MARKERS)]
-        ours = [ln for ln in bad if LINK_NAME in ln or "comfy_sweep" in ln or "comfy-sweep" in ln]
+        ours = [ln for ln in bad if LINK_NAME in ln]
         if ours:
             self.stop()
             raise RuntimeError("our package failed to import in ComfyUI:\n" + self.log_tail(80))

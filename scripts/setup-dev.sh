@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Everything the tests and the demo need on a fresh machine, idempotent:
+# Debian's chromium + ffmpeg, the project venv (.venv) and the provisioned ComfyUI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+if ((${#need_apt[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "installing ${need_apt[*]} (apt)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "warning: ${need_apt[*]} missing and not root; browser/ffmpeg tests will skip" >&2
+  fi
+fi
+
+PY="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+if [[ ! -x .venv/bin/python ]]; then
+  "$PY" -m venv .venv
+fi
+if [[ ! -f .venv/.installed ]] || [[ pyproject.toml -nt .venv/.installed ]]; then
+  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import comfy_sweep, pytest, playwright" # fail loudly if the install did not work
+  touch .venv/.installed
+fi
+
+bash scripts/provision-comfyui.sh
