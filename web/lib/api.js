@@ -1,0 +1,76 @@
+// The one module that talks to our server routes (docs/routes.md). It calls
+// ComfyUI's api.fetchApi (so /api prefix, user header and base path are
+// handled by ComfyUI) and parses the one error envelope
+// {"error": {"code", "message", "field"?, "details"?}} into SweepApiError.
+
+export class SweepApiError extends Error {
+  constructor(status, code, message, field = null, details = null) {
+    super(message);
+    this.name = "SweepApiError";
+    Object.assign(this, { status, code, field, details });
+  }
+}
+
+export async function parseResponse(res) {
+  const text = await res.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (res.ok) return body;
+  const err = body?.error;
+  if (err && typeof err.message === "string") {
+    throw new SweepApiError(res.status, err.code ?? "error", err.message, err.field ?? null, err.details ?? null);
+  }
+  throw new SweepApiError(res.status, "http", `server answered ${res.status} ${res.statusText ?? ""}`.trim());
+}
+
+// fetchApi(route, init) -> Response. Injected so node tests need no ComfyUI.
+export function makeClient(fetchApi) {
+  const call = async (method, route, body) => {
+    const init = { method };
+    if (body !== undefined) {
+      init.headers = { "Content-Type": "application/json" };
+      init.body = JSON.stringify(body);
+    }
+    return parseResponse(await fetchApi(`/comfy-sweep${route}`, init));
+  };
+  const sweep = (id) => `/sweeps/${encodeURIComponent(id)}`;
+  return {
+    version: () => call("GET", "/version"),
+    analyze: (prompt) => call("POST", "/analyze", { prompt }),
+    plan: (prompt, config) => call("POST", "/plan", { prompt, config }),
+    parseConfig: (yaml) => call("POST", "/config/parse", { yaml }),
+    renderConfig: (config) => call("POST", "/config/render", { config }),
+    listSweeps: () => call("GET", "/sweeps"),
+    getSweep: (id, offset = 0, limit = 100) => call("GET", `${sweep(id)}?offset=${offset}&limit=${limit}`),
+    createSweep: (body) => call("POST", "/sweeps", body),
+    cancel: (id) => call("POST", `${sweep(id)}/cancel`),
+    resume: (id) => call("POST", `${sweep(id)}/resume`),
+    remove: (id) => call("DELETE", sweep(id)),
+    runPrompt: (id, runId) => call("GET", `${sweep(id)}/runs/${encodeURIComponent(runId)}/prompt`),
+  };
+}
+
+// Browser URLs (not fetched here): ComfyUI serves our routes under /api too.
+export function contactSheetUrl(id) {
+  return `${apiBase()}/api/comfy-sweep/sweeps/${encodeURIComponent(id)}/contact-sheet`;
+}
+
+export function fileUrl(id, path) {
+  const parts = String(path).split("/").map(encodeURIComponent).join("/");
+  return `${apiBase()}/api/comfy-sweep/sweeps/${encodeURIComponent(id)}/files/${parts}`;
+}
+
+let comfyApi = null;
+function apiBase() {
+  return comfyApi?.api_base ?? "";
+}
+
+// ComfyUI's api module is imported lazily so this file loads under node.
+export const client = makeClient(async (route, init) => {
+  if (!comfyApi) comfyApi = (await import("../../../scripts/api.js")).api;
+  return comfyApi.fetchApi(route, init);
+});

@@ -1,0 +1,166 @@
+// Pure helpers of the Sweep panel: analyzer rows -> editable form -> sweep
+// config (the cr-batch format), and back from an imported config. No imports
+// of ComfyUI here so `node --test tests/js/` can load this module.
+
+export const STRATEGIES = ["sobol", "lhs", "grid", "random", "linear"];
+export const TYPES = ["continuous", "linear", "values", "random_seed"];
+export const CATEGORY_ORDER = ["seed", "sampling", "model", "resolution", "other", "prompt", "file"];
+
+// Axis nodes (nodes/axes.py): which input the sweep sets and how its widgets
+// describe the axis. The panel reads them from the API prompt.
+const AXIS_NODES = {
+  SweepFloatRange: (i) => (i.step > 0
+    ? { input: "value", entry: { type: "linear", min: i.min, max: i.max, step: i.step } }
+    : { input: "value", entry: { type: "continuous", min: i.min, max: i.max } }),
+  SweepIntRange: (i) => ({ input: "value", entry: { type: "linear", min: i.min, max: i.max, step: i.step } }),
+  SweepValues: (i) => ({ input: "index", entry: { type: "values", values: splitValues(i.values).map((_, n) => n) } }),
+  SweepSeed: () => ({ input: "seed", entry: { type: "random_seed" } }),
+};
+
+export function splitValues(text) {
+  const s = String(text ?? "");
+  const sep = s.trim().includes("\n") ? "\n" : ",";
+  return s.split(sep).map((v) => v.trim()).filter((v) => v !== "");
+}
+
+// "a, 2, 3.5" -> ["a", 2, 3.5] for numeric kinds; strings stay strings for COMBO/STRING.
+export function parseValuesText(text, kind) {
+  const numeric = kind === "INT" || kind === "FLOAT";
+  return splitValues(text).map((v) => {
+    if (kind === "BOOLEAN") return v === "true";
+    const n = Number(v);
+    return numeric && v !== "" && Number.isFinite(n) ? n : v;
+  });
+}
+
+export function valuesToText(values) {
+  return (values ?? []).map((v) => String(v)).join(", ");
+}
+
+function rowFromParam(p) {
+  const s = p.suggestion ?? {};
+  return {
+    name: p.name, paths: [p.path], nodeId: String(p.node_id), input: p.input,
+    title: p.title ?? p.class_type, classType: p.class_type, kind: p.kind,
+    category: p.category ?? "other", value: p.value, reason: p.reason ?? "",
+    warnings: p.warnings ?? [], bounds: p.bounds ?? {}, enabled: Boolean(p.enabled),
+    type: s.type ?? "values", min: s.min ?? null, max: s.max ?? null, step: s.step ?? null,
+    valuesText: valuesToText(s.values ?? (s.type === "values" ? [p.value] : [])),
+  };
+}
+
+// focus = {nodeId, input}: only that parameter and the seeds start enabled,
+// so "Explore parameter" + one click queues exactly what the user asked for.
+export function formFromAnalysis(analysis, { focus = null, prompt = null } = {}) {
+  let rows = (analysis?.params ?? []).map(rowFromParam);
+  if (prompt) rows = applyAxisNodes(rows, prompt);
+  if (focus) {
+    for (const r of rows) {
+      const hit = r.nodeId === String(focus.nodeId) && r.input === focus.input;
+      r.enabled = hit || r.type === "random_seed";
+      if (hit) r.focused = true;
+    }
+  }
+  return { rows, strategy: "sobol", numSamples: 8, seedsPerSample: 1, name: "" };
+}
+
+export function applyAxisNodes(rows, prompt) {
+  for (const [id, node] of Object.entries(prompt ?? {})) {
+    const axis = AXIS_NODES[node?.class_type];
+    if (!axis) continue;
+    const { input, entry } = axis(node.inputs ?? {});
+    const row = rows.find((r) => r.nodeId === id && r.input === input);
+    if (!row) continue;
+    Object.assign(row, { enabled: true, type: entry.type, min: entry.min ?? null,
+      max: entry.max ?? null, step: entry.step ?? null, valuesText: valuesToText(entry.values),
+      reason: `axis node ${node.class_type}` });
+  }
+  return rows;
+}
+
+export function groupRows(rows) {
+  const groups = new Map(CATEGORY_ORDER.map((c) => [c, []]));
+  for (const r of rows) {
+    if (!groups.has(r.category)) groups.set(r.category, []);
+    groups.get(r.category).push(r);
+  }
+  return [...groups].filter(([, list]) => list.length > 0);
+}
+
+function entryFromRow(r) {
+  const entry = r.paths.length === 1 ? { path: r.paths[0] } : { paths: [...r.paths] };
+  entry.type = r.type;
+  if (r.type === "continuous" || r.type === "linear") {
+    entry.min = Number(r.min);
+    entry.max = Number(r.max);
+    if (r.type === "linear" || (r.step !== null && r.step !== "" && Number(r.step) > 0)) entry.step = Number(r.step);
+  } else if (r.type === "values") {
+    entry.values = parseValuesText(r.valuesText, r.kind);
+  }
+  return entry;
+}
+
+// The config object POSTed to /comfy-sweep/plan and /comfy-sweep/sweeps.
+export function buildConfig(form) {
+  const parameters = {};
+  for (const r of form.rows) if (r.enabled) parameters[r.name] = entryFromRow(r);
+  return {
+    sampling_strategy: form.strategy,
+    num_samples: Number(form.numSamples),
+    seeds_per_sample: Number(form.seedsPerSample),
+    parameters,
+  };
+}
+
+// Client-side checks so obvious slips show before a round trip; the server
+// remains the judge (its envelope's `field` is shown next to the row).
+export function validateForm(form) {
+  const errors = [];
+  const enabled = form.rows.filter((r) => r.enabled);
+  if (enabled.length === 0) errors.push({ field: "parameters", message: "enable at least one parameter" });
+  for (const r of enabled) {
+    const f = `parameters.${r.name}`;
+    if (r.type === "continuous" || r.type === "linear") {
+      const [lo, hi] = [Number(r.min), Number(r.max)];
+      if (r.min === null || r.min === "" || !Number.isFinite(lo)) errors.push({ field: `${f}.min`, message: `${r.name}: min is not a number` });
+      else if (r.max === null || r.max === "" || !Number.isFinite(hi)) errors.push({ field: `${f}.max`, message: `${r.name}: max is not a number` });
+      else if (lo > hi) errors.push({ field: `${f}.min`, message: `${r.name}: min ${lo} is above max ${hi}` });
+      if (r.type === "linear" && !(Number(r.step) > 0)) errors.push({ field: `${f}.step`, message: `${r.name}: step must be above 0` });
+    } else if (r.type === "values" && parseValuesText(r.valuesText, r.kind).length === 0) {
+      errors.push({ field: `${f}.values`, message: `${r.name}: list at least one value` });
+    }
+  }
+  if (!(Number(form.numSamples) >= 1)) errors.push({ field: "num_samples", message: "number of samples must be at least 1" });
+  if (!(Number(form.seedsPerSample) >= 1)) errors.push({ field: "seeds_per_sample", message: "seeds per sample must be at least 1" });
+  return errors;
+}
+
+// Imported YAML (already parsed by the server) -> form. Rows are matched by
+// path; a path the graph does not have becomes a row the server will reject
+// with a message naming it, rather than being dropped silently.
+export function formFromConfig(config, form) {
+  const rows = form.rows.map((r) => ({ ...r, enabled: false }));
+  for (const [name, spec] of Object.entries(config.parameters ?? {})) {
+    const paths = spec.paths ?? (spec.path ? [spec.path] : []);
+    let row = rows.find((r) => paths.includes(r.paths[0]));
+    if (!row) {
+      row = { ...rowFromParam({ name, path: paths[0] ?? "", node_id: "", input: "", kind: "", category: "other", suggestion: {} }) };
+      rows.push(row);
+    }
+    Object.assign(row, { name, paths, enabled: true, type: spec.type ?? "values", min: spec.min ?? null,
+      max: spec.max ?? null, step: spec.step ?? null, valuesText: valuesToText(spec.values) });
+  }
+  return {
+    ...form, rows,
+    strategy: config.sampling_strategy ?? form.strategy,
+    numSamples: config.num_samples ?? form.numSamples,
+    seedsPerSample: config.seeds_per_sample ?? form.seedsPerSample,
+  };
+}
+
+// Linked inputs: the row's value also goes to these paths (config `paths`).
+export function setLinkedPaths(row, extraText) {
+  const extra = splitValues(extraText).filter((p) => p !== row.paths[0]);
+  row.paths = [row.paths[0], ...extra];
+  return row;
+}
