@@ -1,0 +1,678 @@
+"""The sweep config: parsing (original format plus additions) and validation.
+
+The original suite's YAML loads unchanged (see docs/config.md for the full
+reference). Every problem raises ConfigError whose ``field`` names the key
+(``parameters.cfg.min``) and, when the config came from YAML text, whose
+message starts with ``<file>:<line>:`` (the line is also in
+``details["line"]``). Unknown keys only warn, naming the closest known key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import yaml
+
+from .errors import ConfigError, WorkflowError
+from .objectinfo import InputSpec, ObjectInfo
+from .workflow import InputRef, Workflow
+
+ParamType = Literal["continuous", "linear", "values", "random_seed"]
+Strategy = Literal["sobol", "lhs", "grid", "random", "linear"]
+
+PARAM_TYPES: tuple[str, ...] = ("continuous", "linear", "values", "random_seed")
+STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear")
+TOP_KEYS = (
+    "workflow_file", "sampling_strategy", "num_samples", "seeds_per_sample", "sweep_seed",
+    "parameters", "output", "resume", "comfyui",
+)  # fmt: skip
+PARAM_KEYS = ("path", "paths", "type", "min", "max", "step", "values", "log")
+# Seeds stay below 2**53 so they survive JSON and JavaScript unchanged.
+SEED_LIMIT = 2**53 - 1
+
+KeyPath = tuple[str, ...]
+
+
+@dataclass
+class ParameterSpec:
+    name: str
+    paths: list[str]  # `path` and/or `paths` (linked inputs)
+    type: ParamType
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    values: list[Any] | None = None
+    log: bool = False
+    integer: bool = False  # filled by validate_config from object_info / current value
+    input_min: float | None = None  # tightest object_info bounds over the paths (validate)
+    input_max: float | None = None
+
+
+@dataclass
+class OutputSpec:
+    base_dir: str = "output"
+    run_name_pattern: str = "{run_id:04d}"
+    save_params_json: bool = True
+    save_metadata_csv: bool = True
+
+
+@dataclass
+class ResumeSpec:
+    enabled: bool = True
+    skip_existing: bool = True
+
+
+@dataclass
+class ComfySpec:
+    server_address: str = "127.0.0.1:8188"
+    poll_interval: float = 0.5
+    queue_window: int = 3
+    auth_token_env: str | None = None
+    timeout: float = 30.0
+    fail_fast: bool = False
+
+
+@dataclass
+class SweepConfig:
+    workflow_file: str | None
+    sampling_strategy: Strategy = "sobol"
+    num_samples: int = 16
+    seeds_per_sample: int = 1
+    sweep_seed: int | None = None  # None -> drawn once by build_plan and kept here
+    parameters: dict[str, ParameterSpec] = field(default_factory=dict)
+    output: OutputSpec = field(default_factory=OutputSpec)
+    resume: ResumeSpec = field(default_factory=ResumeSpec)
+    comfyui: ComfySpec = field(default_factory=ComfySpec)
+    source: str = "<config>"  # file name for messages
+    base_dir: Path | None = None  # folder of the config file
+    warnings: list[str] = field(default_factory=list, compare=False)
+    lines: dict[KeyPath, int] = field(default_factory=dict, repr=False, compare=False)
+
+
+# ---- errors with key and line -------------------------------------------------
+
+
+def config_error(
+    cfg_source: str, lines: Mapping[KeyPath, int], key: KeyPath, msg: str
+) -> ConfigError:
+    """A ConfigError naming the key and, when known, the YAML line of the nearest key."""
+    name = ".".join(key)
+    line = None
+    for n in range(len(key), 0, -1):  # fall back to the enclosing key's line
+        line = lines.get(key[:n])
+        if line is not None:
+            break
+    where = f"{cfg_source}:{line}" if line is not None else cfg_source
+    details = {"line": line} if line is not None else None
+    return ConfigError(f"{where}: {name}: {msg}", field=name, details=details)
+
+
+def _close(word: str, known: tuple[str, ...]) -> str:
+    match = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+class _Reader:
+    """Parsing context: source name, key lines, collected warnings."""
+
+    def __init__(self, source: str, lines: dict[KeyPath, int]) -> None:
+        self.source = source
+        self.lines = lines
+        self.warnings: list[str] = []
+
+    def fail(self, key: KeyPath, msg: str) -> ConfigError:
+        return config_error(self.source, self.lines, key, msg)
+
+    def warn_unknown(self, data: Mapping[str, Any], known: tuple[str, ...], where: KeyPath) -> None:
+        for key in data:
+            if str(key) not in known:
+                full = ".".join((*where, str(key)))
+                line = self.lines.get((*where, str(key)))
+                at = f"{self.source}:{line}" if line else self.source
+                self.warnings.append(f"{at}: unknown key {full!r} ignored{_close(str(key), known)}")
+
+    def mapping(self, value: Any, key: KeyPath) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected a mapping of keys, got {_show(value)}")
+        return {str(k): v for k, v in value.items()}
+
+    def integer(self, value: Any, key: KeyPath, minimum: int | None = None) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"expected an integer, got {_show(value)}")
+        if minimum is not None and value < minimum:
+            raise self.fail(key, f"must be at least {minimum}, got {value}")
+        return value
+
+    def number(self, value: Any, key: KeyPath) -> float:
+        # YAML 1.1 reads `1e-5` (no dot) as a string, so numeric strings are accepted.
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value) if not value.strip().lstrip("-").isdigit() else int(value)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise self.fail(key, f"expected a number, got {_show(value)}")
+        return value
+
+    def boolean(self, value: Any, key: KeyPath) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(key, f"expected true or false, got {_show(value)}")
+        return value
+
+    def text(self, value: Any, key: KeyPath) -> str:
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, f"expected a non-empty string, got {_show(value)}")
+        return value
+
+
+def _show(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})" if value is not None else "nothing (null)"
+
+
+# ---- YAML text -> data + key lines --------------------------------------------
+
+
+def _key_lines(node: yaml.Node, prefix: KeyPath, out: dict[KeyPath, int]) -> None:
+    """Map every mapping key path to its 1-based line (yaml.compose keeps marks)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = (*prefix, str(key_node.value))
+            out.setdefault(key, key_node.start_mark.line + 1)
+            _key_lines(value_node, key, out)
+
+
+def _load_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
+    try:
+        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        where = f"{source}:{line}" if line else source
+        raise ConfigError(
+            f"{where}: YAML syntax error: {problem}", details={"line": line} if line else None
+        ) from None
+    lines: dict[KeyPath, int] = {}
+    if root is not None:
+        _key_lines(root, (), lines)
+    return data, lines
+
+
+# ---- parsing --------------------------------------------------------------------
+
+
+def parse_config(data: Mapping[str, Any] | str, source: str = "<config>") -> SweepConfig:
+    """Parse YAML text or already-loaded data; ConfigError names key (and line)."""
+    lines: dict[KeyPath, int] = {}
+    if isinstance(data, str):
+        data, lines = _load_yaml(data, source)
+    rd = _Reader(source, lines)
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: the config must be a mapping of keys, got {_show(data)}")
+    top = {str(k): v for k, v in data.items()}
+    rd.warn_unknown(top, TOP_KEYS, ())
+    cfg = SweepConfig(workflow_file=_workflow_file(rd, top.get("workflow_file")), source=source)
+    _parse_sampling(rd, top, cfg)
+    params = rd.mapping(top.get("parameters"), ("parameters",))
+    cfg.parameters = {name: _parse_param(rd, name, entry) for name, entry in params.items()}
+    cfg.output = _parse_output(rd, rd.mapping(top.get("output"), ("output",)))
+    cfg.resume = _parse_resume(rd, rd.mapping(top.get("resume"), ("resume",)))
+    cfg.comfyui = _parse_comfy(rd, rd.mapping(top.get("comfyui"), ("comfyui",)))
+    cfg.warnings, cfg.lines = rd.warnings, lines
+    return cfg
+
+
+def _workflow_file(rd: _Reader, value: Any) -> str | None:
+    return None if value is None else rd.text(value, ("workflow_file",))
+
+
+def _parse_sampling(rd: _Reader, top: dict[str, Any], cfg: SweepConfig) -> None:
+    strategy = top.get("sampling_strategy", "sobol")
+    if not isinstance(strategy, str) or strategy.lower() not in STRATEGIES:
+        hint = _close(str(strategy), STRATEGIES)
+        raise rd.fail(
+            ("sampling_strategy",),
+            f"unknown strategy {strategy!r}{hint}; allowed: {', '.join(STRATEGIES)}",
+        )
+    cfg.sampling_strategy = cast(Strategy, strategy.lower())
+    cfg.num_samples = rd.integer(top.get("num_samples", 16), ("num_samples",))
+    if cfg.num_samples < 1 and cfg.sampling_strategy in ("sobol", "lhs", "random"):
+        raise rd.fail(("num_samples",), f"{cfg.num_samples} plans zero runs; use at least 1")
+    cfg.seeds_per_sample = rd.integer(top.get("seeds_per_sample", 1), ("seeds_per_sample",), 1)
+    if top.get("sweep_seed") is not None:
+        cfg.sweep_seed = rd.integer(top["sweep_seed"], ("sweep_seed",), 0)
+
+
+def _param_paths(rd: _Reader, name: str, entry: dict[str, Any]) -> list[str]:
+    paths: list[str] = []
+    if entry.get("path") is not None:
+        paths.append(rd.text(entry["path"], ("parameters", name, "path")))
+    more = entry.get("paths")
+    if more is not None:
+        if not isinstance(more, list) or not more:
+            raise rd.fail(
+                ("parameters", name, "paths"), f"expected a list of paths, got {_show(more)}"
+            )
+        for i, p in enumerate(more):
+            paths.append(rd.text(p, ("parameters", name, "paths", str(i))))
+    if not paths:
+        paths = _path_from_name(name)
+    return list(dict.fromkeys(paths))  # keep order, drop repeats
+
+
+def _path_from_name(name: str) -> list[str]:
+    """The original analyzer named parameters after their path (``param_nodes.57.inputs.cfg``)."""
+    bare = name[len("param_") :] if name.startswith("param_nodes.") else name
+    return [bare] if bare.startswith("nodes.") and ".inputs." in bare else []
+
+
+def _infer_type(rd: _Reader, name: str, entry: dict[str, Any]) -> ParamType:
+    """No `type`: values -> values; min/max with step -> linear; min/max -> continuous."""
+    kind = entry.get("type")
+    if kind is None:
+        if entry.get("values") is not None:
+            return "values"
+        if entry.get("min") is not None and entry.get("max") is not None:
+            return "linear" if entry.get("step") is not None else "continuous"
+        raise rd.fail(
+            ("parameters", name, "type"),
+            "missing; give type (continuous, linear, values, random_seed) or min/max or values",
+        )
+    if kind not in PARAM_TYPES:
+        raise rd.fail(
+            ("parameters", name, "type"),
+            f"unknown type {kind!r}{_close(str(kind), PARAM_TYPES)}; allowed: {', '.join(PARAM_TYPES)}",
+        )
+    return cast(ParamType, kind)
+
+
+def _parse_param(rd: _Reader, name: str, raw: Any) -> ParameterSpec:
+    if isinstance(raw, list):  # shorthand: `cfg: [1.0, 1.5]`
+        raw = {"values": raw}
+    entry = rd.mapping(raw, ("parameters", name))
+    rd.warn_unknown(entry, PARAM_KEYS, ("parameters", name))
+    spec = ParameterSpec(
+        name=name, paths=_param_paths(rd, name, entry), type=_infer_type(rd, name, entry)
+    )
+    key = ("parameters", name)
+    for attr in ("min", "max", "step"):
+        if entry.get(attr) is not None:
+            setattr(spec, attr, rd.number(entry[attr], (*key, attr)))
+    if entry.get("log") is not None:
+        spec.log = rd.boolean(entry["log"], (*key, "log"))
+    if entry.get("values") is not None:
+        values = entry["values"]
+        if not isinstance(values, list) or not values:
+            raise rd.fail((*key, "values"), f"expected a non-empty list, got {_show(values)}")
+        spec.values = list(values)
+    _check_param_shape(rd, spec)
+    return spec
+
+
+def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
+    key = ("parameters", spec.name)
+    if spec.type == "values" and spec.values is None:
+        raise rd.fail((*key, "values"), "type values needs a list of values")
+    if spec.type in ("continuous", "linear"):
+        for attr in ("min", "max"):
+            if getattr(spec, attr) is None:
+                raise rd.fail((*key, attr), f"type {spec.type} needs {attr}")
+    if spec.min is not None and spec.max is not None and spec.min > spec.max:
+        raise rd.fail((*key, "min"), f"min {spec.min} is greater than max {spec.max}")
+    if spec.step is not None and spec.step <= 0:
+        raise rd.fail((*key, "step"), f"step must be positive, got {spec.step}")
+    if spec.type == "linear" and spec.step is None:
+        raise rd.fail((*key, "step"), "type linear needs a step (or use type continuous)")
+    if spec.log and spec.type != "continuous":
+        raise rd.fail((*key, "log"), "log: true applies to type continuous only")
+    if spec.log and (spec.min is None or spec.min <= 0):
+        raise rd.fail((*key, "min"), f"log scale needs min > 0, got {spec.min}")
+
+
+def _parse_output(rd: _Reader, data: dict[str, Any]) -> OutputSpec:
+    rd.warn_unknown(
+        data, ("base_dir", "run_name_pattern", "save_params_json", "save_metadata_csv"), ("output",)
+    )
+    out = OutputSpec()
+    if data.get("base_dir") is not None:
+        out.base_dir = rd.text(data["base_dir"], ("output", "base_dir"))
+    if data.get("run_name_pattern") is not None:
+        out.run_name_pattern = rd.text(data["run_name_pattern"], ("output", "run_name_pattern"))
+    for attr in ("save_params_json", "save_metadata_csv"):
+        if data.get(attr) is not None:
+            setattr(out, attr, rd.boolean(data[attr], ("output", attr)))
+    return out
+
+
+def _parse_resume(rd: _Reader, data: dict[str, Any]) -> ResumeSpec:
+    rd.warn_unknown(data, ("enabled", "skip_existing"), ("resume",))
+    res = ResumeSpec()
+    for attr in ("enabled", "skip_existing"):
+        if data.get(attr) is not None:
+            setattr(res, attr, rd.boolean(data[attr], ("resume", attr)))
+    return res
+
+
+def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
+    known = (
+        "server_address",
+        "poll_interval",
+        "queue_window",
+        "auth_token_env",
+        "timeout",
+        "fail_fast",
+    )
+    rd.warn_unknown(data, known, ("comfyui",))
+    c = ComfySpec()
+    if data.get("server_address") is not None:
+        c.server_address = rd.text(data["server_address"], ("comfyui", "server_address"))
+    for attr in ("poll_interval", "timeout"):
+        if data.get(attr) is not None:
+            value = rd.number(data[attr], ("comfyui", attr))
+            if value <= 0:
+                raise rd.fail(("comfyui", attr), f"must be positive, got {value}")
+            setattr(c, attr, float(value))
+    if data.get("queue_window") is not None:
+        c.queue_window = rd.integer(data["queue_window"], ("comfyui", "queue_window"), 1)
+    if data.get("auth_token_env") is not None:
+        c.auth_token_env = rd.text(data["auth_token_env"], ("comfyui", "auth_token_env"))
+    if data.get("fail_fast") is not None:
+        c.fail_fast = rd.boolean(data["fail_fast"], ("comfyui", "fail_fast"))
+    return c
+
+
+def load_config(path: str | Path) -> SweepConfig:
+    """Read a YAML config file; `workflow_file` is then relative to its folder."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"{p}: cannot read config: {err.strerror or err}") from None
+    cfg = parse_config(text, source=str(p))
+    cfg.base_dir = p.resolve().parent
+    return cfg
+
+
+def resolve_workflow_path(cfg: SweepConfig) -> Path:
+    """The workflow file, relative to the config file's folder (else the working directory)."""
+    if cfg.workflow_file is None:
+        raise config_error(
+            cfg.source, cfg.lines, ("workflow_file",), "missing: name the API-format workflow JSON"
+        )
+    p = Path(cfg.workflow_file).expanduser()
+    if not p.is_absolute() and cfg.base_dir is not None:
+        p = cfg.base_dir / p
+    return p
+
+
+# ---- back to the original format -------------------------------------------------
+
+
+def param_to_dict(spec: ParameterSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if len(spec.paths) == 1:
+        out["path"] = spec.paths[0]
+    elif spec.paths:
+        out["paths"] = list(spec.paths)
+    out["type"] = spec.type
+    for attr in ("min", "max", "step", "values"):
+        if getattr(spec, attr) is not None:
+            out[attr] = getattr(spec, attr)
+    if spec.log:
+        out["log"] = True
+    return out
+
+
+def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
+    """The original format (plus additions in use); round-trips through parse_config."""
+    out: dict[str, Any] = {
+        "workflow_file": cfg.workflow_file,
+        "sampling_strategy": cfg.sampling_strategy,
+        "num_samples": cfg.num_samples,
+        "seeds_per_sample": cfg.seeds_per_sample,
+    }
+    if cfg.sweep_seed is not None:
+        out["sweep_seed"] = cfg.sweep_seed
+    out["parameters"] = {name: param_to_dict(s) for name, s in cfg.parameters.items()}
+    out["output"] = dict(vars(cfg.output))
+    out["resume"] = dict(vars(cfg.resume))
+    out["comfyui"] = {k: v for k, v in vars(cfg.comfyui).items() if v is not None}
+    return out
+
+
+def dump_config_yaml(cfg: SweepConfig) -> str:
+    return yaml.safe_dump(config_to_dict(cfg), sort_keys=False, allow_unicode=True)
+
+
+def config_fingerprint(cfg: SweepConfig, workflow: Any) -> str:
+    """sha256 of what defines the plan. ``sweep_seed`` is left out: a drawn seed belongs
+    to the batch (its snapshot), not to the config's identity."""
+    basis = {
+        "strategy": cfg.sampling_strategy,
+        "num_samples": cfg.num_samples,
+        "seeds_per_sample": cfg.seeds_per_sample,
+        "parameters": {n: param_to_dict(s) for n, s in cfg.parameters.items()},
+        "run_name_pattern": cfg.output.run_name_pattern,
+        "workflow": workflow.to_json(),
+    }
+    text = json.dumps(basis, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# ---- validation against a workflow (and object_info) -------------------------------
+
+_NON_NUMERIC = ("COMBO", "STRING", "BOOLEAN")
+
+
+def validate_config(
+    cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | None = None
+) -> list[str]:
+    """Check the config against the workflow; ConfigError naming the key, else warnings.
+
+    Fills ``integer``/``input_min``/``input_max`` of every parameter (idempotent)."""
+    warnings = list(cfg.warnings)
+    for spec in cfg.parameters.values():
+        refs = _resolve_paths(cfg, workflow, spec, warnings)
+        _check_input_kinds(cfg, workflow, object_info, spec, refs)
+        if object_info is not None:
+            _check_against_object_info(cfg, workflow, object_info, spec, refs)
+    _check_strategy_fit(cfg)
+    _check_seeds(cfg, workflow)
+    _check_pattern(cfg)
+    return warnings
+
+
+def _fail(cfg: SweepConfig, key: KeyPath, msg: str) -> ConfigError:
+    return config_error(cfg.source, cfg.lines, key, msg)
+
+
+def _resolve_paths(
+    cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec, warnings: list[str]
+) -> list[InputRef]:
+    key = ("parameters", spec.name)
+    if not spec.paths:
+        # Partial entries (the original README's phase snippets) name no path: accept a
+        # parameter named like exactly one literal input of the workflow.
+        found = [ref for ref, _ in workflow.literal_inputs() if ref.input_name == spec.name]
+        if len(found) != 1:
+            listed = ", ".join(r.path for r in found) or "none"
+            raise _fail(
+                cfg,
+                (*key, "path"),
+                f"missing; give path: nodes.<id>.inputs.<input> (inputs named {spec.name!r}: {listed})",
+            )
+        spec.paths = [found[0].path]
+        warnings.append(
+            f"{cfg.source}: parameters.{spec.name}: no path given; using {found[0].path}"
+        )
+    refs = []
+    for i, path in enumerate(spec.paths):
+        sub = (*key, "path") if len(spec.paths) == 1 else (*key, "paths", str(i))
+        try:
+            refs.append(workflow.resolve(path, field=".".join(sub)))
+        except WorkflowError as err:
+            raise _fail(cfg, sub, err.message) from None
+    return refs
+
+
+def _input_kind(
+    workflow: Workflow, info: ObjectInfo | None, ref: InputRef
+) -> tuple[str, InputSpec | None]:
+    spec = info.input_spec(workflow.class_type(ref.node_id), ref.input_name) if info else None
+    if spec is not None and spec.kind != "UNKNOWN":
+        return spec.kind, spec
+    value = workflow.get(ref)
+    kinds = ((bool, "BOOLEAN"), (int, "INT"), (float, "FLOAT"), (str, "STRING"))
+    return next((k for t, k in kinds if isinstance(value, t)), "UNKNOWN"), None
+
+
+def _check_input_kinds(
+    cfg: SweepConfig,
+    workflow: Workflow,
+    info: ObjectInfo | None,
+    spec: ParameterSpec,
+    refs: list[InputRef],
+) -> None:
+    kinds = [_input_kind(workflow, info, ref) for ref in refs]
+    for ref, (kind, _) in zip(refs, kinds, strict=True):
+        numeric_type = spec.type in ("continuous", "linear", "random_seed")
+        if numeric_type and kind in _NON_NUMERIC:
+            hint = " (use type: values)" if spec.type != "random_seed" else ""
+            raise _fail(
+                cfg,
+                ("parameters", spec.name, "type"),
+                f"type {spec.type} needs a numeric input, but {ref.path} is {kind}{hint}",
+            )
+    spec.integer = any(kind == "INT" for kind, _ in kinds)
+    mins = [s.min for _, s in kinds if s is not None and s.min is not None]
+    maxs = [s.max for _, s in kinds if s is not None and s.max is not None]
+    spec.input_min = max(mins) if mins else None
+    spec.input_max = min(maxs) if maxs else None
+
+
+def _candidates(spec: ParameterSpec) -> list[tuple[Any, KeyPath]]:
+    """The values a parameter can take that object_info can judge, with the key to blame."""
+    from .sampling import axis_values  # sampling imports this module
+
+    key = ("parameters", spec.name)
+    if spec.type == "values":
+        return [(v, (*key, "values", str(i))) for i, v in enumerate(spec.values or [])]
+    if spec.type == "linear":
+        vals = axis_values(spec)
+        return [
+            (v, (*key, "max" if i == len(vals) - 1 and i else "min" if not i else "step"))
+            for i, v in enumerate(vals)
+        ]
+    ends = [(spec.min, (*key, "min")), (spec.max, (*key, "max"))]
+    out: list[tuple[Any, KeyPath]] = [(v, k) for v, k in ends if v is not None]
+    if spec.integer:  # integer inputs are rounded before use
+        out = [(int(round(v)), k) for v, k in out]
+    return out
+
+
+def _check_against_object_info(
+    cfg: SweepConfig,
+    workflow: Workflow,
+    info: ObjectInfo,
+    spec: ParameterSpec,
+    refs: list[InputRef],
+) -> None:
+    if spec.type == "random_seed" and spec.min is None and spec.max is None:
+        return
+    for value, key in _candidates(spec):
+        for ref in refs:
+            reason = info.check_value(workflow.class_type(ref.node_id), ref.input_name, value)
+            if reason:
+                raise _fail(cfg, key, f"{reason} for {ref.path}")
+
+
+def _check_strategy_fit(cfg: SweepConfig) -> None:
+    if cfg.sampling_strategy not in ("grid", "linear"):
+        return
+    for spec in cfg.parameters.values():
+        if spec.type == "continuous" and spec.step is None:
+            raise _fail(
+                cfg,
+                ("parameters", spec.name, "step"),
+                f"sampling_strategy {cfg.sampling_strategy} needs discrete values: give a step, "
+                "or use type values/linear, or a sampling strategy (sobol, lhs, random)",
+            )
+
+
+def _check_seeds(cfg: SweepConfig, workflow: Workflow) -> None:
+    if cfg.seeds_per_sample <= 1 or any(s.type == "random_seed" for s in cfg.parameters.values()):
+        return
+    seeds = [
+        ref.path for ref, _ in workflow.literal_inputs() if ref.input_name in ("seed", "noise_seed")
+    ]
+    example = seeds[0] if seeds else "nodes.<id>.inputs.seed"
+    raise _fail(
+        cfg,
+        ("seeds_per_sample",),
+        f"is {cfg.seeds_per_sample} but no parameter has type random_seed, so the repetitions "
+        f"would be identical; add one, e.g. `seed: {{path: {example}, type: random_seed}}`",
+    )
+
+
+def _dummy(spec: ParameterSpec) -> Any:
+    if spec.type == "values" and spec.values:
+        return spec.values[0]
+    if spec.type == "random_seed" or spec.integer:
+        return 1
+    return float(spec.min if spec.min is not None else 0.5)
+
+
+def _check_pattern(cfg: SweepConfig) -> None:
+    """Format run_name_pattern with stand-in values so a typo fails before any run."""
+    pattern = cfg.output.run_name_pattern
+    dummies = {name: _dummy(spec) for name, spec in cfg.parameters.items()}
+    key = ("output", "run_name_pattern")
+    try:
+        pattern.format(run_id=1, **dummies)
+    except KeyError as err:
+        known = ", ".join(["run_id", *cfg.parameters])
+        raise _fail(
+            cfg, key, f"unknown name {err.args[0]!r} in {pattern!r}; known names: {known}"
+        ) from None
+    except (ValueError, IndexError, AttributeError, TypeError) as err:
+        raise _fail(cfg, key, f"cannot format {pattern!r}: {err}") from None
+
+
+__all__ = [
+    "PARAM_TYPES",
+    "SEED_LIMIT",
+    "STRATEGIES",
+    "ComfySpec",
+    "ConfigError",
+    "OutputSpec",
+    "ParamType",
+    "ParameterSpec",
+    "ResumeSpec",
+    "Strategy",
+    "SweepConfig",
+    "config_error",
+    "config_fingerprint",
+    "config_to_dict",
+    "dump_config_yaml",
+    "load_config",
+    "parse_config",
+    "resolve_workflow_path",
+    "validate_config",
+]
