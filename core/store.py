@@ -1,0 +1,448 @@
+"""The run store: one batch folder on disk, the format every other piece shares.
+
+Layout, files and columns are specified in docs/run-store.md (schema_version 1);
+keep both in step. In short: ``metadata.csv`` is the source of truth for
+finished runs; ``progress.json`` holds the state, the counts and the prompt ids
+of runs in flight (written *before* a prompt is submitted); every write goes
+through core/atomic.py; one writer per batch (``store.lock``). The file codecs
+live in core/store_format.py.
+
+Opening a store never writes: readers (contact sheet, status routes) may open a
+batch a sweep is writing. What a crash left inconsistent is resolved in memory
+on open and written back when the lock is first taken.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import atomic
+from .errors import StoreError, SweepError
+from .store_format import (
+    COUNTED,
+    SCHEMA_VERSION,
+    STATES,
+    Meta,
+    RunRecord,
+    check_progress,
+    clean_scores,
+    count_one,
+    csv_text,
+    metadata_header,
+    metadata_row,
+    now_iso,
+    one_line,
+    params_json,
+    peek_progress,
+    read_json,
+    read_metadata,
+    recount,
+)
+
+if TYPE_CHECKING:
+    from .config import SweepConfig
+    from .plan import Plan, PlannedRun
+    from .workflow import Workflow
+
+__all__ = ["SCHEMA_VERSION", "STATES", "RunRecord", "RunStore"]
+
+log = logging.getLogger(__name__)
+
+_RESERVED = frozenset({"schema_version", "name", "state", "fingerprint", "created_at"})
+_RESERVED |= frozenset({"updated_at", "total", *COUNTED})
+_FILES = ("config.yaml", "workflow.json", "plan.json", "progress.json", "metadata.csv")
+
+
+def _check_extra(extra: Mapping[str, Any]) -> None:
+    clash = sorted(set(extra) & _RESERVED)
+    if clash:
+        raise StoreError(f"progress.json keys {', '.join(clash)} are managed by the store")
+
+
+def _make_batch_dir(base_dir: Path, name: str | None) -> Path:
+    """mkdir is exclusive, so two sweeps started in the same second get _2, _3."""
+    base_dir.mkdir(parents=True, exist_ok=True)
+    stem = name or time.strftime("batch_%Y-%m-%d_%H-%M-%S")
+    for n in range(1, 10_000):
+        root = base_dir / (stem if n == 1 else f"{stem}_{n}")
+        try:
+            root.mkdir()
+            return root
+        except FileExistsError:
+            continue
+    raise StoreError(f"{base_dir}: no free batch folder name for {stem}")
+
+
+# ------------------------------------------------------------------ the store
+@dataclass
+class _State:
+    """What this RunStore instance knows of the disk."""
+
+    progress: dict[str, Any]
+    meta: Meta
+    progress_dirty: bool = False
+    signature: tuple[Any, ...] = ()
+
+
+class RunStore:
+    """One batch folder; construct with ``create`` or ``open``."""
+
+    root: Path
+    plan: Plan
+    config: SweepConfig
+    workflow: Workflow
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._mutex = threading.RLock()
+        self._lock: atomic.LockFile | None = None
+        self._lock_depth = 0
+        self._cleaned = False
+        self._index: dict[int, PlannedRun] = {}
+        self.took_over_from: dict[str, Any] | None = None
+
+    @classmethod
+    def create(
+        cls,
+        base_dir: Path,
+        cfg: SweepConfig,
+        workflow: Workflow,
+        plan: Plan,
+        *,
+        name: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> RunStore:
+        """Make ``batch_YYYY-MM-DD_HH-MM-SS[_n]/`` under ``base_dir`` and write
+        the snapshots. progress.json comes last: a folder without it is not a
+        batch, so a crash during create leaves nothing to resume."""
+        from .config import config_fingerprint, dump_config_yaml
+
+        _check_extra(extra or {})
+        root = _make_batch_dir(Path(base_dir), name)
+        cfg = dataclasses.replace(cfg, sweep_seed=plan.sweep_seed)
+        atomic.write_text(root / "config.yaml", dump_config_yaml(cfg))
+        atomic.write_json(root / "workflow.json", workflow.to_json())
+        atomic.write_json(root / "plan.json", plan.to_json())
+        (root / "runs").mkdir()
+        atomic.write_text(root / "metadata.csv", csv_text([metadata_header(plan.parameters, [])]))
+        stamp = now_iso()
+        progress: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "name": root.name,
+            "state": "queued",
+            "mode": "client",
+            "server_sweep_id": None,
+            "fingerprint": config_fingerprint(cfg, workflow),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "total": len(plan.runs),
+            **dict(extra or {}),
+        }
+        recount(progress, {})
+        store = cls(root)
+        store._attach(cfg, workflow, plan)
+        store._st = _State(progress, Meta(list(plan.parameters), [], {}, False))
+        store._write_progress()
+        return store
+
+    @classmethod
+    def open(cls, root: Path) -> RunStore:
+        """Load a batch folder without writing. StoreError (one line, naming
+        the folder) if it is not a batch or a file is unreadable."""
+        store = cls(root)
+        try:
+            store._load_snapshots()
+            store._st = store._read_state()
+        except (OSError, ValueError, KeyError, TypeError, SweepError) as exc:
+            raise StoreError(
+                f"{store.root} is not a readable comfy-sweep batch: {one_line(exc)}",
+                details={"folder": str(store.root)},
+            ) from exc
+        return store
+
+    @staticmethod
+    def find_resumable(base_dir: Path, fingerprint: str) -> Path | None:
+        """The newest batch under ``base_dir`` with this fingerprint whose state
+        is not done and that still has runs not done."""
+        base = Path(base_dir)
+        if not base.is_dir():
+            return None
+        found: list[tuple[str, str, Path]] = []
+        for child in base.iterdir():
+            p = peek_progress(child) if child.is_dir() else None
+            if p is None or p.get("fingerprint") != fingerprint or p.get("state") == "done":
+                continue
+            if int(p.get("done", 0)) < p["total"]:
+                found.append((str(p.get("created_at", "")), child.name, child))
+        return max(found)[2] if found else None
+
+    def _load_snapshots(self) -> None:
+        from .config import parse_config
+        from .plan import Plan
+        from .workflow import Workflow
+
+        if not self.root.is_dir():
+            raise ValueError("no such folder")
+        for name in _FILES:
+            if not (self.root / name).is_file():
+                raise ValueError(f"missing {name}")
+        cfg_path = self.root / "config.yaml"
+        cfg = parse_config(cfg_path.read_text(encoding="utf-8"), source=str(cfg_path))
+        wf_path = self.root / "workflow.json"
+        wf = Workflow.from_data(read_json(wf_path), str(wf_path))
+        self._attach(cfg, wf, Plan.from_json(read_json(self.root / "plan.json")))
+
+    def _attach(self, cfg: SweepConfig, workflow: Workflow, plan: Plan) -> None:
+        self.config, self.workflow, self.plan = cfg, workflow, plan
+        self._index = {r.run_id: r for r in plan.runs}
+
+    def _read_state(self) -> _State:
+        """Read progress.json and metadata.csv and reconcile them in memory:
+        metadata.csv wins; progress.json is marked for rewrite if it differs."""
+        sig = self._signature()
+        progress = check_progress(read_json(self.root / "progress.json"))
+        meta = read_metadata(self.root / "metadata.csv", self._index)
+        before = json.dumps([progress.get(k) for k in COUNTED])
+        recount(progress, meta.records)
+        progress["total"] = len(self.plan.runs)
+        progress_dirty = before != json.dumps([progress.get(k) for k in COUNTED])
+        meta.dirty = meta.dirty or meta.params != list(self.plan.parameters)
+        return _State(progress, meta, progress_dirty, sig)
+
+    def reload(self) -> None:
+        """Re-read the state files (for a reader following a running sweep)."""
+        with self._mutex:
+            self._st = self._read_state()
+
+    # ------------------------------------------------------------ reading
+    @property
+    def fingerprint(self) -> str:
+        return str(self._st.progress["fingerprint"])
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    def progress(self) -> dict[str, Any]:
+        """progress.json's content (as reconciled in memory)."""
+        with self._mutex:
+            copy: dict[str, Any] = json.loads(json.dumps(self._st.progress))
+            return copy
+
+    def records(self) -> list[RunRecord]:
+        with self._mutex:
+            return [dataclasses.replace(r) for _, r in sorted(self._st.meta.records.items())]
+
+    def record(self, run_id: int) -> RunRecord | None:
+        with self._mutex:
+            return self._st.meta.records.get(run_id)
+
+    def pending(self, *, include_failed: bool = True) -> list[PlannedRun]:
+        """Runs not done, in run_id order. Failed runs are retried by default
+        (the new row replaces theirs); ``include_failed=False`` leaves them."""
+        with self._mutex:
+            recs = self._st.meta.records
+            return [
+                r
+                for r in self.plan.runs
+                if r.run_id not in recs or (include_failed and recs[r.run_id].status != "done")
+            ]
+
+    def in_flight(self) -> dict[int, str]:
+        """run_id -> prompt_id submitted (or about to be) and not yet recorded."""
+        with self._mutex:
+            return {int(k): str(v) for k, v in self._st.progress["submitted"].items()}
+
+    def run_dir(self, run_id: int) -> Path:
+        """``runs/<folder>/`` of a planned run (created)."""
+        path = self.root / "runs" / self._planned(run_id).folder
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # ------------------------------------------------------------ locking
+    def lock(self, holder: str) -> contextlib.AbstractContextManager[None]:
+        """The batch's single-writer lock (re-entrant for this instance).
+        StoreLockedError names the other holder; the stale lock of a dead
+        process on this host is taken over (logged; kept in ``took_over_from``)."""
+        return self._locked(holder)
+
+    @contextlib.contextmanager
+    def _locked(self, holder: str) -> Iterator[None]:
+        with self._mutex:
+            if self._lock_depth == 0:
+                self._acquire(holder)
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+                if self._lock_depth == 0 and self._lock is not None:
+                    self._lock.release()
+                    self._lock = None
+
+    def _acquire(self, holder: str) -> None:
+        lk = atomic.LockFile(self.root / "store.lock", self.root.name)
+        stale = lk.acquire(holder)
+        if stale is not None:
+            self.took_over_from = stale
+            log.warning("%s: took over the stale lock of %s", self.root, stale or "unknown")
+        try:
+            self._repair()
+        except BaseException:
+            lk.release()
+            raise
+        self._lock = lk
+
+    def _repair(self) -> None:
+        """Under the lock: catch up with writes of other processes, then write
+        back what the crash left (torn CSV line, stale counts, temp files)."""
+        if self._signature() != self._st.signature:
+            self._load_snapshots()
+            self._st = self._read_state()
+        if not self._cleaned:
+            self._remove_temp_files()
+            self._cleaned = True
+        if self._st.meta.dirty:
+            self._rewrite_metadata()
+        if self._st.progress_dirty:
+            self._write_progress()
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        # A write outside ``lock()`` takes the lock for that one operation, so
+        # nothing ever writes a batch that another process is writing.
+        with self._locked(f"comfy-sweep pid {os.getpid()}"):
+            yield
+
+    # ------------------------------------------------------------ writing
+    def record_submitted(self, run_id: int, prompt_id: str, prompt: Mapping[str, Any]) -> None:
+        """Save prompt.json and the prompt id BEFORE the prompt is submitted."""
+        with self._writer():
+            atomic.write_json(self.run_dir(run_id) / "prompt.json", prompt)
+            self._st.progress["submitted"][str(run_id)] = prompt_id
+            self._write_progress()
+
+    def record_result(self, rec: RunRecord) -> None:
+        """Record a run whose outputs are already in its folder: params.json,
+        then its metadata row (replacing a retried run's row), then progress."""
+        run = self._planned(rec.run_id)
+        if rec.status not in ("done", "failed"):
+            raise StoreError(f"run {rec.run_id}: status must be done or failed, not {rec.status!r}")
+        with self._writer():
+            if rec.status == "done":
+                self._check_outputs(rec)
+            rec = dataclasses.replace(rec, values=dict(run.values))
+            if self.config.output.save_params_json:
+                atomic.write_json(self.run_dir(rec.run_id) / "params.json", params_json(run, rec))
+            records = self._st.meta.records
+            old = records.get(rec.run_id)
+            records[rec.run_id] = rec
+            if old is not None or self._st.meta.dirty:
+                self._rewrite_metadata()
+            else:
+                meta = self._st.meta
+                line = csv_text([metadata_row(rec, meta.params, meta.scores)])
+                atomic.append_line(self.root / "metadata.csv", line)
+            if not count_one(self._st.progress, old, rec):
+                recount(self._st.progress, records)
+            self._write_progress()
+
+    def set_state(self, state: str, **extra: Any) -> None:
+        """queued|running|done|cancelled|interrupted, plus free extra keys
+        (e.g. ``message``, ``server_sweep_id``)."""
+        if state not in STATES:
+            raise StoreError(f"unknown batch state {state!r}; expected one of {', '.join(STATES)}")
+        _check_extra(extra)
+        with self._writer():
+            self._st.progress.update(extra, state=state)
+            self._write_progress()
+
+    def merge_scores(self, scores: Mapping[int, Mapping[str, float]]) -> None:
+        """Merge numeric ``score_<name>`` columns into metadata.csv (one
+        rewrite), through the lock unless this instance already holds it."""
+        with self._writer():
+            clean = clean_scores(scores, self._st.meta.records)
+            names = self._st.meta.scores
+            for run_id, values in clean.items():
+                self._st.meta.records[run_id].scores.update(values)
+                names.extend(n for n in values if n not in names)
+            self._rewrite_metadata()
+            self._write_progress()
+
+    def replace_plan(self, plan: Plan, cfg: SweepConfig) -> None:
+        """Swap in an extended plan; every recorded run must keep its run_id."""
+        from .config import dump_config_yaml
+
+        with self._writer():
+            kept = {r.run_id for r in plan.runs}
+            lost = sorted(set(self._st.meta.records) - kept)
+            if lost:
+                raise StoreError(f"{self.root}: the new plan drops recorded runs {lost[:10]}")
+            cfg = dataclasses.replace(cfg, sweep_seed=plan.sweep_seed)
+            atomic.write_text(self.root / "config.yaml", dump_config_yaml(cfg))
+            atomic.write_json(self.root / "plan.json", plan.to_json())
+            self._attach(cfg, self.workflow, plan)
+            self._st.progress["total"] = len(plan.runs)
+            if self._st.meta.params != list(plan.parameters):
+                self._rewrite_metadata()
+            self._write_progress()
+
+    # ---------------------------------------------------------- internals
+    def _planned(self, run_id: int) -> PlannedRun:
+        try:
+            return self._index[run_id]
+        except KeyError:
+            raise StoreError(f"{self.root}: run {run_id} is not in the plan") from None
+
+    def _check_outputs(self, rec: RunRecord) -> None:
+        for rel in rec.outputs:
+            path = self.root / rel
+            if atomic.is_temp_name(path.name) or not path.is_file():
+                raise StoreError(f"run {rec.run_id}: output {rel} is not completely on disk")
+
+    def _rewrite_metadata(self) -> None:
+        meta = self._st.meta
+        meta.params = list(self.plan.parameters)
+        rows = [metadata_header(meta.params, meta.scores)]
+        rows += [metadata_row(r, meta.params, meta.scores) for _, r in sorted(meta.records.items())]
+        atomic.write_text(self.root / "metadata.csv", csv_text(rows))
+        meta.dirty = False
+
+    def _write_progress(self) -> None:
+        self._st.progress["updated_at"] = now_iso()
+        atomic.write_json(self.root / "progress.json", self._st.progress)
+        self._st.progress_dirty = False
+        self._st.signature = self._signature()
+
+    def _remove_temp_files(self) -> None:
+        recs = self._st.meta.records
+        folders = [self.root] + [
+            self.root / "runs" / r.folder
+            for r in self.plan.runs
+            if r.run_id not in recs or recs[r.run_id].status != "done"
+        ]
+        for folder in folders:
+            with contextlib.suppress(OSError):
+                for child in folder.iterdir():
+                    if atomic.is_temp_name(child.name) and child.is_file():
+                        child.unlink()
+
+    def _signature(self) -> tuple[Any, ...]:
+        sig: list[Any] = []
+        for name in ("progress.json", "metadata.csv", "plan.json"):
+            try:
+                st = (self.root / name).stat()
+                sig.append((st.st_mtime_ns, st.st_size))
+            except OSError:
+                sig.append(None)
+        return tuple(sig)
