@@ -1,0 +1,145 @@
+"""cr-analyze: list a workflow's parameters and write a sweep config template.
+
+Thin: loads the workflow and object_info, calls core.analyzer, prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..client.comfyui import ComfyClient
+from ..core.analyzer import Analysis, ParamInfo, analyze, render_config_template
+from ..core.objectinfo import ObjectInfo
+from ..core.workflow import load_workflow
+from .common import handle_errors
+
+SUFFIX = "_batch_config.yaml"  # the original suite's name: <workflow stem>_batch_config.yaml
+
+
+async def _fetch_object_info(address: str) -> dict[str, Any]:
+    async with ComfyClient(address, timeout=10.0) as client:
+        return await client.object_info()
+
+
+def load_object_info(server: str | None, saved: Path | None) -> ObjectInfo | None:
+    """From a server (BackendError if unreachable), a saved file, or neither."""
+    if saved is not None:
+        return ObjectInfo.load(saved)
+    if server is not None:
+        return ObjectInfo(asyncio.run(_fetch_object_info(server)))
+    return None
+
+
+def _suggestion_text(p: ParamInfo) -> str:
+    s = p.suggestion
+    kind = s.get("type")
+    if kind in ("continuous", "linear"):
+        step = f" step {s['step']}" if "step" in s else ""
+        return f"{kind} {s['min']}..{s['max']}{step}"
+    if kind == "values":
+        values = s.get("values", [])
+        if len(values) == 1:
+            return "fixed"
+        return "values " + ", ".join(_short(v, 16) for v in values)
+    return str(kind)
+
+
+def _short(value: Any, limit: int) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_table(analysis: Analysis) -> str:
+    """Human table: one row per literal input; '*' marks the parameters enabled by default."""
+    header = ("", "path", "kind", "category", "value", "suggestion")
+    rows = [
+        ("*" if p.enabled else "", p.path, p.kind, p.category, _short(p.value, 28),
+         _suggestion_text(p))
+        for p in analysis.params
+    ]  # fmt: skip
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in [header, *rows]
+    ]
+    return "\n".join(lines)
+
+
+def _write_config(analysis: Analysis, workflow: Path, output: Path, force: bool) -> None:
+    if output.exists() and not force:
+        raise click.UsageError(
+            f"{output} exists; pass --force to overwrite or -o to choose another"
+        )
+    rel = os.path.relpath(workflow.resolve(), output.resolve().parent)
+    output.write_text(render_config_template(analysis, Path(rel).as_posix()), encoding="utf-8")
+
+
+def _print_report(analysis: Analysis, output: Path | None) -> None:
+    click.echo(format_table(analysis))
+    for warning in analysis.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for p in analysis.params:
+        for warning in p.warnings:
+            click.echo(f"warning: {p.path}: {warning}", err=True)
+    if output is not None:
+        enabled = sum(p.enabled for p in analysis.params)
+        click.echo(f"\nwrote {output} ({enabled} of {len(analysis.params)} parameters enabled)")
+
+
+@click.command(
+    help="List every literal input of WORKFLOW (API format) with a sweep suggestion, and "
+    "write a config template (default: <workflow stem>_batch_config.yaml in the current "
+    "directory). With --json, print the analyzer JSON (docs/analyzer.md) and write a file "
+    "only if -o is given."
+)
+@click.argument("workflow", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file to write.",
+)
+@click.option(
+    "--server",
+    default=None,
+    metavar="ADDR",
+    help="Read /object_info from this ComfyUI server (e.g. 127.0.0.1:8188).",
+)
+@click.option(
+    "--object-info",
+    "object_info",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read object_info from a saved JSON file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the analyzer JSON on stdout only.")
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@handle_errors
+def main(
+    workflow: Path, output: Path | None, server: str | None, object_info: Path | None,
+    as_json: bool, force: bool,
+) -> None:  # fmt: skip
+    if server and object_info:
+        raise click.UsageError("give either --server or --object-info, not both")
+    wf = load_workflow(workflow)
+    analysis = analyze(wf, load_object_info(server, object_info))
+    if output is None and not as_json:
+        output = Path.cwd() / f"{workflow.stem}{SUFFIX}"
+    if output is not None:
+        _write_config(analysis, workflow, output, force)
+    if as_json:
+        click.echo(json.dumps(analysis.to_json(), ensure_ascii=False, indent=1))
+    else:
+        _print_report(analysis, output)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
