@@ -1,0 +1,170 @@
+"""cr-run: run one workflow on a ComfyUI server and download its outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..client.comfyui import ComfyClient, token_from_env
+from ..client.http_backend import HttpBackend
+from ..core import atomic
+from ..core.engine import RunOutcome, new_prompt_id
+from ..core.errors import ConfigError
+from ..core.objectinfo import ObjectInfo
+from ..core.workflow import InputRef, Workflow, load_workflow
+from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors
+
+DEFAULT_SERVER = "127.0.0.1:8188"
+
+
+def make_client(server: str, auth_token_env: str | None, timeout: float = 30.0) -> ComfyClient:
+    return ComfyClient(server, auth_token=token_from_env(auth_token_env), timeout=timeout)
+
+
+def install_stop(stop: asyncio.Event) -> None:
+    """Ctrl-C sets ``stop`` (a clean shutdown) instead of cancelling mid-write;
+    a second Ctrl-C falls back to the default (KeyboardInterrupt)."""
+    loop = asyncio.get_running_loop()
+
+    def first() -> None:
+        stop.set()
+        loop.remove_signal_handler(signal.SIGINT)
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows: no signal handlers
+        loop.add_signal_handler(signal.SIGINT, first)
+
+
+def parse_value(text: str) -> Any:
+    """A --set value: a JSON scalar when it parses as one (1, 2.5, true, null), else the string."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, (str, int, float, bool)) or value is None else text
+
+
+def parse_sets(workflow: Workflow, sets: Sequence[str]) -> dict[InputRef, Any]:
+    values: dict[InputRef, Any] = {}
+    for item in sets:
+        path, sep, raw = item.partition("=")
+        if not sep or not path.strip():
+            raise ConfigError(
+                f"--set {item!r}: expected PATH=VALUE (e.g. nodes.3.inputs.cfg=7.5)", field="--set"
+            )
+        values[workflow.resolve(path.strip(), field="--set")] = parse_value(raw)
+    return values
+
+
+def check_sets(workflow: Workflow, info: ObjectInfo, values: Mapping[InputRef, Any]) -> None:
+    """Bounds, step and COMBO options from the server's object_info, before queueing
+    (ComfyUI 0.3.75 itself ignores step and new-style COMBO options)."""
+    for ref, value in values.items():
+        reason = info.check_value(workflow.class_type(ref.node_id), ref.input_name, value)
+        if reason:
+            raise ConfigError(f"--set {ref.path}={value!r}: {reason}", field="--set")
+
+
+async def wait_finished(
+    backend: HttpBackend, prompt_id: str, stop: asyncio.Event, base: float = 0.25
+) -> RunOutcome | None:
+    """Poll one prompt with backoff (never above 2 s); None if stopped first."""
+    delay = base
+    while not stop.is_set():
+        found = await backend.poll([prompt_id])
+        if prompt_id in found:
+            return found[prompt_id]
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        delay = min(delay * 1.3, 2.0)
+    return None
+
+
+async def run_one(
+    client: ComfyClient,
+    prompt: dict[str, Any],
+    values: Mapping[InputRef, Any],
+    workflow: Workflow,
+    out: Path,
+) -> int:
+    stop = asyncio.Event()
+    install_stop(stop)
+    if values:
+        check_sets(workflow, ObjectInfo(await client.object_info()), values)
+    backend = HttpBackend(client)
+    pid = new_prompt_id()
+    dest = out / pid
+    dest.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(dest / "prompt.json", prompt)
+    await backend.submit(pid, prompt, client_id=None, workflow=None)
+    click.echo(f"queued prompt {pid} on {client.address.display}", err=True)
+    outcome = await wait_finished(backend, pid, stop)
+    if outcome is None:
+        await backend.cancel([pid])
+        click.echo("interrupted: prompt removed from ComfyUI's queue", err=True)
+        return 130
+    if outcome.status != "success":
+        click.echo(f"run failed: {outcome.error}", err=True)
+        return EXIT_RUNS_FAILED
+    for path in await backend.collect(outcome, dest):
+        click.echo(str(path))
+    if outcome.execution_s is not None:
+        click.echo(f"done in {outcome.execution_s:.2f}s (ComfyUI execution time)", err=True)
+    return EXIT_OK
+
+
+async def _main(
+    workflow_path: str,
+    server: str,
+    out: str,
+    sets: Sequence[str],
+    auth_env: str | None,
+    timeout: float,
+) -> int:
+    workflow = load_workflow(workflow_path)
+    values = parse_sets(workflow, sets)
+    prompt = workflow.apply(values)
+    async with make_client(server, auth_env, timeout) as client:
+        return await run_one(client, prompt, values, workflow, Path(out))
+
+
+@click.command(help="Run one workflow (API format) and save its outputs under OUT/<prompt_id>/.")
+@click.argument("workflow", type=click.Path(dir_okay=False))
+@click.option(
+    "--server",
+    default=DEFAULT_SERVER,
+    show_default=True,
+    help="ComfyUI address: host:port or http(s)://host[:port][/prefix].",
+)
+@click.option("--out", default="output", show_default=True, help="Folder for the run's outputs.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Set an input, e.g. nodes.KSampler.inputs.cfg=7.5 (repeatable).",
+)
+@click.option(
+    "--auth-token-env",
+    default=None,
+    metavar="NAME",
+    help="Environment variable holding a bearer token for a ComfyUI behind an auth proxy.",
+)
+@click.option("--timeout", default=30.0, show_default=True, help="Network timeout in seconds.")
+@handle_errors
+def main(
+    workflow: str,
+    server: str,
+    out: str,
+    sets: tuple[str, ...],
+    auth_token_env: str | None,
+    timeout: float,
+) -> None:
+    sys.exit(asyncio.run(_main(workflow, server, out, sets, auth_token_env, timeout)))

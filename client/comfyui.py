@@ -1,0 +1,322 @@
+"""aiohttp client of ComfyUI's plain HTTP API (no websockets: the original suite
+froze on large downloads over them; HTTP polling is simple and robust).
+
+One ``ComfyClient`` holds one ``ClientSession``. Every call has a timeout;
+idempotent calls are retried with exponential backoff on connection errors and
+5xx answers. ``queue_prompt`` is retried too, but only with the same prompt id
+and only after checking ``/history`` and ``/queue`` for it, so a retried submit
+never queues a prompt twice. Errors surface as ``BackendError`` (one line naming
+the address) or ``PromptRejected`` (ComfyUI's 400, in plain words).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+
+from ..core.errors import BackendError, ConfigError, PromptRejected
+from .address import ServerAddress, parse_address
+
+CHUNK = 1 << 20  # 1 MiB: memory stays flat whatever the output size
+
+
+class _Transient(Exception):
+    """A failure worth retrying (connection drop, timeout, 5xx)."""
+
+
+def unreachable(addr: ServerAddress, reason: str) -> BackendError:
+    return BackendError(
+        f"cannot reach ComfyUI at {addr.display} ({reason}); "
+        "start it or set --server / comfyui.server_address",
+        details={"address": addr.display},
+    )
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, asyncio.TimeoutError):
+        return "timed out"
+    if isinstance(err, aiohttp.ClientConnectorError):
+        return str(err.os_error.strerror or err.os_error) if err.os_error else "connection failed"
+    return str(err) or type(err).__name__
+
+
+class ComfyClient:
+    """Async context manager over one aiohttp session talking to one ComfyUI."""
+
+    def __init__(
+        self,
+        address: str | ServerAddress,
+        *,
+        auth_token: str | None = None,
+        auth_header: str = "Authorization",
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self.address = parse_address(address) if isinstance(address, str) else address
+        self._headers: dict[str, str] = {}
+        if auth_token:
+            value = f"Bearer {auth_token}" if auth_header.lower() == "authorization" else auth_token
+            self._headers[auth_header] = value
+        self._timeout = timeout
+        self._retries = max(0, retries)
+        self._backoff = backoff
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> ComfyClient:
+        # sock_read instead of total: a 1 GiB download legitimately takes minutes.
+        tmo = aiohttp.ClientTimeout(total=None, connect=self._timeout, sock_read=self._timeout)
+        self._session = aiohttp.ClientSession(timeout=tmo, headers=self._headers)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError("ComfyClient used outside 'async with'")
+        return self._session
+
+    # -- transport -------------------------------------------------------------
+
+    async def _once(
+        self, method: str, path: str, body: Any, params: Mapping[str, str] | None
+    ) -> tuple[int, Any]:
+        try:
+            async with self.session.request(
+                method, self.address.url(path), json=body, params=params
+            ) as resp:
+                if resp.status >= 500:
+                    raise _Transient(f"HTTP {resp.status}")
+                text = await resp.text()
+                return resp.status, _json_or_text(text)
+        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+            raise _Transient(_reason(err)) from err
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        params: Mapping[str, str] | None = None,
+        retry: bool = True,
+    ) -> tuple[int, Any]:
+        """(status, decoded JSON or text); BackendError once retries are spent."""
+        attempts = self._retries + 1 if retry else 1
+        for attempt in range(attempts):
+            try:
+                return await self._once(method, path, body, params)
+            except _Transient as err:
+                if attempt == attempts - 1:
+                    raise unreachable(self.address, str(err)) from None
+                await asyncio.sleep(self._backoff * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        status, data = await self.request("GET", path, params=params)
+        if status != 200:
+            raise BackendError(f"ComfyUI at {self.address.display}: GET {path} answered {status}")
+        return data
+
+    # -- ComfyUI API -----------------------------------------------------------
+
+    async def system_stats(self) -> dict[str, Any]:
+        return dict(await self.get_json("/system_stats"))
+
+    async def object_info(self) -> dict[str, Any]:
+        return dict(await self.get_json("/object_info"))
+
+    async def history(self, prompt_id: str) -> dict[str, Any] | None:
+        """The finished prompt's history entry, or None while it is not finished."""
+        data = await self.get_json(f"/history/{prompt_id}")
+        entry = data.get(prompt_id) if isinstance(data, dict) else None
+        return entry if isinstance(entry, dict) else None
+
+    async def queue(self) -> tuple[list[str], list[str]]:
+        """(running prompt ids, pending prompt ids)."""
+        data = await self.get_json("/queue")
+        return _queue_ids(data.get("queue_running")), _queue_ids(data.get("queue_pending"))
+
+    async def delete_from_queue(self, prompt_ids: Sequence[str]) -> None:
+        if prompt_ids:
+            await self.request("POST", "/queue", {"delete": list(prompt_ids)})
+
+    async def interrupt(self, prompt_id: str | None = None) -> None:
+        """Interrupt ``prompt_id`` only if it is the one running (0.3.75 honours the id)."""
+        await self.request("POST", "/interrupt", {"prompt_id": prompt_id} if prompt_id else {})
+
+    async def extension_version(self) -> dict[str, Any] | None:
+        """comfy-sweep's /comfy-sweep/version, or None on a plain ComfyUI."""
+        status, data = await self.request("GET", "/comfy-sweep/version")
+        if status == 200 and isinstance(data, dict) and data.get("name") == "comfy-sweep":
+            return data
+        return None
+
+    async def known(self, prompt_id: str) -> bool:
+        """Whether the server has this prompt (finished, running or pending)."""
+        if await self.history(prompt_id) is not None:
+            return True
+        running, pending = await self.queue()
+        return prompt_id in running or prompt_id in pending
+
+    async def queue_prompt(
+        self,
+        prompt: Mapping[str, Any],
+        prompt_id: str,
+        client_id: str | None = None,
+        extra_pnginfo: Mapping[str, Any] | None = None,
+    ) -> None:
+        """POST /prompt with our own id; PromptRejected on ComfyUI's 400."""
+        body: dict[str, Any] = {"prompt": prompt, "prompt_id": prompt_id}
+        if client_id:
+            body["client_id"] = client_id
+        if extra_pnginfo:
+            body["extra_data"] = {"extra_pnginfo": dict(extra_pnginfo)}
+        for attempt in range(self._retries + 1):
+            if attempt and await self._known_quietly(prompt_id):
+                return  # an earlier attempt got through before the connection dropped
+            try:
+                status, data = await self._once("POST", "/prompt", body, None)
+            except _Transient as err:
+                if attempt == self._retries:
+                    raise unreachable(self.address, str(err)) from None
+                await asyncio.sleep(self._backoff * 2**attempt)
+                continue
+            if status == 200:
+                return
+            raise PromptRejected(
+                describe_rejection(data, prompt, status),
+                details={
+                    "prompt_id": prompt_id,
+                    "response": data if isinstance(data, dict) else {},
+                },
+            )
+
+    async def _known_quietly(self, prompt_id: str) -> bool:
+        with contextlib.suppress(BackendError):
+            return await self.known(prompt_id)
+        return False
+
+    async def download(self, filename: str, subfolder: str, type_: str, dest: Path) -> Path:
+        """Stream /view into ``<dest>.part`` in chunks, then rename: flat memory."""
+        params = {"filename": filename, "subfolder": subfolder, "type": type_}
+        part = dest.with_name(dest.name + ".part")
+        for attempt in range(self._retries + 1):
+            try:
+                await self._stream_to(params, part)
+                os.replace(part, dest)
+                return dest
+            except _Transient as err:
+                with contextlib.suppress(OSError):
+                    part.unlink()
+                if attempt == self._retries:
+                    raise unreachable(self.address, str(err)) from None
+                await asyncio.sleep(self._backoff * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _stream_to(self, params: Mapping[str, str], part: Path) -> None:
+        try:
+            async with self.session.get(self.address.url("/view"), params=params) as resp:
+                if resp.status >= 500:
+                    raise _Transient(f"HTTP {resp.status}")
+                if resp.status != 200:
+                    raise BackendError(
+                        f"ComfyUI at {self.address.display} has no output "
+                        f"{params['subfolder']}/{params['filename']} ({params['type']}): HTTP {resp.status}"
+                    )
+                with open(part, "wb") as f:
+                    async for chunk in resp.content.iter_chunked(CHUNK):
+                        f.write(chunk)
+        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+            raise _Transient(_reason(err)) from err
+
+
+def token_from_env(name: str | None) -> str | None:
+    """The auth token from environment variable ``name`` (never printed)."""
+    if not name:
+        return None
+    token = os.environ.get(name)
+    if not token:
+        raise ConfigError(
+            f"environment variable {name} (auth token) is not set", field="comfyui.auth_token_env"
+        )
+    return token
+
+
+def _json_or_text(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _queue_ids(items: object) -> list[str]:
+    # Queue items are tuples (number, prompt_id, prompt, extra_data, outputs[, ...]).
+    ids: list[str] = []
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, list) and len(item) > 1 and isinstance(item[1], str):
+                ids.append(item[1])
+    return ids
+
+
+def _node_label(node_id: str, prompt: Mapping[str, Any], class_type: str | None) -> str:
+    node = prompt.get(node_id)
+    node = node if isinstance(node, dict) else {}
+    cls = class_type or node.get("class_type") or "?"
+    meta = node.get("_meta")
+    title = meta.get("title") if isinstance(meta, dict) else None
+    return (
+        f'node {node_id} "{title}" ({cls})' if title and title != cls else f"node {node_id} ({cls})"
+    )
+
+
+def _error_text(err: Mapping[str, Any]) -> str:
+    msg = str(err.get("message") or err.get("type") or "invalid")
+    details = str(err.get("details") or "")
+    return f"{msg}: {details}" if details and details not in msg else msg
+
+
+def describe_rejection(data: Any, prompt: Mapping[str, Any], status: int) -> str:
+    """ComfyUI's 400 body in plain words: each failing node (id, title, class) and input."""
+    if not isinstance(data, dict):
+        return f"ComfyUI rejected the prompt (HTTP {status}): {str(data)[:300]}"
+    parts: list[str] = []
+    node_errors = data.get("node_errors")
+    if isinstance(node_errors, dict):
+        for node_id, entry in node_errors.items():
+            if not isinstance(entry, dict):
+                continue
+            label = _node_label(str(node_id), prompt, entry.get("class_type"))
+            for err in entry.get("errors") or []:
+                if not isinstance(err, dict):
+                    continue
+                extra = err.get("extra_info")
+                inp = extra.get("input_name") if isinstance(extra, dict) else None
+                where = f"{label} input {inp}" if inp else label
+                parts.append(f"{where}: {_error_text(err)}")
+    if not parts:
+        top = data.get("error")
+        parts.append(_error_text(top) if isinstance(top, dict) else str(top or f"HTTP {status}"))
+    return "ComfyUI rejected the prompt: " + "; ".join(parts)

@@ -1,0 +1,80 @@
+"""``HttpBackend``: the engine's Backend over ComfyUI's plain HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..core.engine import RunOutcome, outcome_from_history
+from .comfyui import ComfyClient
+
+
+def _queued_prompt(entry: dict[str, Any]) -> dict[str, Any] | None:
+    # History keeps the queue item (number, prompt_id, prompt, extra_data, outputs).
+    item = entry.get("prompt")
+    if isinstance(item, list) and len(item) > 2 and isinstance(item[2], dict):
+        return item[2]
+    return None
+
+
+def _local_name(item: dict[str, str], taken: set[str]) -> str:
+    """The output's file name in the run folder; a clash (two nodes writing the
+    same name in different subfolders) gets the node id in front."""
+    name = Path(item["filename"]).name
+    if name in taken:
+        name = f"{item.get('node_id', 'x')}_{name}"
+    taken.add(name)
+    return name
+
+
+class HttpBackend:
+    """Submits, polls and collects over HTTP; ComfyUI runs prompts FIFO, so one
+    ``/history/{id}`` call for the oldest in-flight prompt per poll is enough."""
+
+    def __init__(self, client: ComfyClient) -> None:
+        self.client = client
+
+    async def submit(
+        self,
+        prompt_id: str,
+        prompt: dict[str, Any],
+        *,
+        client_id: str | None,
+        workflow: dict[str, Any] | None,
+    ) -> None:
+        extra = {"workflow": workflow} if workflow else None
+        await self.client.queue_prompt(prompt, prompt_id, client_id, extra)
+
+    async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:
+        """Finished prompts, oldest first, stopping at the first unfinished one."""
+        found: dict[str, RunOutcome] = {}
+        for pid in prompt_ids:
+            entry = await self.client.history(pid)
+            if entry is None:
+                break
+            found[pid] = outcome_from_history(pid, entry, _queued_prompt(entry))
+        return found
+
+    async def active_ids(self) -> set[str]:
+        running, pending = await self.client.queue()
+        return set(running) | set(pending)
+
+    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]:
+        dest.mkdir(parents=True, exist_ok=True)
+        taken: set[str] = set()
+        paths: list[Path] = []
+        for item in outcome.outputs:
+            target = dest / _local_name(item, taken)
+            await self.client.download(item["filename"], item["subfolder"], item["type"], target)
+            paths.append(target)
+        return paths
+
+    async def cancel(self, prompt_ids: Sequence[str]) -> None:
+        """Delete our pending prompts, then interrupt ours if it is the running one."""
+        ours = set(prompt_ids)
+        running, pending = await self.client.queue()
+        await self.client.delete_from_queue([p for p in pending if p in ours])
+        for pid in running:
+            if pid in ours:
+                await self.client.interrupt(pid)

@@ -1,0 +1,504 @@
+"""The execution engine: runs a batch's pending runs through a ``Backend``.
+
+Pure asyncio; the backend does the I/O (``client.http_backend.HttpBackend``
+over ComfyUI's HTTP API, or the in-process backend inside ComfyUI).
+
+Why a window: the original suite submitted one prompt, polled every 2 s and
+downloaded before submitting the next, costing 2.1-2.2x ComfyUI's own
+execution time on ~1 s runs. Queueing everything at once costs 1.03x but makes
+ComfyUI's queue crawl past a few hundred items (ComfyUI issue #1300) and locks
+the user out of their own queue. So we keep ``window`` prompts queued ahead:
+the next run starts the instant the previous one ends, and finished outputs
+are downloaded while the next run executes.
+
+Crash safety: a prompt id is recorded in the store *before* it is submitted;
+on resume every such in-flight id is looked up on the server (finished ->
+collected, queued/running -> waited for, unknown or interrupted -> submitted
+again under a new id), so no run is lost, recorded twice or run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .errors import BackendError, PromptRejected
+from .labels import fill_label_nodes
+from .store import RunRecord
+
+if TYPE_CHECKING:
+    from .plan import PlannedRun
+    from .store import RunStore
+
+MAX_IDLE_POLL = 2.0  # seconds; idle polling backs off to this, never further
+QUEUE_CHECK_EVERY = 5.0  # seconds between /queue looks for prompts lost by the server
+
+
+@dataclass
+class RunOutcome:
+    prompt_id: str
+    status: str  # "success" | "error" | "interrupted"
+    outputs: list[dict[str, str]]  # {"filename", "subfolder", "type", "node_id"}
+    error: str
+    started_at: float | None
+    finished_at: float | None
+    cached_nodes: list[str] = field(default_factory=list)
+
+    @property
+    def execution_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.started_at)
+
+
+class Backend(Protocol):
+    async def submit(
+        self,
+        prompt_id: str,
+        prompt: dict[str, Any],
+        *,
+        client_id: str | None,
+        workflow: dict[str, Any] | None,
+    ) -> None: ...
+
+    async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]: ...
+
+    async def active_ids(self) -> set[str]: ...
+
+    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]: ...
+
+    async def cancel(self, prompt_ids: Sequence[str]) -> None: ...
+
+
+@dataclass
+class EngineEvent:
+    kind: str  # start | submitted | done | failed | resubmitted | stopping | end
+    run: PlannedRun | None
+    done: int
+    failed: int
+    total: int
+    eta_s: float | None
+    message: str = ""
+
+
+@dataclass
+class EngineSummary:
+    done: int
+    failed: int
+    total: int
+    wall_s: float
+    execution_s: float  # sum of ComfyUI execution times of runs finished this session
+    state: str  # "done" | "interrupted"
+    submitted: int = 0
+    finished_now: int = 0
+
+
+# ----------------------------------------------------------- history parsing
+
+
+def new_prompt_id() -> str:
+    """Our own prompt ids: lowercase uuid4 (what ComfyUI itself would choose)."""
+    return str(uuid.uuid4())
+
+
+def output_files(outputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Every file of type "output" in a history entry's outputs (images, gifs,
+    videos, audio, 3D...); temp previews are skipped."""
+    found: list[dict[str, str]] = []
+    for node_id, node_out in outputs.items():
+        if not isinstance(node_out, Mapping):
+            continue
+        for items in node_out.values():
+            if not isinstance(items, list):
+                continue
+            for item in items:
+                if (
+                    isinstance(item, Mapping)
+                    and "filename" in item
+                    and item.get("type") == "output"
+                ):
+                    found.append(
+                        {
+                            "filename": str(item["filename"]),
+                            "subfolder": str(item.get("subfolder") or ""),
+                            "type": "output",
+                            "node_id": str(node_id),
+                        }
+                    )
+    return found
+
+
+def _describe_error(data: Mapping[str, Any], prompt: Mapping[str, Any] | None) -> str:
+    node_id = str(data.get("node_id", "?"))
+    cls = str(data.get("node_type") or "?")
+    node = (prompt or {}).get(node_id)
+    meta = node.get("_meta") if isinstance(node, Mapping) else None
+    title = meta.get("title") if isinstance(meta, Mapping) else None
+    label = (
+        f'node {node_id} "{title}" ({cls})' if title and title != cls else f"node {node_id} ({cls})"
+    )
+    msg = str(data.get("exception_message") or data.get("exception_type") or "error").strip()
+    return f"{label}: {msg}"
+
+
+def outcome_from_history(
+    prompt_id: str, entry: Mapping[str, Any], prompt: Mapping[str, Any] | None = None
+) -> RunOutcome:
+    """A finished history entry (GET /history/{id} or get_history in-process) as a RunOutcome.
+
+    Timings come from the status messages' timestamps (ms since the epoch):
+    execution_start -> execution_success/error/interrupted.
+    """
+    status = entry.get("status") if isinstance(entry.get("status"), Mapping) else {}
+    started = finished = None
+    cached: list[str] = []
+    error = ""
+    result = "success" if status.get("status_str", "success") == "success" else "error"
+    for msg in status.get("messages") or []:
+        if not (isinstance(msg, (list, tuple)) and len(msg) == 2 and isinstance(msg[1], Mapping)):
+            continue
+        kind, data = msg
+        stamp = data.get("timestamp")
+        when = stamp / 1000.0 if isinstance(stamp, (int, float)) else None
+        if kind == "execution_start":
+            started = when
+        elif kind == "execution_cached":
+            cached = [str(n) for n in data.get("nodes") or []]
+        elif kind in ("execution_success", "execution_error", "execution_interrupted"):
+            finished = when
+            if kind == "execution_error":
+                result, error = "error", _describe_error(data, prompt)
+            elif kind == "execution_interrupted":
+                result, error = "interrupted", "interrupted in ComfyUI"
+    if result == "error" and not error:
+        error = "ComfyUI reported an error without details"
+    outputs = entry.get("outputs")
+    files = output_files(outputs) if isinstance(outputs, Mapping) else []
+    return RunOutcome(prompt_id, result, files, error, started, finished, cached)
+
+
+# ------------------------------------------------------------------ engine
+
+
+@dataclass
+class _Flight:
+    run: PlannedRun
+    prompt_id: str
+    queued_at: float
+    losses: int = 0
+
+
+class _Pacer:
+    """Adaptive polling: fast right after a finish is expected, backing off to
+    MAX_IDLE_POLL when nothing happens (cheap, never hammering the server)."""
+
+    def __init__(self, base: float) -> None:
+        self.base = max(0.02, base)
+        self.delay = self.base
+        self.run_s: float | None = None  # moving average of time between finishes
+        self.last_finish = time.monotonic()
+
+    def finished(self, count: int) -> None:
+        now = time.monotonic()
+        gap = (now - self.last_finish) / max(1, count)
+        self.run_s = gap if self.run_s is None else 0.7 * self.run_s + 0.3 * gap
+        self.last_finish = now
+        self.delay = self.base
+
+    def next_delay(self) -> float:
+        if self.run_s is not None:
+            until = self.last_finish + self.run_s - time.monotonic()
+            if until > self.base:  # sleep until just before the expected finish
+                return min(until - self.base / 2, MAX_IDLE_POLL)
+        delay = self.delay
+        self.delay = min(self.delay * 1.5, MAX_IDLE_POLL)
+        return delay
+
+    def eta(self, remaining: int) -> float | None:
+        return None if self.run_s is None else self.run_s * remaining
+
+
+class _Sweep:
+    """One engine session over one store (held locked by the caller)."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        backend: Backend,
+        opts: dict[str, Any],
+        build_prompt: Callable[[PlannedRun], dict[str, Any]],
+    ) -> None:
+        self.store, self.backend, self.opts, self.build_prompt = store, backend, opts, build_prompt
+        self.total = len(store.plan.runs)
+        self.todo: deque[PlannedRun] = deque()
+        self.flights: OrderedDict[str, _Flight] = OrderedDict()
+        self.collecting: set[asyncio.Task[None]] = set()
+        self.pacer = _Pacer(opts["poll_interval"])
+        self.stop: asyncio.Event = opts["stop"] or asyncio.Event()
+        self.halted = False  # fail-fast tripped
+        self.submitted = self.finished_now = 0
+        self.execution_s = 0.0
+        self.fatal: BaseException | None = None
+        self.last_queue_check = time.monotonic()
+
+    # -- events -----------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        recs = self.store.records()
+        done = sum(1 for r in recs if r.status == "done")
+        return done, len(recs) - done
+
+    def emit(self, kind: str, run: PlannedRun | None = None, message: str = "") -> None:
+        cb = self.opts["on_event"]
+        if cb is None:
+            return
+        done, failed = self.counts()
+        eta = self.pacer.eta(len(self.todo) + len(self.flights))
+        cb(EngineEvent(kind, run, done, failed, self.total, eta, message))
+
+    # -- submitting ---------------------------------------------------------
+    async def submit(self, run: PlannedRun, losses: int = 0) -> None:
+        prompt = fill_label_nodes(self.build_prompt(run), run.values, run.run_id)
+        pid = new_prompt_id()
+        self.store.record_submitted(run.run_id, pid, prompt)
+        queued_at = time.time()
+        try:
+            await self.backend.submit(
+                pid, prompt, client_id=self.opts["client_id"], workflow=self.opts["ui_workflow"]
+            )
+        except PromptRejected as err:
+            if self.counts()[0] == 0 and self.finished_now == 0:
+                raise  # the first prompt refused: every run would be; keep it in flight for a rerun
+            self.record_failed(run, pid, err.message, queued_at)
+            return
+        self.flights[pid] = _Flight(run, pid, queued_at, losses)
+        self.submitted += 1
+        self.emit("submitted", run)
+
+    async def fill_window(self) -> None:
+        while self.todo and len(self.flights) < self.opts["window"] and not self.stopping:
+            await self.submit(self.todo.popleft())
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set() or self.halted or self.fatal is not None
+
+    # -- finishing ----------------------------------------------------------
+    def record_failed(self, run: PlannedRun, pid: str, error: str, queued_at: float | None) -> None:
+        rec = RunRecord(
+            run_id=run.run_id, status="failed", values=dict(run.values), prompt_id=pid,
+            queued_at=queued_at, started_at=None, finished_at=None, execution_s=None,
+            outputs=[], error=error,
+        )  # fmt: skip
+        self.store.record_result(rec)
+        self.emit("failed", run, error)
+        if self.opts["fail_fast"]:
+            self.halted = True
+
+    def finish(self, flight: _Flight, outcome: RunOutcome) -> None:
+        if outcome.execution_s is not None:
+            self.execution_s += outcome.execution_s
+        if outcome.status == "success":
+            task = asyncio.ensure_future(self.collect(flight, outcome))
+            self.collecting.add(task)
+            task.add_done_callback(self.collecting.discard)
+            return
+        self.finished_now += 1
+        rec = _record(flight, outcome, [], self.store.root)
+        self.store.record_result(rec)
+        self.emit("failed", flight.run, outcome.error)
+        if self.opts["fail_fast"]:
+            self.halted = True
+
+    async def collect(self, flight: _Flight, outcome: RunOutcome) -> None:
+        try:
+            paths = await self.backend.collect(outcome, self.store.run_dir(flight.run.run_id))
+        except BackendError as err:
+            if err.details.get("address") is not None:  # server gone: fatal, rerun resumes
+                self.fatal = self.fatal or err
+                return
+            self.finished_now += 1
+            self.record_failed(
+                flight.run, flight.prompt_id, f"collecting outputs: {err.message}", flight.queued_at
+            )
+            return
+        self.finished_now += 1
+        self.store.record_result(_record(flight, outcome, paths, self.store.root))
+        self.emit("done", flight.run)
+
+    # -- polling ------------------------------------------------------------
+    async def poll_once(self) -> int:
+        finished = await self.backend.poll(list(self.flights))
+        for pid, outcome in finished.items():
+            flight = self.flights.pop(pid, None)
+            if flight is not None:
+                self.finish(flight, outcome)
+        if finished:
+            self.pacer.finished(len(finished))
+        if time.monotonic() - self.last_queue_check > QUEUE_CHECK_EVERY:
+            await self.check_lost()
+        return len(finished)
+
+    async def check_lost(self) -> None:
+        """Prompts neither queued, running nor finished were lost (server restart
+        or deleted by the user): submit them again, once, under a new id."""
+        self.last_queue_check = time.monotonic()
+        if not self.flights:
+            return
+        active = await self.backend.active_ids()
+        for pid in [p for p in self.flights if p not in active]:
+            done = await self.backend.poll([pid])
+            flight = self.flights.pop(pid)
+            if pid in done:
+                self.finish(flight, done[pid])
+            elif flight.losses >= 1:
+                self.record_failed(
+                    flight.run, pid, "prompt vanished from ComfyUI's queue twice", flight.queued_at
+                )
+            else:
+                self.emit("resubmitted", flight.run, f"prompt {pid} vanished; submitting again")
+                await self.submit(flight.run, flight.losses + 1)
+
+    async def wait(self, delay: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=delay)
+
+    # -- resume -------------------------------------------------------------
+    async def adopt_in_flight(self, inflight: dict[int, str]) -> list[PlannedRun]:
+        """Look up prompts a previous session submitted but never recorded."""
+        if not inflight:
+            return []
+        by_id = {r.run_id: r for r in self.store.plan.runs}
+        active = await self.backend.active_ids()  # before poll: a finish in between shows in poll
+        finished = await _poll_each(self.backend, list(inflight.values()))
+        again: list[PlannedRun] = []
+        for run_id, pid in sorted(inflight.items()):
+            run = by_id.get(run_id)
+            if run is None:
+                continue
+            flight = _Flight(run, pid, time.time())
+            outcome = finished.get(pid)
+            if outcome is not None and outcome.status != "interrupted":
+                self.finish(flight, outcome)
+            elif outcome is None and pid in active:
+                self.flights[pid] = flight
+            else:
+                again.append(run)  # unknown to the server, or interrupted by our Ctrl-C
+        return again
+
+    # -- main ---------------------------------------------------------------
+    async def run(self) -> EngineSummary:
+        start = time.monotonic()
+        self.store.set_state("running")
+        self.emit("start")
+        inflight = self.store.in_flight()
+        self.todo.extend(await self.adopt_in_flight(inflight))
+        self.todo.extend(r for r in self.store.pending() if r.run_id not in inflight)
+        try:
+            await self.loop()
+        finally:
+            await self.shutdown()
+        if self.fatal is not None:
+            raise self.fatal
+        done, failed = self.counts()
+        state = (
+            "done"
+            if done + failed >= self.total and not self.todo and not self.flights
+            else "interrupted"
+        )
+        self.store.set_state(state)
+        self.emit("end")
+        return EngineSummary(
+            done, failed, self.total, time.monotonic() - start, self.execution_s, state,
+            self.submitted, self.finished_now,
+        )  # fmt: skip
+
+    async def loop(self) -> None:
+        while (self.todo or self.flights) and not self.stopping:
+            await self.fill_window()
+            if not self.flights:
+                break
+            if await self.poll_once():
+                await self.fill_window()
+                continue
+            await self.wait(self.pacer.next_delay())
+        if self.fatal is not None:
+            raise self.fatal
+
+    async def shutdown(self) -> None:
+        """Stop: remove our pending prompts, interrupt our running one, finish downloads."""
+        if self.flights and self.stopping and self.fatal is None:
+            self.emit("stopping", None, f"cancelling {len(self.flights)} queued prompt(s)")
+            with contextlib.suppress(BackendError):
+                await self.backend.cancel(list(self.flights))
+        if self.collecting:
+            await asyncio.gather(*self.collecting, return_exceptions=True)
+
+
+async def _poll_each(backend: Backend, ids: Sequence[str]) -> dict[str, RunOutcome]:
+    # Backends may stop at the first unfinished id (FIFO); on resume ask one by one.
+    found: dict[str, RunOutcome] = {}
+    for pid in ids:
+        found.update(await backend.poll([pid]))
+    return found
+
+
+def _record(flight: _Flight, outcome: RunOutcome, paths: list[Path], root: Path) -> RunRecord:
+    rels = [p.relative_to(root).as_posix() for p in paths]
+    return RunRecord(
+        run_id=flight.run.run_id,
+        status="done" if outcome.status == "success" else "failed",
+        values=dict(flight.run.values),
+        prompt_id=outcome.prompt_id,
+        queued_at=flight.queued_at,
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        execution_s=outcome.execution_s,
+        outputs=rels,
+        error=outcome.error,
+        cached_nodes=list(outcome.cached_nodes),
+    )
+
+
+def _default_builder(store: RunStore) -> Callable[[PlannedRun], dict[str, Any]]:
+    from .plan import prompt_for_run
+
+    return lambda run: prompt_for_run(store.workflow, store.config, run)
+
+
+async def run_sweep(
+    store: RunStore,
+    backend: Backend,
+    *,
+    window: int = 3,
+    fail_fast: bool = False,
+    client_id: str | None = None,
+    ui_workflow: dict[str, Any] | None = None,
+    on_event: Callable[[EngineEvent], None] | None = None,
+    stop: asyncio.Event | None = None,
+    poll_interval: float = 0.25,
+    build_prompt: Callable[[PlannedRun], dict[str, Any]] | None = None,
+) -> EngineSummary:
+    """Run every pending run of ``store`` (the caller holds its lock).
+
+    Raises BackendError when the server goes away (state left "interrupted",
+    a rerun resumes) and PromptRejected when the very first prompt is refused.
+    """
+    opts = {
+        "window": max(1, window), "fail_fast": fail_fast, "client_id": client_id,
+        "ui_workflow": ui_workflow, "on_event": on_event, "stop": stop,
+        "poll_interval": poll_interval,
+    }  # fmt: skip
+    sweep = _Sweep(store, backend, opts, build_prompt or _default_builder(store))
+    try:
+        return await sweep.run()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store.set_state("interrupted")
+        raise
