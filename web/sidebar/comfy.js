@@ -1,0 +1,24 @@
+// The few ComfyUI services the panel uses, in one place (documented hooks only).
+import { app } from "../../../scripts/app.js";
+import { api } from "../../../scripts/api.js";
+
+export { app, api };
+
+export const TAB_ID = "comfy-sweep";
+
+export function toast(severity, summary, detail = "", life = 4000) {
+  app.extensionManager?.toast?.add({ severity, summary, detail, life });
+}
+
+export function toastError(summary, err) {
+  console.warn("[comfy-sweep]", summary, err);
+  toast("error", summary, err?.message ?? String(err), 8000);
+}
+
+// Registering the tab created the command "Workspace.ToggleSidebarTab.<id>";
+// toggling an open tab would close it, so check the active tab first.
+export async function openSweepTab() {
+  const mgr = app.extensionManager;
+  if (mgr?.sidebarTab?.activeSidebarTab?.id === TAB_ID) return;
+  await mgr?.command?.execute(`Workspace.ToggleSidebarTab.${TAB_ID}`);
+}

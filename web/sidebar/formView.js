@@ -1,0 +1,95 @@
+// The new-sweep form: parameters by category, strategy, live plan.
+import { STRATEGIES, TYPES, groupRows, setLinkedPaths } from "../lib/config.js";
+import { formatEstimate, formatValue } from "../lib/format.js";
+import { button, h } from "./dom.js";
+import { cancelForm, exportYaml, formChanged, formEdited, importYaml, queueSweep } from "./newSweepActions.js";
+
+const COLLAPSED = new Set(["prompt", "file"]);
+
+function field(label, input) {
+  return h("label", { class: "comfy-sweep-field" }, h("span", {}, label), input);
+}
+
+function input(obj, key, { type = "text", onedit = formEdited, ...attrs } = {}) {
+  return h("input", { class: "comfy-sweep-input", type, value: obj[key] ?? "", ...attrs,
+    oninput: (e) => { obj[key] = e.target.value; onedit(); } });
+}
+
+function select(obj, key, options, onchange = formChanged) {
+  return h("select", { class: "comfy-sweep-input", onchange: (e) => { obj[key] = e.target.value; onchange(); } },
+    options.map((o) => h("option", { value: o, selected: obj[key] === o }, o)));
+}
+
+function rowEditor(r) {
+  const range = r.type === "continuous" || r.type === "linear";
+  const b = r.bounds ?? {};
+  const hint = [b.min != null && `min ${b.min}`, b.max != null && `max ${b.max}`, b.step != null && `step ${b.step}`].filter(Boolean).join(", ");
+  return h("div", { class: "comfy-sweep-editor" },
+    field("type", select(r, "type", TYPES)),
+    range && h("div", { class: "comfy-sweep-range" },
+      field("min", input(r, "min", { type: "number", step: "any", data: { field: "min" } })),
+      field("max", input(r, "max", { type: "number", step: "any", data: { field: "max" } })),
+      field("step", input(r, "step", { type: "number", step: "any", data: { field: "step" } }))),
+    r.type === "values" && field("values (comma-separated)", input(r, "valuesText", { data: { field: "values" } })),
+    hint && h("div", { class: "comfy-sweep-muted comfy-sweep-small" }, `allowed: ${hint}`),
+    field("also set (linked inputs)", h("input", { class: "comfy-sweep-input", placeholder: "nodes.7.inputs.cfg",
+      value: r.paths.slice(1).join(", "), oninput: (e) => { setLinkedPaths(r, e.target.value); formEdited(); } })));
+}
+
+function paramRow(r, errors) {
+  const error = errors.find((e) => e.field?.includes(`parameters.${r.name}`));
+  return h("div", { class: `comfy-sweep-param${r.enabled ? " comfy-sweep-on" : ""}${r.focused ? " comfy-sweep-focused" : ""}`,
+    data: { param: r.name, path: r.paths[0] } },
+  h("label", { class: "comfy-sweep-param-head", title: r.reason },
+    h("input", { type: "checkbox", checked: r.enabled, onchange: (e) => { r.enabled = e.target.checked; formChanged(); } }),
+    h("span", { class: "comfy-sweep-param-name" }, `${r.title} › ${r.input}`),
+    h("span", { class: "comfy-sweep-muted" }, formatValue(r.value))),
+  r.warnings?.length > 0 && h("div", { class: "comfy-sweep-warn" }, r.warnings.join(" ")),
+  r.enabled && rowEditor(r),
+  error && h("div", { class: "comfy-sweep-error" }, error.message));
+}
+
+export function planBox(state) {
+  const { plan, formErrors, busy } = state;
+  const box = h("div", { class: "comfy-sweep-plan", data: { planState: plan?.error || formErrors.length ? "error" : plan ? "ok" : "pending" } });
+  if (busy) box.append(h("span", { class: "comfy-sweep-muted" }, "working…"));
+  else if (formErrors.length) formErrors.forEach((e) => box.append(h("div", { class: "comfy-sweep-error" }, e.message)));
+  else if (plan?.error) box.append(h("div", { class: "comfy-sweep-error" }, plan.error));
+  else if (plan) {
+    box.append(h("div", { class: "comfy-sweep-total" }, `Planned: ${formatEstimate(plan)}`));
+    [...(plan.warnings ?? []), ...(plan.notes ?? [])].forEach((w) => box.append(h("div", { class: "comfy-sweep-warn" }, w)));
+  } else box.append(h("span", { class: "comfy-sweep-muted" }, "planning…"));
+  return box;
+}
+
+function settings(form) {
+  return h("div", { class: "comfy-sweep-settings" },
+    field("name", input(form, "name", { placeholder: "optional", onedit: () => {} })),
+    field("strategy", select(form, "strategy", STRATEGIES, formEdited)),
+    field("samples", input(form, "numSamples", { type: "number", min: 1, data: { field: "num_samples" } })),
+    field("seeds per sample", input(form, "seedsPerSample", { type: "number", min: 1, data: { field: "seeds_per_sample" } })));
+}
+
+function yamlButtons() {
+  const file = h("input", { type: "file", accept: ".yaml,.yml", class: "comfy-sweep-hidden", data: { sweepAction: "import-file" },
+    onchange: (e) => e.target.files[0] && importYaml(e.target.files[0]) });
+  return [file, button("Import YAML", () => file.click(), { action: "import" }), button("Export YAML", exportYaml, { action: "export" })];
+}
+
+export function formView(state) {
+  const { form, busy } = state;
+  if (!form) return h("div", { class: "comfy-sweep-form" }, h("p", { class: "comfy-sweep-muted" }, "Analyzing the graph…"));
+  const groups = groupRows(form.rows).map(([cat, rows]) =>
+    h("details", { class: "comfy-sweep-group", open: !COLLAPSED.has(cat) || rows.some((r) => r.enabled) },
+      h("summary", {}, `${cat} (${rows.filter((r) => r.enabled).length}/${rows.length})`),
+      rows.map((r) => paramRow(r, state.formErrors))));
+  return h("div", { class: "comfy-sweep-form" },
+    h("div", { class: "comfy-sweep-toolbar" },
+      button("← Sweeps", cancelForm, { action: "back" }),
+      button("Queue sweep", queueSweep, { action: "queue", primary: true, disabled: busy })),
+    settings(form),
+    planBox(state),
+    h("div", { class: "comfy-sweep-actions" }, yamlButtons()),
+    state.analysisWarnings.map((w) => h("div", { class: "comfy-sweep-warn" }, w)),
+    groups);
+}

@@ -1,0 +1,95 @@
+// Actions on existing sweeps: list, progress, cancel/resume/delete, runs,
+// "Load into graph".
+import { client } from "../lib/api.js";
+import { store } from "../lib/state.js";
+import { formatValues } from "../lib/format.js";
+import { app, toast, toastError } from "./comfy.js";
+
+let refreshing = null;
+
+export function refreshSweeps() {
+  // Coalesce: a burst of progress events or clicks makes one request.
+  refreshing ??= client.listSweeps()
+    .then((res) => store.set({ sweeps: res?.sweeps ?? [], listError: null }))
+    .catch((err) => store.set({ listError: err.message }))
+    .finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+const announced = new Set();
+
+export function onProgress(detail) {
+  store.progress(detail);
+  const final = ["done", "cancelled", "interrupted"].includes(detail.state);
+  const key = `${detail.sweep_id}|${detail.state}|${detail.done}`;
+  if (!final || announced.has(key)) return;
+  announced.add(key);
+  const failed = detail.failed ? `, ${detail.failed} failed` : "";
+  toast(detail.failed ? "warn" : "success", `Sweep ${detail.state}`, `${detail.done}/${detail.total} done${failed}`);
+  refreshSweeps();
+  if (store.state.expanded === detail.sweep_id) loadRuns(detail.sweep_id);
+}
+
+async function act(label, fn) {
+  try {
+    await fn();
+  } catch (err) {
+    toastError(label, err);
+  }
+  await refreshSweeps();
+}
+
+export const cancelSweep = (id) => act("Cancel failed", () => client.cancel(id));
+export const resumeSweep = (id) => act("Resume failed", () => client.resume(id));
+export const deleteSweep = (id) => act("Delete failed", async () => {
+  await client.remove(id);
+  if (store.state.expanded === id) store.set({ expanded: null });
+});
+
+export async function loadRuns(id) {
+  try {
+    const detail = await client.getSweep(id, 0, 200);
+    store.set({ runs: { ...store.state.runs, [id]: detail.runs ?? [] } });
+  } catch (err) {
+    toastError("Could not load runs", err);
+  }
+}
+
+export function toggleRuns(id) {
+  const expanded = store.state.expanded === id ? null : id;
+  store.set({ expanded });
+  if (expanded) loadRuns(id);
+}
+
+const unwrap = (v) => (v && typeof v === "object" && "__value__" in v ? v.__value__ : v);
+const isLink = (v) => Array.isArray(v) && v.length === 2 && typeof v[1] === "number";
+
+// Top-level node ids in the API prompt equal the graph's node ids; widgets are
+// found by name. Returns the number of widgets that changed.
+export function applyPromptToGraph(prompt, graph = app.graph) {
+  let changed = 0;
+  for (const [id, node] of Object.entries(prompt ?? {})) {
+    const target = graph.getNodeById(Number.isNaN(Number(id)) ? id : Number(id));
+    if (!target?.widgets) continue;
+    for (const [name, raw] of Object.entries(node.inputs ?? {})) {
+      if (isLink(raw)) continue;
+      const widget = target.widgets.find((w) => w.name === name);
+      const value = unwrap(raw);
+      if (!widget || widget.value === value) continue;
+      widget.value = value;
+      changed += 1;
+    }
+  }
+  graph.setDirtyCanvas(true, true);
+  return changed;
+}
+
+export async function loadRunIntoGraph(id, runId) {
+  try {
+    const { prompt, values } = await client.runPrompt(id, runId);
+    const changed = applyPromptToGraph(prompt);
+    toast("success", `Run ${runId} loaded into the graph`, `${formatValues(values)} (${changed} widget${changed === 1 ? "" : "s"} changed)`);
+  } catch (err) {
+    toastError("Load into graph failed", err);
+  }
+}
