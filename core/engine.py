@@ -193,6 +193,7 @@ class _Flight:
     prompt_id: str
     queued_at: float
     losses: int = 0
+    adopted: bool = False  # submitted by an earlier session
 
 
 class _Pacer:
@@ -309,6 +310,9 @@ class _Sweep:
             self.collecting.add(task)
             task.add_done_callback(self.collecting.discard)
             return
+        if outcome.status == "interrupted" and flight.adopted:
+            self.todo.appendleft(flight.run)  # our own earlier Ctrl-C: run it again
+            return
         self.finished_now += 1
         rec = _record(flight, outcome, [], self.store.root)
         self.store.record_result(rec)
@@ -382,7 +386,7 @@ class _Sweep:
             run = by_id.get(run_id)
             if run is None:
                 continue
-            flight = _Flight(run, pid, time.time())
+            flight = _Flight(run, pid, time.time(), adopted=True)
             outcome = finished.get(pid)
             if outcome is not None and outcome.status != "interrupted":
                 self.finish(flight, outcome)

@@ -1,0 +1,285 @@
+"""The engine against a fake of OUR Backend protocol (a FIFO executor in asyncio)
+and the real run store; the HTTP backend is tested against real ComfyUI in e2e."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from comfy_sweep.core import engine as engine_mod
+from comfy_sweep.core.config import load_config, resolve_workflow_path
+from comfy_sweep.core.engine import RunOutcome, outcome_from_history, run_sweep
+from comfy_sweep.core.errors import PromptRejected
+from comfy_sweep.core.plan import build_plan
+from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.workflow import load_workflow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+class FakeComfy:
+    """Server state that survives a 'client' restart: FIFO queue, history, executions."""
+
+    def __init__(self, run_s: float = 0.02, fail_when: Any = None, reject_all: bool = False) -> None:
+        self.run_s = run_s
+        self.fail_when = fail_when or (lambda prompt: False)
+        self.reject_all = reject_all
+        self.queue: list[tuple[str, dict[str, Any]]] = []
+        self.running: str | None = None
+        self.history: dict[str, RunOutcome] = {}
+        self.executed: list[str] = []
+        self.max_queued = 0
+        self.cancelled: list[str] = []
+        self.interrupted: list[str] = []
+        self._worker: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._worker = asyncio.ensure_future(self._work())
+
+    async def close(self) -> None:
+        if self._worker:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+
+    async def _work(self) -> None:
+        while True:
+            if not self.queue:
+                await asyncio.sleep(0.002)
+                continue
+            pid, prompt = self.queue.pop(0)
+            self.running = pid
+            await asyncio.sleep(self.run_s)
+            self.executed.append(pid)
+            self.running = None
+            if pid in self.interrupted:
+                self.history[pid] = RunOutcome(pid, "interrupted", [], "interrupted", 1.0, 2.0)
+            elif self.fail_when(prompt):
+                self.history[pid] = RunOutcome(pid, "error", [], 'node 3 (ImageBlur): boom', 1.0, 2.0)
+            else:
+                out = [{"filename": f"{pid}.png", "subfolder": "", "type": "output", "node_id": "4"}]
+                self.history[pid] = RunOutcome(pid, "success", out, "", 10.0, 10.5, ["1"])
+
+    def restart(self) -> None:
+        """The server lost its queue and history (ComfyUI keeps both in memory)."""
+        self.queue.clear()
+        self.history.clear()
+
+
+class FakeBackend:
+    def __init__(self, server: FakeComfy) -> None:
+        self.s = server
+        self.submits: list[str] = []
+
+    async def submit(self, prompt_id: str, prompt: dict[str, Any], *, client_id: str | None, workflow: dict[str, Any] | None) -> None:
+        if self.s.reject_all:
+            raise PromptRejected("ComfyUI rejected the prompt: node 3 (ImageBlur) input blur_radius: too big")
+        self.submits.append(prompt_id)
+        self.s.queue.append((prompt_id, prompt))
+        self.s.max_queued = max(self.s.max_queued, len(self.s.queue) + (self.s.running is not None))
+
+    async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:
+        found = {}
+        for pid in prompt_ids:
+            if pid not in self.s.history:
+                break
+            found[pid] = self.s.history[pid]
+        return found
+
+    async def active_ids(self) -> set[str]:
+        ids = {pid for pid, _ in self.s.queue}
+        return ids | ({self.s.running} if self.s.running else set())
+
+    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]:
+        paths = []
+        for item in outcome.outputs:
+            path = dest / item["filename"]
+            path.write_bytes(b"png")
+            paths.append(path)
+        return paths
+
+    async def cancel(self, prompt_ids: Sequence[str]) -> None:
+        ours = set(prompt_ids)
+        self.s.cancelled += [p for p, _ in self.s.queue if p in ours]
+        self.s.queue = [(p, pr) for p, pr in self.s.queue if p not in ours]
+        if self.s.running in ours:
+            self.s.interrupted.append(self.s.running)
+
+
+def make_store(tmp_path: Path, config: str = "image_grid.yaml") -> RunStore:
+    cfg = load_config(EXAMPLES / "configs" / config)
+    wf = load_workflow(resolve_workflow_path(cfg))
+    return RunStore.create(tmp_path, cfg, wf, build_plan(cfg, wf))
+
+
+async def sweep(store: RunStore, server: FakeComfy, **kw: Any) -> Any:
+    backend = FakeBackend(server)
+    kw.setdefault("poll_interval", 0.005)
+    with store.lock("test"):
+        return await run_sweep(store, backend, **kw), backend
+
+
+@pytest.fixture
+async def server() -> Any:
+    srv = FakeComfy()
+    srv.start()
+    yield srv
+    await srv.close()
+
+
+def assert_complete(store: RunStore, server: FakeComfy) -> None:
+    recs = store.records()
+    assert sorted(r.run_id for r in recs) == [r.run_id for r in store.plan.runs]
+    assert len(server.executed) == len(set(server.executed))  # no prompt ran twice
+    ran = set(server.executed)
+    for rec in recs:
+        assert rec.prompt_id in ran
+        if rec.status == "done":
+            for rel in rec.outputs:
+                assert (store.root / rel).is_file()
+    assert store.in_flight() == {}
+
+
+async def test_runs_everything_within_the_window(tmp_path: Path, server: FakeComfy) -> None:
+    store = make_store(tmp_path)
+    events: list[str] = []
+    summary, backend = await sweep(store, server, window=2, on_event=lambda e: events.append(e.kind))
+    assert summary.state == "done" and summary.done == 6 and summary.failed == 0
+    assert server.max_queued <= 2
+    assert len(backend.submits) == 6
+    assert_complete(store, server)
+    rec = store.records()[0]
+    assert rec.execution_s == pytest.approx(0.5) and rec.cached_nodes == ["1"]
+    assert (store.root / "runs" / "0001" / "prompt.json").is_file()
+    assert summary.execution_s == pytest.approx(3.0)
+    assert events[0] == "start" and events[-1] == "end" and events.count("done") == 6
+    assert store.progress()["state"] == "done"
+
+
+async def test_execution_error_is_recorded_and_sweep_goes_on(tmp_path: Path) -> None:
+    srv = FakeComfy(fail_when=lambda p: p["3"]["inputs"]["blur_radius"] == 4)
+    srv.start()
+    try:
+        store = make_store(tmp_path)
+        summary, _ = await sweep(store, srv)
+    finally:
+        await srv.close()
+    assert summary.done == 4 and summary.failed == 2 and summary.state == "done"
+    failed = [r for r in store.records() if r.status == "failed"]
+    assert all("node 3 (ImageBlur): boom" in r.error for r in failed)
+    assert_complete(store, srv)
+
+
+async def test_fail_fast_stops_submitting(tmp_path: Path) -> None:
+    srv = FakeComfy(fail_when=lambda p: True)
+    srv.start()
+    try:
+        store = make_store(tmp_path)
+        summary, backend = await sweep(store, srv, window=1, fail_fast=True)
+    finally:
+        await srv.close()
+    assert summary.failed == 1 and summary.state == "interrupted"
+    assert len(backend.submits) == 1
+
+
+async def test_first_rejection_raises_and_keeps_run_in_flight(tmp_path: Path) -> None:
+    srv = FakeComfy(reject_all=True)
+    store = make_store(tmp_path)
+    with pytest.raises(PromptRejected):
+        await sweep(store, srv)
+    assert store.records() == []
+    assert list(store.in_flight()) == [1]
+    assert store.progress()["state"] == "interrupted"
+
+
+async def test_stop_cancels_our_prompts_and_rerun_finishes_exactly_once(tmp_path: Path, server: FakeComfy) -> None:
+    server.run_s = 0.05
+    store = make_store(tmp_path)
+    stop = asyncio.Event()
+
+    def on_event(ev: Any) -> None:
+        if ev.kind == "done" and ev.done >= 2:
+            stop.set()
+
+    summary, _ = await sweep(store, server, window=3, stop=stop, on_event=on_event)
+    assert summary.state == "interrupted"
+    assert server.cancelled or server.interrupted
+    left = store.in_flight()
+    assert left  # cancelled prompts stay in flight until the rerun looks them up
+    summary2, _ = await sweep(RunStore.open(store.root), server, window=3)
+    assert summary2.state == "done" and summary2.done == 6
+    store2 = RunStore.open(store.root)
+    assert_complete(store2, server)
+
+
+async def test_resume_adopts_finished_waits_queued_and_resubmits_unknown(tmp_path: Path, server: FakeComfy) -> None:
+    store = make_store(tmp_path)
+    runs = store.plan.runs
+    with store.lock("test"):
+        store.record_submitted(1, "pid-finished", {})
+        store.record_submitted(2, "pid-queued", {})
+        store.record_submitted(3, "pid-unknown", {})
+    out = [{"filename": "x.png", "subfolder": "", "type": "output", "node_id": "4"}]
+    server.history["pid-finished"] = RunOutcome("pid-finished", "success", out, "", 1.0, 2.0)
+    server.executed.append("pid-finished")
+    server.queue.append(("pid-queued", {"3": {"inputs": {"blur_radius": 1}}}))
+    summary, backend = await sweep(store, server)
+    assert summary.done == len(runs)
+    by_id = {r.run_id: r for r in store.records()}
+    assert by_id[1].prompt_id == "pid-finished"
+    assert by_id[2].prompt_id == "pid-queued"
+    assert by_id[3].prompt_id not in ("pid-unknown",)
+    assert "pid-finished" not in backend.submits and "pid-queued" not in backend.submits
+    assert len(backend.submits) == len(runs) - 2
+    assert_complete(store, server)
+
+
+async def test_lost_prompts_after_server_restart_are_resubmitted(tmp_path: Path, server: FakeComfy, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_mod, "QUEUE_CHECK_EVERY", 0.01)
+    server.run_s = 0.03
+    store = make_store(tmp_path)
+
+    def on_event(ev: Any) -> None:
+        if ev.kind == "done" and ev.done == 2 and not getattr(server, "_restarted", False):
+            server._restarted = True  # type: ignore[attr-defined]
+            server.queue.clear()  # queued prompts vanish; finished history stays for this check
+
+    summary, backend = await sweep(store, server, window=3, on_event=on_event)
+    assert summary.state == "done" and summary.done == 6
+    assert len(backend.submits) > 6  # the lost ones went again under new ids
+    assert_complete(store, server)
+
+
+def test_outcome_from_history_parses_timings_cache_outputs_and_errors() -> None:
+    entry = {
+        "outputs": {
+            "4": {"images": [{"filename": "a.png", "subfolder": "s", "type": "output"}], "animated": [False]},
+            "9": {"images": [{"filename": "p.png", "subfolder": "", "type": "temp"}]},
+            "5": {"gifs": [{"filename": "v.mp4", "subfolder": "", "type": "output", "format": "video/h264-mp4"}]},
+        },
+        "status": {
+            "status_str": "error",
+            "completed": False,
+            "messages": [
+                ["execution_start", {"prompt_id": "p", "timestamp": 1000}],
+                ["execution_cached", {"nodes": ["1", "2"], "prompt_id": "p", "timestamp": 1001}],
+                ["execution_error", {"prompt_id": "p", "node_id": "3", "node_type": "ImageBlur", "exception_message": "bad radius\n", "timestamp": 3500}],
+            ],
+        },
+    }
+    prompt = {"3": {"class_type": "ImageBlur", "_meta": {"title": "Blur"}, "inputs": {}}}
+    out = outcome_from_history("p", entry, prompt)
+    assert out.status == "error"
+    assert out.error == 'node 3 "Blur" (ImageBlur): bad radius'
+    assert out.started_at == 1.0 and out.finished_at == 3.5 and out.execution_s == 2.5
+    assert out.cached_nodes == ["1", "2"]
+    assert sorted(o["filename"] for o in out.outputs) == ["a.png", "v.mp4"]
+    assert {o["node_id"] for o in out.outputs} == {"4", "5"}
+
+
+def test_outcome_interrupted() -> None:
+    entry = {"outputs": {}, "status": {"status_str": "error", "messages": [["execution_interrupted", {"prompt_id": "p", "node_id": "3", "node_type": "X", "timestamp": 5}]]}}
+    assert outcome_from_history("p", entry).status == "interrupted"
