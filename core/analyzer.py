@@ -226,6 +226,10 @@ def _combo_values(name: str, value: Any, options: tuple[Any, ...]) -> list[Any]:
     return picks[: MAX_COMBO_SUGGESTIONS + 1]
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _fixed(value: Any, reason: str) -> tuple[dict[str, Any], bool, str]:
     return {"type": "values", "values": [value]}, False, reason
 
@@ -245,11 +249,7 @@ def suggest(
         return {"type": "values", "values": values}, False, "choice: values from its options"
     if kind == "BOOLEAN":
         return {"type": "values", "values": [value, not value]}, False, "on/off switch"
-    if (
-        kind not in ("INT", "FLOAT")
-        or isinstance(value, bool)
-        or not isinstance(value, (int, float))
-    ):
+    if not _is_number(value) or kind not in ("INT", "FLOAT"):
         return _fixed(value, "kept fixed")
     if is_sentinel(name, kind, value, spec):
         return _fixed(value, f"{value} is a sentinel ('no limit'): not swept")

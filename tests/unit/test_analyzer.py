@@ -246,3 +246,18 @@ def test_numeric_suggestions_stay_valid(
         assert isinstance(entry["min"], int) and isinstance(entry["max"], int)
         if step and step > 1:
             assert on_grid(entry["min"], lo, step) and on_grid(entry["max"], lo, step)
+
+
+def test_subgraph_ids_and_odd_values() -> None:
+    wf = Workflow.from_data(
+        {
+            "75:58": {"class_type": "KSampler", "_meta": {"title": "Inner"},
+                      "inputs": {"cfg": 6.0, "steps": float("inf"), "seed": 3, "flag": True}},
+        }
+    )  # fmt: skip
+    by_input = {p.input: p for p in analyze(wf, None).params}
+    assert by_input["cfg"].path == "nodes.75:58.inputs.cfg"
+    assert wf.resolve(by_input["cfg"].path).node_id == "75:58"
+    assert by_input["steps"].suggestion == {"type": "values", "values": [float("inf")]}
+    assert by_input["flag"].suggestion == {"type": "values", "values": [True, False]}
+    assert by_input["seed"].suggestion == {"type": "random_seed"}
