@@ -1,0 +1,106 @@
+// sheet_filters.js: the filter panel: status, favourites, a min/max range per
+// numeric column, value checkboxes per other column, favourites export.
+const MAX_VALUE_BOXES = 60;
+
+CS.buildFilters = function (sheet) {
+  const host = document.getElementById("filters");
+  host.append(CS.el("h2", null, "Filters"));
+  host.append(CS.statusFilter(sheet));
+  const fav = CS.el("label");
+  const box = CS.el("input");
+  box.type = "checkbox";
+  box.id = "fav-only";
+  box.addEventListener("change", () => { sheet.filters.favOnly = box.checked; sheet.apply(); });
+  fav.append(box, document.createTextNode(" favourites only"));
+  host.append(fav);
+  for (const col of sheet.cols) {
+    if (col.kind === "status" || (col.kind === "param" && !col.varying)) continue;
+    host.append(col.numeric ? CS.rangeFilter(sheet, col) : CS.valueFilter(sheet, col));
+  }
+  host.append(CS.favExport(sheet));
+};
+
+CS.statusFilter = function (sheet) {
+  const d = CS.el("details");
+  d.open = true;
+  d.append(CS.el("summary", null, "status"));
+  const statuses = [...new Set(sheet.data.runs.map((r) => r.status))].sort();
+  const on = new Set(statuses);
+  for (const st of statuses) {
+    const l = CS.el("label"), b = CS.el("input");
+    b.type = "checkbox"; b.checked = true; b.id = "f-status-" + st;
+    b.addEventListener("change", () => {
+      if (b.checked) on.add(st); else on.delete(st);
+      sheet.filters.status = on.size === statuses.length ? null : on;
+      sheet.apply();
+    });
+    l.append(b, document.createTextNode(" " + st));
+    d.append(l, CS.el("br"));
+  }
+  return d;
+};
+
+CS.rangeFilter = function (sheet, col) {
+  const d = CS.el("details", "range");
+  d.dataset.key = col.key;
+  d.append(CS.el("summary", null, col.label));
+  const [lo, hi] = CS.extent(sheet.data.runs.map((r) => CS.num(col.get(r))));
+  const input = (cls, ph) => {
+    const i = CS.el("input", cls);
+    i.type = "number"; i.step = "any"; i.placeholder = CS.fmt(ph);
+    i.addEventListener("input", update);
+    return i;
+  };
+  const loI = input("lo", lo), hiI = input("hi", hi);
+  function update() {
+    const v = (i) => (i.value === "" ? NaN : Number(i.value));
+    sheet.filters.ranges[col.key] = [v(loI), v(hiI)];
+    sheet.apply();
+  }
+  d.append(loI, document.createTextNode(" – "), hiI);
+  return d;
+};
+
+CS.valueFilter = function (sheet, col) {
+  const d = CS.el("details", "values-filter");
+  d.dataset.key = col.key;
+  d.append(CS.el("summary", null, col.label));
+  const vals = CS.distinct(sheet.data.runs, col).map(CS.fmt);
+  const list = CS.el("div", "vals");
+  const on = new Set(vals);
+  for (const v of vals.slice(0, MAX_VALUE_BOXES)) {
+    const l = CS.el("label"), b = CS.el("input");
+    b.type = "checkbox"; b.checked = true; b.value = v;
+    b.addEventListener("change", () => {
+      if (b.checked) on.add(v); else on.delete(v);
+      sheet.filters.values[col.key] = on.size === vals.length ? null : on;
+      sheet.apply();
+    });
+    l.title = v;
+    l.append(b, document.createTextNode(" " + (v === "" ? "(empty)" : v)));
+    list.append(l);
+  }
+  if (vals.length > MAX_VALUE_BOXES) list.append(CS.el("div", null, "… " + (vals.length - MAX_VALUE_BOXES) + " more"));
+  d.append(list);
+  return d;
+};
+
+CS.favExport = function (sheet) {
+  const d = CS.el("details");
+  d.append(CS.el("summary", null, "favourites"));
+  const btn = CS.el("button", null, "export list");
+  btn.id = "export-favs";
+  const out = CS.el("textarea");
+  out.id = "fav-export";
+  out.readOnly = true;
+  const link = CS.el("a", null, "download");
+  btn.addEventListener("click", () => {
+    const text = JSON.stringify(sheet.exportFavs(), null, 2);
+    out.value = text;
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
+    link.download = "favourites_" + sheet.data.batch.name + ".json";
+  });
+  d.append(btn, document.createTextNode(" "), link, out);
+  return d;
+};

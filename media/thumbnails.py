@@ -1,0 +1,173 @@
+"""Thumbnails of a batch's outputs: ``thumbnails/thumb_<run_id:04d>.jpg``.
+
+Images go through Pillow, videos through a representative frame (media/video.py:
+PyAV, ffmpeg as fallback). Made in parallel, cached (a thumbnail newer than its
+source is kept), and a file that cannot be decoded gets a grey placeholder plus
+a note in ``thumbnails/notes.json`` (run id -> reason) that the contact sheet
+shows; one bad file never stops the others.
+
+The ``thumb_0001.jpg`` names are the original suite's, kept so existing
+scripts that look for them keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageDraw, UnidentifiedImageError
+
+from ..core import atomic
+from ..core.report import (
+    NOTES_FILE,
+    THUMB_DIR,
+    media_kind,
+    primary_output,
+    read_batch,
+    thumb_name,
+)
+from .video import MediaError, representative_frame
+
+DEFAULT_SIZE = 256
+JPEG_QUALITY = 82
+
+
+@dataclass
+class ThumbReport:
+    """What ``ensure_thumbnails`` did, by run id."""
+
+    made: list[int] = field(default_factory=list)
+    cached: list[int] = field(default_factory=list)
+    placeholders: dict[int, str] = field(default_factory=dict)  # run id -> reason
+    skipped: list[int] = field(default_factory=list)  # no image/video output (yet)
+
+
+def _open_source(src: Path) -> Image.Image:
+    kind = media_kind(src.name)
+    if kind == "video":
+        return representative_frame(src)
+    if kind == "image":
+        with Image.open(src) as img:
+            img.seek(0)  # first frame of an animated image
+            return img.convert("RGB")
+    raise MediaError(f"not an image or video: {src.name}")
+
+
+def _save_jpeg(img: Image.Image, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic.temp_path(dest)
+    try:
+        img.save(tmp, "JPEG", quality=JPEG_QUALITY)
+        os.replace(tmp, dest)  # a reader never sees half a JPEG
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def make_thumbnail(src: Path, dest: Path, size: int = DEFAULT_SIZE) -> Path:
+    """Write a JPEG at most ``size`` px on its longer side. MediaError if ``src``
+    cannot be decoded (the caller decides on a placeholder)."""
+    try:
+        img = _open_source(src)
+    except MediaError:
+        raise
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise MediaError(f"cannot decode {src.name}: {exc}", field=str(src)) from None
+    img.thumbnail((size, size))
+    _save_jpeg(img, dest)
+    return dest
+
+
+def make_placeholder(dest: Path, reason: str, size: int = DEFAULT_SIZE) -> Path:
+    """A grey square saying the output could not be decoded."""
+    img = Image.new("RGB", (size, size), (64, 64, 64))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((4, 4, size - 5, size - 5), outline=(200, 80, 80), width=3)
+    draw.text((12, size // 2 - 16), "cannot decode", fill=(235, 235, 235))
+    draw.text((12, size // 2), reason[:40], fill=(200, 200, 200))
+    _save_jpeg(img, dest)
+    return dest
+
+
+def is_fresh(src: Path, dest: Path) -> bool:
+    """A cached thumbnail is kept while it is at least as new as its source."""
+    try:
+        return dest.stat().st_mtime_ns >= src.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
+def _one(src: Path, dest: Path, size: int) -> str | None:
+    """Make one thumbnail; return the reason on failure (a placeholder is written)."""
+    try:
+        make_thumbnail(src, dest, size)
+        return None
+    except MediaError as exc:
+        reason = exc.message
+    except Exception as exc:  # a decoder bug must not stop the other thumbnails
+        reason = f"cannot decode {src.name}: {type(exc).__name__}: {exc}"
+    make_placeholder(dest, reason, size)
+    return reason
+
+
+def _read_notes(folder: Path) -> dict[str, str]:
+    try:
+        data = json.loads((folder / NOTES_FILE).read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_notes(folder: Path, report: ThumbReport, done: Iterable[int]) -> None:
+    notes = _read_notes(folder)
+    for run_id in done:
+        notes.pop(str(run_id), None)
+    notes.update({str(k): v for k, v in report.placeholders.items()})
+    if notes or (folder / NOTES_FILE).exists():
+        atomic.write_json(
+            folder / NOTES_FILE, dict(sorted(notes.items(), key=lambda kv: int(kv[0])))
+        )
+
+
+def ensure_thumbnails(
+    store_root: Path,
+    run_ids: Iterable[int] | None = None,
+    *,
+    size: int = DEFAULT_SIZE,
+    workers: int | None = None,
+) -> ThumbReport:
+    """Make the missing or stale thumbnails of a batch (all runs, or ``run_ids``),
+    so a running sweep's contact sheet fills in as runs finish."""
+    store_root = Path(store_root)
+    wanted = set(run_ids) if run_ids is not None else None
+    folder = store_root / THUMB_DIR
+    report = ThumbReport()
+    jobs: dict[int, tuple[Path, Path]] = {}
+    for run in read_batch(store_root).runs:
+        if wanted is not None and run.run_id not in wanted:
+            continue
+        rel = primary_output(run.outputs)
+        if rel is None:
+            report.skipped.append(run.run_id)
+            continue
+        src, dest = store_root / rel, folder / thumb_name(run.run_id)
+        if is_fresh(src, dest):
+            report.cached.append(run.run_id)
+        else:
+            jobs[run.run_id] = (src, dest)
+    if jobs:
+        n = workers or min(4, os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            results = dict(
+                zip(jobs, pool.map(lambda j: _one(j[0], j[1], size), jobs.values()), strict=True)
+            )
+        for run_id, reason in sorted(results.items()):
+            if reason is None:
+                report.made.append(run_id)
+            else:
+                report.placeholders[run_id] = reason
+    _write_notes(folder, report, report.made)
+    return report
