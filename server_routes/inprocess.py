@@ -1,0 +1,194 @@
+"""InProcessBackend: core.engine's Backend on ComfyUI's own queue, in-process.
+
+It behaves like a normal ``POST /prompt`` (server.py ``post_prompt`` in 0.3.75):
+``trigger_on_prompt`` first (other extensions rewrite prompts there), then
+``await execution.validate_prompt`` checking ``node_errors`` as well as the ok
+flag (ok is True when *any* output validates), increasing ``server.number``
+values (the queue is a heap; equal numbers fall back to random prompt ids),
+and a 6-tuple or 5-tuple item depending on the server version.
+
+Completion is read from ``prompt_queue.get_history(prompt_id=...)`` by polling
+from the engine: no ComfyUI internals are patched (wrapping ``task_done`` is
+what breaks sweep packs on ComfyUI updates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..core.engine import RunOutcome, outcome_from_history
+from ..core.errors import BackendError, PromptRejected
+from .comfy_env import ComfyEnv
+
+
+class InProcessBackend:
+    """Queues prompts on the running ComfyUI; remembers each prompt as queued."""
+
+    def __init__(self, env: ComfyEnv) -> None:
+        self.env = env
+        # prompt id -> prompt as queued, until its history is read (error titles)
+        self.queued_prompts: dict[str, dict[str, Any]] = {}
+        # Told when an on_prompt handler changed a prompt, so the run store
+        # keeps the prompt as actually queued (set by the service).
+        self.on_queued: Callable[[str, dict[str, Any]], None] | None = None
+
+    # -- submit -------------------------------------------------------------
+    async def submit(
+        self,
+        prompt_id: str,
+        prompt: dict[str, Any],
+        *,
+        client_id: str | None,
+        workflow: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Queue one prompt; returns the prompt as actually queued."""
+        server = self.env.prompt_server()
+        json_data = _request_body(prompt_id, prompt, client_id, workflow)
+        json_data = server.trigger_on_prompt(json_data)
+        queued = json_data.get("prompt")
+        if not isinstance(queued, dict):
+            raise BackendError(f"an on_prompt handler removed the prompt of {prompt_id}")
+        if queued != prompt and self.on_queued is not None:
+            self.on_queued(prompt_id, copy.deepcopy(queued))
+        # Same order as post_prompt: take the number before validating.
+        number = server.number
+        server.number += 1
+        outputs = await self._validate(prompt_id, queued)
+        extra_data = dict(json_data.get("extra_data") or {})
+        if json_data.get("client_id"):
+            extra_data["client_id"] = json_data["client_id"]
+        sensitive = {k: extra_data.pop(k) for k in self.env.sensitive_keys() if k in extra_data}
+        extra_data["create_time"] = int(time.time() * 1000)
+        item: tuple[Any, ...] = (number, prompt_id, queued, extra_data, outputs)
+        if self.env.six_tuple_queue():
+            item = (*item, sensitive)
+        self.queued_prompts[prompt_id] = queued
+        server.prompt_queue.put(item)
+        return queued
+
+    async def validate(self, prompt: dict[str, Any]) -> None:
+        """Validate without queueing (sweep creation checks its first run)."""
+        await self._validate("validate-only", copy.deepcopy(prompt))
+
+    async def _validate(self, prompt_id: str, prompt: dict[str, Any]) -> list[str]:
+        ok, error, outputs, node_errors = await self.env.execution().validate_prompt(
+            prompt_id, prompt, None
+        )
+        if not ok or node_errors:
+            raise PromptRejected(
+                describe_rejection(prompt, error, node_errors),
+                details={"error": error, "node_errors": node_errors},
+            )
+        return list(outputs)
+
+    # -- completion ---------------------------------------------------------
+    async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:
+        queue = self.env.prompt_server().prompt_queue
+        found: dict[str, RunOutcome] = {}
+        for pid in prompt_ids:
+            entry = queue.get_history(prompt_id=pid).get(pid)
+            if entry is not None:
+                found[pid] = outcome_from_history(pid, entry, self.queued_prompts.pop(pid, None))
+        return found
+
+    async def active_ids(self) -> set[str]:
+        running, pending = self.env.prompt_server().prompt_queue.get_current_queue_volatile()
+        return {str(item[1]) for item in [*running, *pending]}
+
+    def running_ids(self) -> set[str]:
+        running, _ = self.env.prompt_server().prompt_queue.get_current_queue_volatile()
+        return {str(item[1]) for item in running}
+
+    async def cancel(self, prompt_ids: Sequence[str]) -> None:
+        """Delete our pending prompts; interrupt only if one of ours is running."""
+        ours = set(prompt_ids)
+        queue = self.env.prompt_server().prompt_queue
+        for pid in ours:
+            queue.delete_queue_item(lambda item, pid=pid: item[1] == pid)
+        # Small race by design (same as ComfyUI's own /interrupt with a
+        # prompt_id): ours may finish between the check and the interrupt.
+        if ours & self.running_ids():
+            self.env.interrupt()
+
+    # -- outputs ------------------------------------------------------------
+    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]:
+        return await asyncio.to_thread(self._collect_sync, outcome, dest)
+
+    def _collect_sync(self, outcome: RunOutcome, dest: Path) -> list[Path]:
+        dest.mkdir(parents=True, exist_ok=True)
+        collected: list[Path] = []
+        for item in outcome.outputs:
+            src = self._source_path(item)
+            target = dest / src.name
+            if target in collected:  # two output nodes wrote the same file name
+                target = dest / f"{item.get('node_id', 'x')}_{src.name}"
+            link_or_copy(src, target)
+            collected.append(target)
+        return collected
+
+    def _source_path(self, item: dict[str, str]) -> Path:
+        base = self.env.directory_for_type(item.get("type", "output"))
+        if base is None:
+            raise BackendError(f"unknown output folder type {item.get('type')!r}")
+        root = base.resolve()
+        src = (root / item.get("subfolder", "") / item["filename"]).resolve()
+        # History comes from nodes; never follow a name out of ComfyUI's folder.
+        if not src.is_relative_to(root) or not src.is_file():
+            raise BackendError(f"output file {item['filename']!r} not found under {root}")
+        return src
+
+
+def _request_body(
+    prompt_id: str, prompt: dict[str, Any], client_id: str | None, workflow: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The body a browser would POST to /prompt (what on_prompt handlers expect)."""
+    extra_data: dict[str, Any] = {}
+    if workflow is not None:
+        # Other extensions index extra_pnginfo.workflow unguarded; SaveImage embeds it.
+        extra_data["extra_pnginfo"] = {"workflow": workflow}
+    body: dict[str, Any] = {
+        "prompt": copy.deepcopy(prompt),  # validate_prompt mutates its input
+        "prompt_id": prompt_id,
+        "extra_data": extra_data,
+    }
+    if client_id:
+        body["client_id"] = client_id
+    return body
+
+
+def link_or_copy(src: Path, target: Path) -> None:
+    """Hard link (free, instant) where possible, else copy via a temp file."""
+    if target.exists():
+        target.unlink()
+    try:
+        os.link(src, target)
+        return
+    except OSError:
+        pass  # other filesystem, FAT/exFAT, no permission: copy instead
+    tmp = target.with_name(f".{target.name}.part")
+    shutil.copy2(src, tmp)
+    os.replace(tmp, target)
+
+
+def describe_rejection(prompt: dict[str, Any], error: Any, node_errors: Any) -> str:
+    """ComfyUI's validation result in plain words, naming nodes and inputs."""
+    parts: list[str] = []
+    for node_id, info in (node_errors or {}).items():
+        node = prompt.get(str(node_id)) or {}
+        title = (node.get("_meta") or {}).get("title")
+        who = f"node {node_id} ({info.get('class_type', node.get('class_type', '?'))}"
+        who += f', "{title}")' if title else ")"
+        for err in info.get("errors") or []:
+            name = (err.get("extra_info") or {}).get("input_name")
+            where = f" input {name}" if name else ""
+            parts.append(f"{who}{where}: {err.get('message', '')} {err.get('details', '')}".strip())
+    if not parts and isinstance(error, dict):
+        parts.append(f"{error.get('message', 'invalid prompt')} {error.get('details', '')}".strip())
+    return "ComfyUI rejected the prompt: " + ("; ".join(parts) or "invalid prompt")

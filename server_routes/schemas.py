@@ -1,0 +1,196 @@
+"""Pure validators of request bodies and query strings.
+
+Each raises RequestError (or the core's ConfigError) naming the offending
+field with a dotted path (``config.parameters.cfg.min``), so the panel can
+point at it. No I/O here.
+
+Posted configs may not choose paths or servers. Policy: ``workflow_file``,
+``output.base_dir`` and ``comfyui.server_address`` are *ignored with a
+warning* rather than refused, because configs round-trip through
+``/config/parse`` and ``cr-analyze`` templates, which always carry them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ..core.errors import ConfigError
+from .errors import ForbiddenPath, RequestError
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_PAGE = 1000
+DEFAULT_PAGE = 100
+_SWEEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+# (section or None, key): settings a browser must not choose on the server.
+IGNORED_KEYS: tuple[tuple[str | None, str], ...] = (
+    (None, "workflow_file"),
+    ("output", "base_dir"),
+    ("comfyui", "server_address"),
+)
+_DEFAULTS = {"workflow_file": None, "base_dir": "output", "server_address": "127.0.0.1:8188"}
+
+
+@dataclass
+class SweepRequest:
+    prompt: dict[str, Any]
+    config: dict[str, Any]
+    workflow: dict[str, Any] | None = None
+    client_id: str | None = None
+    name: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def require_object(body: Any, where: str = "body") -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise RequestError(
+            f"{where} must be a JSON object", field=None if where == "body" else where
+        )
+    return body
+
+
+def prompt_field(body: dict[str, Any]) -> dict[str, Any]:
+    prompt = body.get("prompt")
+    if not isinstance(prompt, dict) or not prompt:
+        raise RequestError(
+            "prompt must be the API-format graph (a non-empty object)", field="prompt"
+        )
+    return prompt
+
+
+def _optional_str(body: dict[str, Any], key: str, limit: int = 200) -> str | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise RequestError(f"{key} must be a string of at most {limit} characters", field=key)
+    return value or None
+
+
+def yaml_field(body: dict[str, Any], key: str = "yaml") -> str:
+    text = body.get(key)
+    if not isinstance(text, str):
+        raise RequestError(f"{key} must be YAML text (a string)", field=key)
+    return text
+
+
+def load_yaml(text: str, where: str) -> dict[str, Any]:
+    """YAML text -> mapping; ConfigError with the line on a syntax error."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        details = {"line": line} if line else None
+        raise ConfigError(
+            f"{where} is not valid YAML: {exc}", field=where, details=details
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a mapping of config keys", field=where)
+    return data
+
+
+def config_field(body: dict[str, Any], key: str = "config") -> tuple[dict[str, Any], list[str]]:
+    """The posted config (object or YAML text) without server-owned keys."""
+    raw = body.get(key)
+    if isinstance(raw, str):
+        raw = load_yaml(raw, key)
+    if not isinstance(raw, dict):
+        raise RequestError(f"{key} must be a config object or YAML text", field=key)
+    return strip_server_keys(raw, key)
+
+
+def strip_server_keys(config: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
+    cleaned = dict(config)
+    warnings: list[str] = []
+    for section, key in IGNORED_KEYS:
+        holder = cleaned if section is None else cleaned.get(section)
+        if not isinstance(holder, dict) or key not in holder:
+            continue
+        if section is not None:
+            holder = cleaned[section] = dict(holder)
+        value = holder.pop(key)
+        if value != _DEFAULTS[key]:
+            path = f"{where}.{key}" if section is None else f"{where}.{section}.{key}"
+            warnings.append(
+                f"{path} is ignored on the server: sweeps use the posted prompt and "
+                "live in ComfyUI's output folder under sweeps/<id>/"
+            )
+    return cleaned, warnings
+
+
+def sweep_request(body: Any) -> SweepRequest:
+    body = require_object(body)
+    prompt = prompt_field(body)
+    config, warnings = config_field(body)
+    workflow = body.get("workflow")
+    if workflow is not None and not isinstance(workflow, dict):
+        raise RequestError("workflow must be the UI graph (an object) or absent", field="workflow")
+    name = _optional_str(body, "name", 64)
+    if name is not None and (not _NAME.match(name) or ".." in name):
+        raise RequestError(
+            "name may use letters, digits, space, '.', '_' and '-' (at most 64)", field="name"
+        )
+    return SweepRequest(
+        prompt=prompt,
+        config=config,
+        workflow=workflow,
+        client_id=_optional_str(body, "client_id"),
+        name=name,
+        warnings=warnings,
+    )
+
+
+def sweep_id(value: str) -> str | None:
+    """A syntactically valid sweep id, else None (the route answers 404)."""
+    return value if _SWEEP_ID.match(value) and ".." not in value else None
+
+
+def run_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 9:
+        raise RequestError("run id must be a positive integer", field="run_id")
+    return int(value)
+
+
+def paging(query: Any) -> tuple[int, int]:
+    """offset >= 0, 1 <= limit <= 1000 from a query mapping."""
+    offset = _int_param(query, "offset", 0)
+    limit = _int_param(query, "limit", DEFAULT_PAGE)
+    if offset < 0:
+        raise RequestError("offset must be >= 0", field="offset")
+    if not 1 <= limit <= MAX_PAGE:
+        raise RequestError(f"limit must be between 1 and {MAX_PAGE}", field="limit")
+    return offset, limit
+
+
+def _int_param(query: Any, key: str, default: int) -> int:
+    raw = query.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise RequestError(f"{key} must be an integer", field=key) from None
+
+
+_ENCODED_SEPARATOR = re.compile(r"%(2f|5c|00)", re.IGNORECASE)
+
+
+def file_path(raw_path: str, decoded: str) -> str:
+    """Reject path forms that try to leave the sweep folder, before resolving.
+
+    ``raw_path`` is the still-encoded request path (to catch ``%2F``/``%5C``
+    that would otherwise decode into separators), ``decoded`` the matched tail.
+    """
+    if _ENCODED_SEPARATOR.search(raw_path):
+        raise ForbiddenPath("encoded path separators are not allowed", field="path")
+    if not decoded or decoded.startswith(("/", "\\")) or "\\" in decoded or "\x00" in decoded:
+        raise ForbiddenPath("path must be relative to the sweep folder", field="path")
+    parts = decoded.split("/")
+    if any(part in ("", ".", "..") for part in parts) or re.match(r"^[A-Za-z]:", decoded):
+        raise ForbiddenPath("path must not contain '.', '..' or empty segments", field="path")
+    return decoded

@@ -1,0 +1,399 @@
+"""SweepService: server-side sweeps on disk under <output dir>/sweeps/<id>/.
+
+Each sweep is a run-store batch (docs/run-store.md) driven by core.engine's
+``run_sweep`` as an asyncio task on ComfyUI's own loop, through a Backend
+(InProcessBackend inside ComfyUI; a test double of our Backend protocol in
+route tests). The service never writes at import or construction: the sweeps
+folder is created by the first sweep, and restart recovery runs on first use.
+
+Restarts: ComfyUI 0.3.75 keeps history in memory only, so a sweep that was
+queued/running when the process died cannot be followed; on first use every
+such folder is marked ``interrupted``, and ``resume`` hands it to the engine,
+which re-submits exactly the runs not recorded (in-flight prompts unknown to
+the fresh server are submitted again; metadata.csv keeps one row per run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..core import atomic
+from ..core.analyzer import analyze, render_config_template
+from ..core.config import config_to_dict, dump_config_yaml, parse_config, validate_config
+from ..core.engine import Backend, EngineEvent, run_sweep
+from ..core.errors import ConflictError, NotFoundError, StoreError, SweepError
+from ..core.objectinfo import ObjectInfo
+from ..core.plan import build_plan, prompt_for_run
+from ..core.store import RunStore
+from ..core.workflow import Workflow
+from . import schemas, views
+from .errors import ForbiddenPath
+from .refresher import SheetRefresher
+
+log = logging.getLogger("comfy_sweep.server")
+
+EVENT = "comfy-sweep.progress"
+UI_WORKFLOW_FILE = "ui_workflow.json"
+ACTIVE_STATES = ("queued", "running")
+OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
+MAX_WINDOW = 16
+CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet"]
+
+
+@dataclass
+class ServiceDeps:
+    """What the service needs from the world (ComfyUI in production)."""
+
+    sweeps_root: Callable[[], Path]
+    backend: Callable[[], Backend]
+    object_info: Callable[[], Awaitable[dict[str, Any] | None]]
+    notify: Callable[[str, dict[str, Any]], None]
+    recent_run_seconds: Callable[[], float | None] = lambda: None
+
+    @classmethod
+    def from_comfy(cls, env: Any) -> ServiceDeps:
+        from .inprocess import InProcessBackend
+
+        backend = InProcessBackend(env)
+        return cls(
+            sweeps_root=lambda: env.output_dir() / "sweeps",
+            backend=lambda: backend,
+            object_info=env.object_info,
+            notify=env.send,
+            recent_run_seconds=env.recent_run_seconds,
+        )
+
+
+@dataclass
+class _Active:
+    """A sweep this process is driving; holds the store's writer lock."""
+
+    store: RunStore
+    client_id: str | None
+    ui_workflow: dict[str, Any] | None
+    lock: contextlib.ExitStack
+    refresher: SheetRefresher
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    last: EngineEvent | None = None
+    cancelled: bool = False
+
+
+@contextlib.contextmanager
+def _field_prefix(prefix: str) -> Iterator[None]:
+    """Errors about the posted config/prompt name the body key first."""
+    try:
+        yield
+    except SweepError as err:
+        err.field = f"{prefix}.{err.field}" if err.field else prefix
+        raise
+
+
+class SweepService:
+    def __init__(self, deps: ServiceDeps, *, sheet_interval: float = 3.0) -> None:
+        self.deps = deps
+        self.sheet_interval = sheet_interval
+        self._active: dict[str, _Active] = {}
+        self._stores: dict[str, RunStore] = {}
+        self._recovered = False
+        self._object_info: tuple[float, ObjectInfo | None] | None = None
+        backend = deps.backend()
+        if hasattr(backend, "on_queued"):
+            backend.on_queued = self._record_queued_prompt
+
+    # ---------------------------------------------------------------- basics
+    def version(self) -> dict[str, Any]:
+        return {
+            "name": "comfy-sweep",
+            "version": __version__,
+            "api": 1,
+            "capabilities": CAPABILITIES,
+        }
+
+    def _root(self) -> Path:
+        return self.deps.sweeps_root()
+
+    async def _objectinfo(self) -> ObjectInfo | None:
+        now = time.monotonic()
+        if self._object_info is None or now - self._object_info[0] > OBJECT_INFO_TTL:
+            data = await self.deps.object_info()
+            self._object_info = (now, ObjectInfo(data) if data else None)
+        return self._object_info[1]
+
+    def _recover(self) -> None:
+        """First use after a (re)start: sweeps left queued/running were cut off."""
+        if self._recovered:
+            return
+        self._recovered = True
+        root = self._root()
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            state = _peek_state(folder)
+            if state in ACTIVE_STATES and folder.name not in self._active:
+                try:
+                    self._store(folder.name).set_state(
+                        "interrupted", message="ComfyUI stopped while this sweep was running"
+                    )
+                except SweepError as err:  # locked by a live process, unreadable: leave it
+                    log.warning("comfy-sweep: cannot mark %s interrupted: %s", folder.name, err)
+
+    def _store(self, sweep_id: str) -> RunStore:
+        if schemas.sweep_id(sweep_id) is None:
+            raise NotFoundError(f"no sweep {sweep_id!r}")
+        if sweep_id in self._active:
+            return self._active[sweep_id].store
+        folder = self._root() / sweep_id
+        if not (folder / "progress.json").is_file():
+            self._stores.pop(sweep_id, None)
+            raise NotFoundError(f"no sweep {sweep_id!r}")
+        if sweep_id not in self._stores:
+            self._stores[sweep_id] = RunStore.open(folder)
+        return self._stores[sweep_id]
+
+    async def require(self, sweep_id: str) -> RunStore:
+        self._recover()
+        return self._store(sweep_id)
+
+    # ------------------------------------------------------ stateless tools
+    async def analyze(
+        self, prompt: dict[str, Any], workflow_file: str = "workflow_api.json"
+    ) -> dict[str, Any]:
+        with _field_prefix("prompt"):
+            wf = Workflow.from_data(prompt, "prompt")
+        analysis = analyze(wf, await self._objectinfo())
+        return {
+            "analysis": analysis.to_json(),
+            "template_yaml": render_config_template(analysis, workflow_file),
+        }
+
+    async def _prepare(
+        self, prompt: dict[str, Any], config: dict[str, Any], warnings: list[str]
+    ) -> tuple[Workflow, Any, ObjectInfo | None, list[str]]:
+        with _field_prefix("prompt"):
+            wf = Workflow.from_data(prompt, "prompt")
+        oi = await self._objectinfo()
+        with _field_prefix("config"):
+            cfg = parse_config(config, source="config")
+            warnings = [*warnings, *validate_config(cfg, wf, oi)]
+        return wf, cfg, oi, warnings
+
+    async def plan(
+        self, prompt: dict[str, Any], config: dict[str, Any], warnings: list[str]
+    ) -> dict[str, Any]:
+        wf, cfg, oi, warnings = await self._prepare(prompt, config, warnings)
+        with _field_prefix("config"):
+            plan = await asyncio.to_thread(build_plan, cfg, wf, oi)
+        per_run = self.deps.recent_run_seconds()
+        return views.plan_json(plan, warnings, per_run * len(plan.runs) if per_run else None)
+
+    def config_parse(self, text: str) -> dict[str, Any]:
+        cfg = parse_config(text, source="yaml")
+        return {"config": config_to_dict(cfg), "warnings": list(cfg.warnings)}
+
+    def config_render(self, config: dict[str, Any]) -> dict[str, Any]:
+        with _field_prefix("config"):
+            return {"yaml": dump_config_yaml(parse_config(config, source="config"))}
+
+    # --------------------------------------------------------------- sweeps
+    async def create(self, req: schemas.SweepRequest) -> dict[str, Any]:
+        self._recover()
+        wf, cfg, oi, warnings = await self._prepare(req.prompt, req.config, req.warnings)
+        with _field_prefix("config"):
+            plan = await asyncio.to_thread(build_plan, cfg, wf, oi)
+        await self._prevalidate(prompt_for_run(wf, cfg, plan.runs[0]))
+        extra = {"mode": "server", "label": req.name, "client_id": req.client_id}
+        store = RunStore.create(self._root(), cfg, wf, plan, extra=extra)
+        if req.workflow is not None:
+            atomic.write_json(store.root / UI_WORKFLOW_FILE, req.workflow)
+        self._start(store, req.client_id, req.workflow)
+        return {"id": store.name, "total": len(plan.runs), "state": "queued", "warnings": warnings}
+
+    async def _prevalidate(self, prompt: dict[str, Any]) -> None:
+        """ComfyUI's own validation of the first run, so a 202 means it will run."""
+        validate = getattr(self.deps.backend(), "validate", None)
+        if validate is not None:
+            with _field_prefix("prompt"):
+                await validate(prompt)
+
+    def _start(
+        self, store: RunStore, client_id: str | None, ui_workflow: dict[str, Any] | None
+    ) -> None:
+        lock = contextlib.ExitStack()
+        lock.enter_context(store.lock(f"ComfyUI server pid {os.getpid()}"))
+        active = _Active(
+            store, client_id, ui_workflow, lock, SheetRefresher(store.root, self.sheet_interval)
+        )
+        self._active[store.name] = active
+        self._stores.pop(store.name, None)
+        active.task = asyncio.get_running_loop().create_task(self._drive(active))
+
+    async def _drive(self, active: _Active) -> None:
+        store, cfg = active.store, active.store.config
+        try:
+            summary = await run_sweep(
+                store,
+                self.deps.backend(),
+                window=max(1, min(MAX_WINDOW, cfg.comfyui.queue_window)),
+                fail_fast=cfg.comfyui.fail_fast,
+                client_id=active.client_id,
+                ui_workflow=active.ui_workflow,
+                on_event=lambda ev: self._on_event(active, ev),
+                stop=active.stop,
+            )
+            if active.cancelled and summary.state != "done":
+                store.set_state("cancelled")
+        except SweepError as err:  # server trouble, first prompt refused: resumable
+            log.warning("comfy-sweep: sweep %s stopped: %s", store.name, err.message)
+            with contextlib.suppress(SweepError):
+                store.set_state(
+                    "cancelled" if active.cancelled else "interrupted", message=err.message
+                )
+        except Exception:
+            log.exception("comfy-sweep: sweep %s crashed", store.name)
+            with contextlib.suppress(SweepError):
+                store.set_state("interrupted", message="internal error; see the ComfyUI log")
+        finally:
+            await self._finish(active)
+
+    async def _finish(self, active: _Active) -> None:
+        active.lock.close()
+        self._active.pop(active.store.name, None)
+        self._stores[active.store.name] = active.store
+        self._notify(active)
+        await active.refresher.flush()
+
+    def _on_event(self, active: _Active, ev: EngineEvent) -> None:
+        active.last = ev
+        if ev.kind in ("done", "failed"):
+            active.refresher.poke()
+        self._notify(active)
+
+    def _record_queued_prompt(self, prompt_id: str, prompt: dict[str, Any]) -> None:
+        """An on_prompt handler rewrote a prompt: keep what ComfyUI really runs."""
+        for active in self._active.values():
+            for run_id, pid in active.store.in_flight().items():
+                if pid == prompt_id:
+                    atomic.write_json(active.store.run_dir(run_id) / "prompt.json", prompt)
+                    return
+
+    def _running_ids(self) -> set[str]:
+        running = getattr(self.deps.backend(), "running_ids", None)
+        return set(running()) if running is not None else set()
+
+    def _live(self, sweep_id: str) -> dict[str, Any]:
+        active = self._active.get(sweep_id)
+        if active is None:
+            return {}
+        eta = active.last.eta_s if active.last else None
+        return {"current": views.current_run(active.store, self._running_ids()), "eta_s": eta}
+
+    def _notify(self, active: _Active) -> None:
+        s = views.summary(active.store.name, active.store, **self._live(active.store.name))
+        keys = ("state", "done", "failed", "total", "eta_s", "current")
+        try:
+            self.deps.notify(EVENT, {"sweep_id": s["id"], **{k: s[k] for k in keys}})
+        except Exception:  # a websocket hiccup must never stop a sweep
+            log.exception("comfy-sweep: progress event not sent")
+
+    async def list_sweeps(self) -> dict[str, Any]:
+        self._recover()
+        root = self._root()
+        found = []
+        for folder in root.iterdir() if root.is_dir() else []:
+            if _peek_state(folder) is None:
+                continue
+            with contextlib.suppress(NotFoundError, StoreError):
+                found.append(
+                    views.summary(folder.name, self._store(folder.name), **self._live(folder.name))
+                )
+        found.sort(key=lambda s: (str(s["created_at"]), s["id"]), reverse=True)
+        return {"sweeps": found}
+
+    async def status(self, sweep_id: str, offset: int, limit: int) -> dict[str, Any]:
+        store = await self.require(sweep_id)
+        return views.status(
+            sweep_id, store, offset, limit, running=self._running_ids(), live=self._live(sweep_id)
+        )
+
+    async def cancel(self, sweep_id: str) -> dict[str, Any]:
+        store = await self.require(sweep_id)
+        active = self._active.get(sweep_id)
+        if active is not None:
+            active.cancelled = True
+            active.stop.set()
+            if active.task is not None:
+                # shield: a client hanging up must not cancel the engine's cleanup
+                await asyncio.shield(active.task)
+        elif store.progress()["state"] == "interrupted":
+            store.set_state("cancelled")
+        else:
+            raise ConflictError(
+                f"sweep {sweep_id} is {store.progress()['state']}; nothing to cancel"
+            )
+        return views.summary(sweep_id, store)
+
+    async def resume(self, sweep_id: str) -> dict[str, Any]:
+        store = await self.require(sweep_id)
+        state = store.progress()["state"]
+        if sweep_id in self._active or state not in ("interrupted", "cancelled"):
+            raise ConflictError(
+                f"sweep {sweep_id} is {state}; only interrupted or cancelled sweeps resume"
+            )
+        store.set_state("queued", message="")
+        self._start(
+            store, store.progress().get("client_id"), _read_json(store.root / UI_WORKFLOW_FILE)
+        )
+        return views.summary(sweep_id, store, **self._live(sweep_id))
+
+    async def delete(self, sweep_id: str) -> dict[str, Any]:
+        store = await self.require(sweep_id)
+        state = store.progress()["state"]
+        if sweep_id in self._active or state in ACTIVE_STATES:
+            raise ConflictError(f"sweep {sweep_id} is {state}; cancel it before deleting")
+        self._stores.pop(sweep_id, None)
+        await asyncio.to_thread(shutil.rmtree, store.root)
+        return {"deleted": sweep_id}
+
+    async def file(self, sweep_id: str, rel: str) -> tuple[Path, bool]:
+        """A file inside the sweep folder (resolved, symlinks included) and
+        whether it may still change (no caching while the sweep runs)."""
+        store = await self.require(sweep_id)
+        root = store.root.resolve()
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root):
+            raise ForbiddenPath("path leaves the sweep folder", field="path")
+        if not target.is_file() or any(p.startswith(".") for p in target.relative_to(root).parts):
+            raise NotFoundError(f"no file {rel!r} in sweep {sweep_id}", field="path")
+        return target, sweep_id in self._active
+
+    async def run_prompt(self, sweep_id: str, run_id: int) -> dict[str, Any]:
+        store = await self.require(sweep_id)
+        run = next((r for r in store.plan.runs if r.run_id == run_id), None)
+        if run is None:
+            raise NotFoundError(f"sweep {sweep_id} has no run {run_id}", field="run_id")
+        prompt = _read_json(store.root / "runs" / run.folder / "prompt.json")
+        if prompt is None:  # not submitted yet: the prompt it will get
+            prompt = prompt_for_run(store.workflow, store.config, run)
+        return {"prompt": prompt, "values": dict(run.values)}
+
+
+def _peek_state(folder: Path) -> str | None:
+    data = _read_json(folder / "progress.json")
+    return data.get("state") if isinstance(data, dict) else None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None

@@ -1,0 +1,124 @@
+"""JSON views of a sweep (summary, paged run rows, plan preview) from its store.
+
+Pure functions of a RunStore plus what only the live service knows (which
+prompt ComfyUI is running, the engine's ETA). docs/routes.md shows the shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..core.plan import Plan, PlannedRun
+from ..core.report import THUMB_DIR, thumb_name
+from ..core.store import RunStore
+
+PREFIX = "/comfy-sweep"
+PLAN_PREVIEW_RUNS = 500
+
+
+def run_json(run: PlannedRun) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "sample_index": run.sample_index,
+        "repeat": run.repeat,
+        "values": dict(run.values),
+        "folder": run.folder,
+    }
+
+
+def plan_json(plan: Plan, warnings: list[str], estimate_s: float | None) -> dict[str, Any]:
+    return {
+        "total": len(plan.runs),
+        "parameters": list(plan.parameters),
+        "runs": [run_json(r) for r in plan.runs[:PLAN_PREVIEW_RUNS]],
+        "truncated": len(plan.runs) > PLAN_PREVIEW_RUNS,
+        "warnings": [*warnings, *plan.warnings],
+        "notes": list(plan.notes),
+        "estimate_s": estimate_s,
+    }
+
+
+def current_run(store: RunStore, running: set[str]) -> dict[str, Any] | None:
+    """The run ComfyUI is executing now (else the oldest of ours in flight)."""
+    inflight = store.in_flight()
+    if not inflight:
+        return None
+    ids = [rid for rid, pid in inflight.items() if pid in running] or sorted(inflight)
+    run = next((r for r in store.plan.runs if r.run_id == ids[0]), None)
+    return {"run_id": run.run_id, "values": dict(run.values)} if run else None
+
+
+def summary(
+    sweep_id: str,
+    store: RunStore,
+    *,
+    current: dict[str, Any] | None = None,
+    eta_s: float | None = None,
+) -> dict[str, Any]:
+    p = store.progress()
+    done, failed, total = int(p.get("done", 0)), int(p.get("failed", 0)), int(p["total"])
+    base = f"{PREFIX}/sweeps/{sweep_id}"
+    out: dict[str, Any] = {
+        "id": sweep_id,
+        "name": p.get("label") or sweep_id,
+        "state": p["state"],
+        "created_at": p.get("created_at"),
+        "updated_at": p.get("updated_at"),
+        "total": total,
+        "done": done,
+        "failed": failed,
+        "pending": max(0, total - done - failed),
+        "current": current,
+        "eta_s": eta_s,
+        "parameters": list(store.plan.parameters),
+        "contact_sheet": f"{base}/contact-sheet",
+        "files_base": f"{base}/files/",
+    }
+    if p.get("message"):
+        out["message"] = p["message"]
+    return out
+
+
+def run_rows(store: RunStore, offset: int, limit: int, running: set[str]) -> list[dict[str, Any]]:
+    """One page of per-run rows; O(limit) whatever the sweep size."""
+    inflight = store.in_flight()
+    rows = []
+    for run in store.plan.runs[offset : offset + limit]:
+        rec = store.record(run.run_id)
+        pid = inflight.get(run.run_id)
+        if rec is not None and pid is None:
+            status, pid = rec.status, rec.prompt_id
+        elif pid is not None:
+            status = "running" if pid in running else "queued"
+        else:
+            status = "pending"
+        thumb = f"{THUMB_DIR}/{thumb_name(run.run_id)}"
+        rows.append(
+            {
+                "run_id": run.run_id,
+                "status": status,
+                "values": dict(run.values),
+                "outputs": list(rec.outputs) if rec else [],
+                "thumbnail": thumb if (store.root / thumb).is_file() else None,
+                "error": rec.error if rec else "",
+                "prompt_id": pid or "",
+                "cached_nodes": list(rec.cached_nodes) if rec else [],
+            }
+        )
+    return rows
+
+
+def status(
+    sweep_id: str,
+    store: RunStore,
+    offset: int,
+    limit: int,
+    *,
+    running: set[str],
+    live: Mapping[str, Any],
+) -> dict[str, Any]:
+    out = summary(sweep_id, store, **live)
+    out["runs"] = run_rows(store, offset, limit, running)
+    out["page"] = {"offset": offset, "limit": limit, "total": len(store.plan.runs)}
+    return out
