@@ -28,6 +28,8 @@ from .errors import PlanError
 from .objectinfo import ObjectInfo
 from .sampling import (
     axis_values,
+    balance_lhs,
+    discrete_count,
     draw_seeds,
     lhs_points,
     map_unit,
@@ -136,7 +138,7 @@ def _points(
     elif cfg.sampling_strategy == "random":
         pts = random_points(n, len(dims), seed, skip=start)
     else:
-        pts = lhs_points(n, len(dims), seed)
+        pts = balance_lhs(lhs_points(n, len(dims), seed), [discrete_count(s) for s in dims])
     for i, row in enumerate(pts):
         yield start + i, {s.name: map_unit(s, float(u)) for s, u in zip(dims, row, strict=True)}
 

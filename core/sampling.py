@@ -52,6 +52,31 @@ def lhs_points(n: int, dims: int, seed: int) -> np.ndarray:
     return np.asarray(qmc.LatinHypercube(d=dims, rng=seed).random(n), dtype=float)
 
 
+def discrete_count(spec: ParameterSpec) -> int | None:
+    """How many values a discrete sampling dimension has (None for a continuous one)."""
+    if spec.type in ("values", "linear"):
+        return len(axis_values(spec))
+    if spec.type == "continuous" and spec.integer and not spec.log:
+        assert spec.min is not None and spec.max is not None
+        return max(math.floor(spec.max) - math.ceil(spec.min) + 1, 1)
+    return None
+
+
+def balance_lhs(points: np.ndarray, counts: list[int | None]) -> np.ndarray:
+    """Exactly even use of discrete values in a Latin hypercube.
+
+    Mapping u to m equal shares is uneven by up to 2 when n strata do not line up
+    with m shares; an LHS column has one point per stratum, so dealing strata out
+    in order (stratum k -> value k*m//n) makes the counts differ by at most 1."""
+    out = points.copy()
+    n = len(points)
+    for j, m in enumerate(counts):
+        if m:
+            strata = np.minimum(np.floor(points[:, j] * n).astype(int), n - 1)
+            out[:, j] = (strata * m // n + 0.5) / m
+    return out
+
+
 def unit_points(strategy: Strategy, n: int, dims: int, seed: int) -> np.ndarray:
     """(n, dims) points in [0, 1) for the sampling strategies (grid/linear have none)."""
     if strategy == "sobol":
@@ -168,6 +193,8 @@ def draw_seeds(
 
 __all__ = [
     "axis_values",
+    "balance_lhs",
+    "discrete_count",
     "draw_seeds",
     "lhs_points",
     "map_unit",
