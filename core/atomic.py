@@ -31,23 +31,32 @@ CRASH_TORN_ENV = "COMFY_SWEEP_CRASH_TORN"
 GARBAGE_LOCK_AGE_S = 30.0
 
 _writes = 0
+_bytes = 0
 _crash_after: int | None = None
 _crash_torn = False
 
 
-def _load_crash_hook() -> None:
-    global _crash_after, _crash_torn
+def reload_crash_hook() -> None:
+    """Re-read the crash-hook variables and restart the count (tests that fork
+    a child set the variables in the child, then call this)."""
+    global _crash_after, _crash_torn, _writes
     raw = os.environ.get(CRASH_ENV)
-    _crash_after = int(raw) if raw not in (None, "") else None
+    _crash_after = int(raw) if raw else None
     _crash_torn = os.environ.get(CRASH_TORN_ENV) == "1"
+    _writes = 0
 
 
-_load_crash_hook()
+reload_crash_hook()
 
 
 def write_count() -> int:
     """Durable writes performed by this process (atomic replaces + appends)."""
     return _writes
+
+
+def bytes_written() -> int:
+    """Bytes this process wrote through this module (for linearity checks)."""
+    return _bytes
 
 
 def _die() -> None:
@@ -57,14 +66,15 @@ def _die() -> None:
     os._exit(86)
 
 
-def _tick() -> bool:
+def _tick(size: int) -> bool:
     """Count one durable write; return True if this write must be torn and fatal."""
-    global _writes
+    global _writes, _bytes
     if _crash_after is not None and _writes >= _crash_after:
         if not _crash_torn:
             _die()
         return True
     _writes += 1
+    _bytes += size
     return False
 
 
@@ -106,7 +116,7 @@ def _replace(src: Path, dst: Path) -> None:
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Atomically replace ``path`` with ``data`` (temp file, fsync, rename)."""
-    torn = _tick()
+    torn = _tick(len(data))
     tmp = temp_path(path)
     with open(tmp, "wb") as f:
         f.write(data[: len(data) // 2] if torn else data)
@@ -133,8 +143,8 @@ def write_json(path: Path, data: Any) -> None:
 
 def append_line(path: Path, line: str) -> None:
     """Append one complete line (must end in a newline) and fsync it."""
-    torn = _tick()
     data = line.encode("utf-8")
+    torn = _tick(len(data))
     with open(path, "ab") as f:
         f.write(data[: len(data) // 2] if torn else data)
         f.flush()
