@@ -68,7 +68,7 @@ def balance_lhs(points: np.ndarray, counts: list[int | None]) -> np.ndarray:
     Mapping u to m equal shares is uneven by up to 2 when n strata do not line up
     with m shares; an LHS column has one point per stratum, so dealing strata out
     in order (stratum k -> value k*m//n) makes the counts differ by at most 1."""
-    out = points.copy()
+    out: np.ndarray = np.array(points, dtype=float)  # a copy
     n = len(points)
     for j, m in enumerate(counts):
         if m:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from comfy_sweep.core.config import (
     config_fingerprint,
     config_to_dict,
@@ -110,14 +109,25 @@ def sampler_workflow() -> Workflow:
     """A small API workflow with the LoRA example's nodes (91, 92, 57)."""
     return Workflow.from_data(
         {
-            "90": {"class_type": "UNETLoader", "inputs": {"unet_name": "m", "weight_dtype": "default"}},
+            "90": {
+                "class_type": "UNETLoader",
+                "inputs": {"unet_name": "m", "weight_dtype": "default"},
+            },
             "91": {
                 "class_type": "LoraLoaderModelOnly",
-                "inputs": {"model": ["90", 0], "lora_name": "hi.safetensors", "strength_model": 1.0},
+                "inputs": {
+                    "model": ["90", 0],
+                    "lora_name": "hi.safetensors",
+                    "strength_model": 1.0,
+                },
             },
             "92": {
                 "class_type": "LoraLoaderModelOnly",
-                "inputs": {"model": ["90", 0], "lora_name": "lo.safetensors", "strength_model": 1.0},
+                "inputs": {
+                    "model": ["90", 0],
+                    "lora_name": "lo.safetensors",
+                    "strength_model": 1.0,
+                },
             },
             "57": {
                 "class_type": "KSamplerAdvanced",
@@ -139,7 +149,10 @@ OBJECT_INFO = ObjectInfo(
         "KSamplerAdvanced": {
             "input": {
                 "required": {
-                    "noise_seed": ["INT", {"min": 0, "max": 2**64 - 1, "control_after_generate": True}],
+                    "noise_seed": [
+                        "INT",
+                        {"min": 0, "max": 2**64 - 1, "control_after_generate": True},
+                    ],
                     "steps": ["INT", {"default": 20, "min": 1, "max": 10000}],
                     "cfg": ["FLOAT", {"default": 8.0, "min": 0.0, "max": 100.0, "step": 0.1}],
                     "sampler_name": [["euler", "dpmpp_2m"], {}],
@@ -154,7 +167,9 @@ OBJECT_INFO = ObjectInfo(
 )
 
 
-def fails(text: str, workflow: Workflow | None = None, info: ObjectInfo | None = None) -> ConfigError:
+def fails(
+    text: str, workflow: Workflow | None = None, info: ObjectInfo | None = None
+) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         cfg = parse_config(textwrap.dedent(text), source="config.yaml")
         validate_config(cfg, workflow or sampler_workflow(), info)
@@ -182,7 +197,11 @@ def test_original_parameter_names_and_types() -> None:
     cfg = parse_config(README_CONFIGURE)
     spec = cfg.parameters["param_nodes.57.inputs.cfg"]
     assert (spec.paths, spec.type, spec.min, spec.max, spec.step) == (
-        ["nodes.57.inputs.cfg"], "linear", 0.5, 2.5, 0.5
+        ["nodes.57.inputs.cfg"],
+        "linear",
+        0.5,
+        2.5,
+        0.5,
     )
     assert (cfg.num_samples, cfg.seeds_per_sample) == (100, 3)
 
@@ -192,7 +211,9 @@ def test_partial_entries_infer_type() -> None:
     assert (phase3.type, phase3.min, phase3.max, phase3.paths) == ("continuous", 1.5, 2.5, [])
     phase4 = parse_config(README_PHASE4).parameters
     assert phase4["cfg"].type == "values" and phase4["cfg"].values == [1.0, 1.5]
-    stepped = parse_config({"parameters": {"x": {"path": "nodes.57.inputs.cfg", "min": 1, "max": 2, "step": 0.5}}})
+    stepped = parse_config(
+        {"parameters": {"x": {"path": "nodes.57.inputs.cfg", "min": 1, "max": 2, "step": 0.5}}}
+    )
     assert stepped.parameters["x"].type == "linear"
 
 
@@ -211,7 +232,9 @@ def test_missing_path_without_a_unique_input_is_an_error() -> None:
 
 
 def test_path_from_original_parameter_name() -> None:
-    cfg = parse_config({"parameters": {"param_nodes.57.inputs.cfg": {"type": "continuous", "min": 1, "max": 2}}})
+    cfg = parse_config(
+        {"parameters": {"param_nodes.57.inputs.cfg": {"type": "continuous", "min": 1, "max": 2}}}
+    )
     assert cfg.parameters["param_nodes.57.inputs.cfg"].paths == ["nodes.57.inputs.cfg"]
 
 
@@ -229,7 +252,13 @@ def test_linked_paths_and_additions() -> None:
     assert spec.paths == ["nodes.57.inputs.cfg", "nodes.91.inputs.strength_model"]
     assert spec.log is True and cfg.sweep_seed == 5
     c = cfg.comfyui
-    assert (c.queue_window, c.auth_token_env, c.fail_fast, c.timeout, c.poll_interval) == (5, "COMFY_TOKEN", True, 12.0, 0.2)
+    assert (c.queue_window, c.auth_token_env, c.fail_fast, c.timeout, c.poll_interval) == (
+        5,
+        "COMFY_TOKEN",
+        True,
+        12.0,
+        0.2,
+    )
 
 
 def test_round_trip_through_dict_and_yaml() -> None:
@@ -256,8 +285,14 @@ def test_fingerprint_tracks_plan_inputs_not_drawn_seed() -> None:
 
 
 def test_integer_filled_from_object_info_and_current_value() -> None:
-    cfg = parse_config({"parameters": {"steps": {"path": "nodes.57.inputs.steps", "min": 4, "max": 30},
-                                       "cfg": {"path": "nodes.57.inputs.cfg", "min": 1, "max": 3}}})
+    cfg = parse_config(
+        {
+            "parameters": {
+                "steps": {"path": "nodes.57.inputs.steps", "min": 4, "max": 30},
+                "cfg": {"path": "nodes.57.inputs.cfg", "min": 1, "max": 3},
+            }
+        }
+    )
     validate_config(cfg, sampler_workflow())  # no object_info: the current value decides
     assert cfg.parameters["steps"].integer and not cfg.parameters["cfg"].integer
     validate_config(cfg, sampler_workflow(), OBJECT_INFO)
@@ -284,14 +319,20 @@ def test_min_greater_than_max_names_key_and_line() -> None:
 
 
 def test_step_not_positive() -> None:
-    err = fails("parameters:\n  cfg: {path: nodes.57.inputs.cfg, type: linear, min: 1, max: 2, step: 0}\n")
+    err = fails(
+        "parameters:\n  cfg: {path: nodes.57.inputs.cfg, type: linear, min: 1, max: 2, step: 0}\n"
+    )
     assert err.field == "parameters.cfg.step" and "parameters.cfg.step" in err.message
 
 
 def test_unknown_type_lists_allowed() -> None:
-    err = fails("parameters:\n  cfg: {path: nodes.57.inputs.cfg, type: continous, min: 1, max: 2}\n")
+    err = fails(
+        "parameters:\n  cfg: {path: nodes.57.inputs.cfg, type: continous, min: 1, max: 2}\n"
+    )
     assert err.field == "parameters.cfg.type"
-    assert "continuous, linear, values, random_seed" in err.message and "did you mean" in err.message
+    assert (
+        "continuous, linear, values, random_seed" in err.message and "did you mean" in err.message
+    )
 
 
 def test_unknown_strategy_lists_allowed() -> None:
@@ -308,7 +349,9 @@ def test_unknown_top_level_key_warns_with_close_match() -> None:
 
 
 def test_path_not_in_workflow() -> None:
-    err = fails("parameters:\n  cfg: {path: nodes.58.inputs.cfg, type: continuous, min: 1, max: 2}\n")
+    err = fails(
+        "parameters:\n  cfg: {path: nodes.58.inputs.cfg, type: continuous, min: 1, max: 2}\n"
+    )
     assert err.field == "parameters.cfg.path" and "config.yaml:2:" in err.message
     assert "58" in err.message
 
@@ -346,7 +389,9 @@ def test_continuous_over_a_combo_is_refused() -> None:
 
 
 def test_grid_over_continuous_without_step() -> None:
-    err = fails("sampling_strategy: grid\nparameters:\n  cfg: {path: nodes.57.inputs.cfg, type: continuous, min: 1, max: 2}\n")
+    err = fails(
+        "sampling_strategy: grid\nparameters:\n  cfg: {path: nodes.57.inputs.cfg, type: continuous, min: 1, max: 2}\n"
+    )
     assert err.field == "parameters.cfg.step" and "grid" in err.message
 
 
@@ -360,7 +405,11 @@ def test_unknown_name_in_run_name_pattern() -> None:
         "parameters:\n  cfg: {path: nodes.57.inputs.cfg, min: 1, max: 2}\n"
         'output:\n  run_name_pattern: "{run_id:04d}_{cfgg:.1f}"\n'
     )
-    assert err.field == "output.run_name_pattern" and "'cfgg'" in err.message and "run_id, cfg" in err.message
+    assert (
+        err.field == "output.run_name_pattern"
+        and "'cfgg'" in err.message
+        and "run_id, cfg" in err.message
+    )
 
 
 def test_seeds_per_sample_without_random_seed_has_a_hint() -> None:
@@ -374,7 +423,10 @@ def test_seeds_per_sample_without_random_seed_has_a_hint() -> None:
     [
         ("num_samples: ten\n", "num_samples"),
         ("seeds_per_sample: 1.5\n", "seeds_per_sample"),
-        ("parameters:\n  cfg: {path: nodes.57.inputs.cfg, min: low, max: 2}\n", "parameters.cfg.min"),
+        (
+            "parameters:\n  cfg: {path: nodes.57.inputs.cfg, min: low, max: 2}\n",
+            "parameters.cfg.min",
+        ),
         ("parameters: [a, b]\n", "parameters"),
         ("comfyui: {queue_window: 0}\n", "comfyui.queue_window"),
         ("resume: {enabled: maybe}\n", "resume.enabled"),
@@ -399,7 +451,9 @@ def test_yaml_syntax_error_has_line() -> None:
 
 def test_numeric_strings_accepted_for_ranges() -> None:
     # YAML 1.1 reads 1e-5 without a dot as a string.
-    cfg = parse_config("parameters:\n  cfg: {path: nodes.57.inputs.cfg, min: 1e-5, max: 2, log: true}\n")
+    cfg = parse_config(
+        "parameters:\n  cfg: {path: nodes.57.inputs.cfg, min: 1e-5, max: 2, log: true}\n"
+    )
     assert cfg.parameters["cfg"].min == pytest.approx(1e-5)
 
 
@@ -422,7 +476,11 @@ def test_real_lora_workflow_with_saved_object_info() -> None:
         "  seed: {path: nodes.3.inputs.seed, type: random_seed}\n"
     )
     assert validate_config(cfg, wf, info) == []
-    assert cfg.parameters["steps"].integer and cfg.parameters["cfg"].paths == ["nodes.KSampler.inputs.cfg"]
-    bad = parse_config("parameters:\n  sampler: {path: nodes.3.inputs.sampler_name, values: [euler, warp9]}\n")
+    assert cfg.parameters["steps"].integer and cfg.parameters["cfg"].paths == [
+        "nodes.KSampler.inputs.cfg"
+    ]
+    bad = parse_config(
+        "parameters:\n  sampler: {path: nodes.3.inputs.sampler_name, values: [euler, warp9]}\n"
+    )
     with pytest.raises(ConfigError, match=r"parameters\.sampler\.values\.1"):
         validate_config(bad, wf, info)

@@ -7,7 +7,6 @@ from collections import Counter
 
 import numpy as np
 import pytest
-
 from comfy_sweep.core.config import SEED_LIMIT, ParameterSpec
 from comfy_sweep.core.sampling import (
     axis_values,
@@ -115,7 +114,12 @@ def test_log_scale_is_uniform_in_the_exponent() -> None:
     vals = [map_unit(sig, float(u)) for u in sobol_points(64, 1, seed=7)[:, 0]]
     assert all(0.01 <= v <= 100.0 for v in vals)
     decades = Counter(math.floor(math.log10(v)) for v in vals)
-    assert decades == {-2: 16, -1: 16, 0: 16, 1: 16}  # linear scale would put ~all in the top decade
+    assert decades == {
+        -2: 16,
+        -1: 16,
+        0: 16,
+        1: 16,
+    }  # linear scale would put ~all in the top decade
 
 
 def test_log_scale_integer_rounds() -> None:
@@ -126,7 +130,14 @@ def test_log_scale_integer_rounds() -> None:
 
 
 def test_axis_values_linear_without_float_noise() -> None:
-    assert axis_values(spec(type="linear", min=0.5, max=3.0, step=0.5)) == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    assert axis_values(spec(type="linear", min=0.5, max=3.0, step=0.5)) == [
+        0.5,
+        1.0,
+        1.5,
+        2.0,
+        2.5,
+        3.0,
+    ]
     assert axis_values(spec(type="linear", min=0.1, max=0.3, step=0.1)) == [0.1, 0.2, 0.3]
     assert axis_values(spec(type="linear", min=1, max=7, step=3)) == [1, 4, 7]
     assert axis_values(spec(type="continuous", min=0.0, max=1.0, step=0.5)) == [0.0, 0.5, 1.0]
