@@ -305,6 +305,13 @@ class SweepService:
         except Exception:  # a websocket hiccup must never stop a sweep
             log.exception("comfy-sweep: progress event not sent")
 
+    async def shutdown(self) -> None:
+        """Stop every sweep this process drives (left ``interrupted``, resumable)."""
+        for active in list(self._active.values()):
+            active.stop.set()
+            if active.task is not None:
+                await asyncio.gather(active.task, return_exceptions=True)
+
     async def list_sweeps(self) -> dict[str, Any]:
         self._recover()
         root = self._root()
