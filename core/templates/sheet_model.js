@@ -120,11 +120,12 @@ CS.groupRuns = function (runs, col, maxBins) {
   return groups.filter((g) => g.runs.length);
 };
 
-// The exact values of a run, as its params.json has them.
+// A run's identity and parameter values, in the shape of its params.json
+// (docs/run-store.md): what "load into graph" and scripts need.
 CS.paramsJson = function (data, r) {
-  const values = {};
-  for (const p of data.params) values[p.name] = r.v[p.name];
-  return JSON.stringify({ run_id: r.id, folder: r.folder, status: r.status, values }, null, 2);
+  const parameters = {};
+  for (const p of data.params) parameters[p.name] = r.v[p.name];
+  return JSON.stringify({ run_id: r.id, folder: r.folder, parameters, status: r.status }, null, 2);
 };
 
 CS.el = function (tag, cls, text) {

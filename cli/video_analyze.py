@@ -1,0 +1,72 @@
+"""cr-video-analyze: probe a video (or every video of a batch), sample frames and
+ask an analysis provider; scores of a batch go into its metadata.csv."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ..core.errors import ConfigError
+from ..media.vision import (
+    DEFAULT_FRAMES,
+    HttpProvider,
+    NoopProvider,
+    Provider,
+    analysis_path,
+    analyze_batch,
+    analyze_video,
+)
+from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors
+
+
+def make_provider(
+    name: str, api_base: str | None, api_key_env: str | None, timeout: float
+) -> Provider:
+    if name == "noop":
+        return NoopProvider()
+    if not api_base:
+        raise ConfigError("--provider http needs --api-base URL", field="--api-base")
+    key = None
+    if api_key_env:
+        key = os.environ.get(api_key_env)
+        if not key:  # names the variable, never a value
+            raise ConfigError(
+                f"environment variable {api_key_env} is not set", field="--api-key-env"
+            )
+    return HttpProvider(api_base, api_key=key, timeout=timeout)
+
+
+@click.command(help="Analyse VIDEO, or every run's video in BATCH_DIR, with a vision provider.")
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
+@click.option("--provider", type=click.Choice(["noop", "http"]), default="noop", show_default=True)
+@click.option("--frames", type=click.IntRange(1, 256), default=DEFAULT_FRAMES, show_default=True,
+              help="Frames sampled evenly over the video.")  # fmt: skip
+@click.option(
+    "--keep-frames", is_flag=True, help="Also save the frames as <video>_frames/frame_NN.jpg."
+)
+@click.option("--api-base", help="URL the http provider POSTs to.")
+@click.option("--api-key-env", help="Name of the environment variable holding the API key.")
+@click.option("--out", type=click.Path(path_type=Path), help="Analysis file (one video only).")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request.")
+@handle_errors
+def main(target: Path, provider: str, frames: int, keep_frames: bool, api_base: str | None,
+         api_key_env: str | None, out: Path | None, timeout: float) -> None:  # fmt: skip
+    prov = make_provider(provider, api_base, api_key_env, timeout)
+    if not target.is_dir():
+        record = analyze_video(target, prov, frames=frames, keep_frames=keep_frames, out=out)
+        click.echo(str(out or analysis_path(target)))
+        if record["scores"]:
+            click.echo(json.dumps(record["scores"], sort_keys=True))
+        sys.exit(EXIT_OK)
+    if out is not None:
+        raise ConfigError("--out applies to one video, not a batch folder", field="--out")
+    result = analyze_batch(target, prov, frames=frames, keep_frames=keep_frames)
+    for run_id, msg in sorted(result.errors.items()):
+        click.echo(f"warning: run {run_id}: {msg}", err=True)
+    merged = "; scores merged into metadata.csv" if result.merged else ""
+    click.echo(f"{len(result.files)} video(s) analysed, {len(result.errors)} failed{merged}")
+    sys.exit(EXIT_RUNS_FAILED if result.errors else EXIT_OK)
