@@ -1,0 +1,89 @@
+"""The batch progress display on stderr: one redrawn bar on a terminal, plain
+lines (one per finished run) when stderr is a file or a pipe."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from ..core.engine import EngineEvent
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def format_values(values: Mapping[str, Any], limit: int = 6) -> str:
+    parts = []
+    for name, value in list(values.items())[:limit]:
+        text = f"{value:.4g}" if isinstance(value, float) else str(value)
+        parts.append(f"{name}={text}")
+    return " ".join(parts)
+
+
+class ProgressPrinter:
+    """Callable for run_sweep's ``on_event``."""
+
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.in_flight: list[Any] = []  # PlannedRun, oldest first: the first one is running
+        self._drawn = False
+
+    def __call__(self, ev: EngineEvent) -> None:
+        if ev.kind == "submitted" and ev.run is not None:
+            self.in_flight.append(ev.run)
+        elif ev.kind in ("done", "failed") and ev.run is not None:
+            self.in_flight = [r for r in self.in_flight if r.run_id != ev.run.run_id]
+        if self.tty:
+            self._bar(ev)
+        else:
+            self._line(ev)
+
+    def _status(self, ev: EngineEvent) -> str:
+        failed = f"  {ev.failed} failed" if ev.failed else ""
+        return f"{ev.done + ev.failed}/{ev.total}{failed}  ETA {format_eta(ev.eta_s)}"
+
+    def _bar(self, ev: EngineEvent) -> None:
+        if ev.kind == "failed" and ev.run is not None:
+            self._print(f"run {ev.run.run_id} failed: {ev.message}")
+        elif ev.kind in ("resubmitted", "stopping"):
+            self._print(ev.message)
+        width = shutil.get_terminal_size((100, 20)).columns
+        filled = int(20 * (ev.done + ev.failed) / max(1, ev.total))
+        text = f"[{'#' * filled}{'.' * (20 - filled)}] {self._status(ev)}"
+        if self.in_flight:
+            cur = self.in_flight[0]
+            text += f"  run {cur.run_id}: {format_values(cur.values)}"
+        self.stream.write("\r\x1b[K" + text[: width - 1])
+        self.stream.flush()
+        self._drawn = True
+
+    def _line(self, ev: EngineEvent) -> None:
+        if ev.kind in ("done", "failed") and ev.run is not None:
+            what = "done" if ev.kind == "done" else f"FAILED: {ev.message}"
+            self._print(
+                f"[{self._status(ev)}] run {ev.run.run_id} {what}  {format_values(ev.run.values)}"
+            )
+        elif ev.kind in ("resubmitted", "stopping"):
+            self._print(ev.message)
+
+    def _print(self, text: str) -> None:
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self._drawn = False
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
