@@ -35,6 +35,9 @@ TOP_KEYS = (
     "parameters", "output", "resume", "comfyui",
 )  # fmt: skip
 PARAM_KEYS = ("path", "paths", "type", "min", "max", "step", "values", "log")
+# Guards against plans that would exhaust memory (a typo such as step 1e-9).
+MAX_AXIS = 10_000
+MAX_RUNS = 1_000_000
 # Seeds stay below 2**53 so they survive JSON and JavaScript unchanged.
 SEED_LIMIT = 2**53 - 1
 
@@ -255,7 +258,11 @@ def _parse_sampling(rd: _Reader, top: dict[str, Any], cfg: SweepConfig) -> None:
     cfg.num_samples = rd.integer(top.get("num_samples", 16), ("num_samples",))
     if cfg.num_samples < 1 and cfg.sampling_strategy in ("sobol", "lhs", "random"):
         raise rd.fail(("num_samples",), f"{cfg.num_samples} plans zero runs; use at least 1")
+    if cfg.num_samples > MAX_RUNS:
+        raise rd.fail(("num_samples",), f"{cfg.num_samples} is more than {MAX_RUNS}")
     cfg.seeds_per_sample = rd.integer(top.get("seeds_per_sample", 1), ("seeds_per_sample",), 1)
+    if cfg.seeds_per_sample > MAX_RUNS:
+        raise rd.fail(("seeds_per_sample",), f"{cfg.seeds_per_sample} is more than {MAX_RUNS}")
     if top.get("sweep_seed") is not None:
         cfg.sweep_seed = rd.integer(top["sweep_seed"], ("sweep_seed",), 0)
 
@@ -321,6 +328,13 @@ def _parse_param(rd: _Reader, name: str, raw: Any) -> ParameterSpec:
         values = entry["values"]
         if not isinstance(values, list) or not values:
             raise rd.fail((*key, "values"), f"expected a non-empty list, got {_show(values)}")
+        for i, v in enumerate(values):
+            # A list would be read by ComfyUI as a link [node, slot]; only literals can be swept.
+            if isinstance(v, (list, dict)) or v is None:
+                raise rd.fail(
+                    (*key, "values", str(i)),
+                    f"expected a literal (number, text, true/false), got {_show(v)}",
+                )
         spec.values = list(values)
     _check_param_shape(rd, spec)
     return spec
@@ -338,6 +352,12 @@ def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
         raise rd.fail((*key, "min"), f"min {spec.min} is greater than max {spec.max}")
     if spec.step is not None and spec.step <= 0:
         raise rd.fail((*key, "step"), f"step must be positive, got {spec.step}")
+    if spec.step is not None and spec.min is not None and spec.max is not None:
+        count = (spec.max - spec.min) / spec.step + 1
+        if count > MAX_AXIS:
+            raise rd.fail(
+                (*key, "step"), f"step {spec.step} gives {count:.0f} values (at most {MAX_AXIS})"
+            )
     if spec.type == "linear" and spec.step is None:
         raise rd.fail((*key, "step"), "type linear needs a step (or use type continuous)")
     if spec.log and spec.type != "continuous":
@@ -604,16 +624,24 @@ def _check_against_object_info(
 
 
 def _check_strategy_fit(cfg: SweepConfig) -> None:
-    if cfg.sampling_strategy not in ("grid", "linear"):
-        return
+    """Grids need discrete axes; no plan may exceed MAX_RUNS runs."""
+    from .sampling import axis_values  # sampling imports this module
+
+    grid = cfg.sampling_strategy in ("grid", "linear")
+    size = cfg.seeds_per_sample * (1 if grid else cfg.num_samples)
     for spec in cfg.parameters.values():
-        if spec.type == "continuous" and spec.step is None:
+        if grid and spec.type == "continuous" and spec.step is None:
             raise _fail(
                 cfg,
                 ("parameters", spec.name, "step"),
                 f"sampling_strategy {cfg.sampling_strategy} needs discrete values: give a step, "
                 "or use type values/linear, or a sampling strategy (sobol, lhs, random)",
             )
+        if grid and spec.type != "random_seed":
+            size *= len(axis_values(spec))
+    if size > MAX_RUNS:
+        key = ("parameters",) if grid else ("num_samples",)
+        raise _fail(cfg, key, f"the plan would have {size} runs (at most {MAX_RUNS})")
 
 
 def _check_seeds(cfg: SweepConfig, workflow: Workflow) -> None:

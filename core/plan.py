@@ -336,6 +336,7 @@ def extend_plan(
 ) -> Plan:
     """Keep every old run with its run_id and append only the new samples (cache-ordered).
     Sobol continues its sequence, random its stream; grids add the new combinations."""
+    validate_config(old_cfg, workflow, object_info)  # same integer rounding on both sides
     warnings = validate_config(new_cfg, workflow, object_info)
     reason = _extension_blocker(old, old_cfg, new_cfg)
     if reason:

@@ -19,7 +19,10 @@ from comfy_sweep.core.config import (
 )
 from comfy_sweep.core.errors import ConfigError
 from comfy_sweep.core.objectinfo import ObjectInfo
+from comfy_sweep.core.plan import build_plan
 from comfy_sweep.core.workflow import Workflow
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 README = Path("/work/shared/reference/original-suite-README.md")
 SHARED = Path("/work/shared/workflows")
@@ -484,3 +487,65 @@ def test_real_lora_workflow_with_saved_object_info() -> None:
     )
     with pytest.raises(ConfigError, match=r"parameters\.sampler\.values\.1"):
         validate_config(bad, wf, info)
+
+
+# ---- property: any data either parses or raises ConfigError (never a traceback) -------------
+
+_scalars = (
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=True) | st.text(max_size=5)
+)
+_values = st.recursive(
+    _scalars,
+    lambda kids: (
+        st.lists(kids, max_size=3) | st.dictionaries(st.text(max_size=4), kids, max_size=3)
+    ),
+    max_leaves=8,
+)
+_param = st.dictionaries(
+    st.sampled_from(["path", "paths", "type", "min", "max", "step", "values", "log", "typo"]),
+    _values | st.sampled_from(["continuous", "values", "linear", "nodes.57.inputs.cfg"]),
+    max_size=6,
+)
+_top = st.fixed_dictionaries(
+    {},
+    optional={
+        "sampling_strategy": _values | st.sampled_from(["grid", "sobol"]),
+        "num_samples": _values,
+        "seeds_per_sample": _values,
+        "sweep_seed": _values,
+        "parameters": st.dictionaries(
+            st.text(min_size=1, max_size=4), _param | _values, max_size=3
+        ),
+        "output": st.dictionaries(
+            st.sampled_from(["run_name_pattern", "base_dir"]), _values, max_size=2
+        ),
+        "comfyui": st.dictionaries(
+            st.sampled_from(["queue_window", "timeout", "fail_fast"]), _values, max_size=2
+        ),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_top)
+def test_any_data_parses_or_raises_config_error(data: dict[str, Any]) -> None:
+    try:
+        cfg = parse_config(data, source="fuzz.yaml")
+        build_plan(cfg, sampler_workflow(), OBJECT_INFO)
+    except ConfigError as err:
+        assert err.message.startswith("fuzz.yaml")
+
+
+def test_runaway_sizes_are_refused() -> None:
+    err = fails(
+        "parameters:\n  cfg: {path: nodes.57.inputs.cfg, type: linear, min: 0, max: 1000000000, step: 0.000001}\n"
+    )
+    assert err.field == "parameters.cfg.step"
+    err = fails(
+        "sampling_strategy: grid\nparameters:\n"
+        + "".join(
+            f"  p{i}: {{path: nodes.57.inputs.cfg, type: linear, min: 1, max: 100, step: 1}}\n"
+            for i in range(4)
+        )
+    )
+    assert err.field == "parameters" and "100000000 runs" in err.message

@@ -507,3 +507,38 @@ def test_plans_never_violate_bounds_or_integerness(data: dict[str, Any]) -> None
                 assert isinstance(v, int) if is_int else isinstance(v, (int, float))
         if "seed" in run.values:
             assert isinstance(run.values["seed"], int) and 0 <= run.values["seed"] <= SEED_LIMIT
+
+
+# ---- a real two-sampler workflow with the saved object_info (skipped when absent) -----------
+
+
+def test_real_sdxl_refiner_linked_steps_and_two_seeds() -> None:
+    from pathlib import Path
+
+    shared = Path("/work/shared/workflows")
+    if not (shared / "api/sdxl_refiner_prompt_example.json").exists():
+        pytest.skip("shared workflows not present")
+    wf = Workflow.from_data(
+        json.loads((shared / "api/sdxl_refiner_prompt_example.json").read_text())
+    )
+    info = ObjectInfo(json.loads((shared / "object_info_0.3.75.json").read_text()))
+    cfg = parse_config(
+        "sampling_strategy: grid\nseeds_per_sample: 2\nsweep_seed: 3\nparameters:\n"
+        "  sampler: {paths: [nodes.10.inputs.sampler_name, nodes.11.inputs.sampler_name], values: [euler, dpmpp_2m]}\n"
+        "  cfg: {paths: [nodes.10.inputs.cfg, nodes.11.inputs.cfg], type: linear, min: 5, max: 8, step: 1.5}\n"
+        "  base_seed: {path: nodes.10.inputs.noise_seed, type: random_seed}\n"
+        "  refiner_seed: {path: nodes.11.inputs.noise_seed, type: random_seed}\n"
+    )
+    plan = build_plan(cfg, wf, info)
+    assert len(plan.runs) == 2 * 3 * 2
+    assert all(r.values["base_seed"] != r.values["refiner_seed"] for r in plan.runs)
+    assert len({r.values["base_seed"] for r in plan.runs}) == 12
+    prompt = prompt_for_run(wf, cfg, plan.runs[0])
+    for node in ("10", "11"):
+        assert prompt[node]["inputs"]["sampler_name"] == plan.runs[0].values["sampler"]
+        assert prompt[node]["inputs"]["cfg"] == plan.runs[0].values["cfg"]
+    bad = parse_config(
+        "parameters:\n  end: {path: nodes.11.inputs.end_at_step, min: 5000, max: 15000}\n"
+    )
+    with pytest.raises(ConfigError, match=r"parameters\.end\.max"):
+        build_plan(bad, wf, info)
