@@ -26,11 +26,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from comfy_sweep.core import atomic
 from comfy_sweep.core.report import render_contact_sheet, thumb_name
 from comfy_sweep.core.store_format import RunRecord, csv_text, metadata_header, metadata_row
+from PIL import Image
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -86,7 +85,9 @@ def write_synthetic_batch(
     plan = {"schema": 1, "strategy": "sobol", "parameters": params, "sweep_seed": seed,
             "warnings": [], "notes": [], "runs": runs}  # fmt: skip
     atomic.write_json(root / "plan.json", plan)
-    records = [_record(root, r, media, failed, rng, scores) for r in runs if r["run_id"] not in pending]
+    records = [
+        _record(root, r, media, failed, rng, scores) for r in runs if r["run_id"] not in pending
+    ]
     score_names = ["quality"] if scores else []
     rows = [metadata_header(params, score_names)]
     rows += [metadata_row(rec, params, score_names) for rec in records]
@@ -101,7 +102,12 @@ def write_synthetic_batch(
 
 
 def _record(
-    root: Path, run: dict[str, Any], media: str, failed: Sequence[int], rng: random.Random, scores: bool
+    root: Path,
+    run: dict[str, Any],
+    media: str,
+    failed: Sequence[int],
+    rng: random.Random,
+    scores: bool,
 ) -> RunRecord:
     run_id, folder = int(run["run_id"]), str(run["folder"])
     ok = run_id not in failed
@@ -162,7 +168,10 @@ def measure(page_path: Path, repeats: int = 15) -> dict[str, Any]:
             page.wait_for_selector("#grid-view .cell")
             wall = time.perf_counter() - t0
             build_ms = page.evaluate("performance.now()")
-            sorts = [page.evaluate(SORT_FILTER_JS, ["sort", k]) for k in ["p:cfg", "m:execution_s", "p:sampler"] * (repeats // 3)]
+            sorts = [
+                page.evaluate(SORT_FILTER_JS, ["sort", k])
+                for k in ["p:cfg", "m:execution_s", "p:sampler"] * (repeats // 3)
+            ]
             filters = [page.evaluate(SORT_FILTER_JS, ["filter", "p:cfg"]) for _ in range(repeats)]
             return {
                 "page_build_s": round(wall, 3),
@@ -183,13 +192,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     args = ap.parse_args(argv)
     root = args.out / f"sheet_{args.runs}"
-    write_synthetic_batch(root, args.runs, media="none", failed=range(7, args.runs, 97), thumbnails=True)
+    write_synthetic_batch(
+        root, args.runs, media="none", failed=range(7, args.runs, 97), thumbnails=True
+    )
     t0 = time.perf_counter()
     page = render_contact_sheet(root)
     result: dict[str, Any] = {"runs": args.runs, "python_render_s": round(time.perf_counter() - t0, 3),
                               "html_bytes": page.stat().st_size}  # fmt: skip
     result.update(measure(page))
-    ok = result["page_build_s"] < 10 and result["sort_median_ms"] < 100 and result["filter_median_ms"] < 100
+    ok = (
+        result["page_build_s"] < 10
+        and result["sort_median_ms"] < 100
+        and result["filter_median_ms"] < 100
+    )
     result["meets_targets"] = ok
     print(json.dumps(result, indent=2))
     return 0 if ok else 1

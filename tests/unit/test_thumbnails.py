@@ -1,0 +1,123 @@
+"""media/thumbnails.py: image and video thumbnails, cache, placeholders."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from comfy_sweep.core.report import build_report_data
+from comfy_sweep.media.thumbnails import ensure_thumbnails, make_thumbnail
+from comfy_sweep.media.video import MediaError
+from PIL import Image
+
+FFMPEG = shutil.which("ffmpeg")
+needs_ffmpeg = pytest.mark.skipif(
+    FFMPEG is None, reason="ffmpeg not installed (used to make test videos)"
+)
+
+
+def make_mp4(path: Path, size: str = "96x64", seconds: int = 2) -> Path:
+    assert FFMPEG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size={size}:rate=8",
+           "-t", str(seconds), "-pix_fmt", "yuv420p", "-c:v", "libx264", str(path)]  # fmt: skip
+    subprocess.run(cmd, check=True, timeout=60)
+    return path
+
+
+@pytest.fixture
+def bench() -> ModuleType:
+    """benchmarks/bench_contact_sheet.py holds the synthetic batch writer."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    try:
+        return importlib.import_module("bench_contact_sheet")
+    finally:
+        sys.path.pop(0)
+
+
+def test_image_thumbnail_fits_the_size(tmp_path: Path) -> None:
+    src = tmp_path / "big.png"
+    Image.new("RGB", (800, 400), (200, 10, 10)).save(src)
+    dest = make_thumbnail(src, tmp_path / "t.jpg", size=128)
+    with Image.open(dest) as img:
+        assert img.format == "JPEG" and img.size == (128, 64)
+        r, g, b = img.getpixel((64, 32))
+        assert r > 150 and g < 60  # the picture, not a placeholder
+
+
+@needs_ffmpeg
+def test_video_thumbnail_is_a_frame(tmp_path: Path) -> None:
+    src = make_mp4(tmp_path / "v.mp4")
+    dest = make_thumbnail(src, tmp_path / "t.jpg", size=256)
+    with Image.open(dest) as img:
+        assert img.size == (96, 64)  # never upscaled
+        assert (
+            len(img.getcolors(maxcolors=100_000) or []) > 20
+        )  # the colourful test pattern, not flat grey
+
+
+def test_undecodable_file_raises_media_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    with pytest.raises(MediaError, match="bad.png"):
+        make_thumbnail(bad, tmp_path / "t.jpg")
+
+
+def test_batch_thumbnails_placeholder_and_note_never_crash(
+    tmp_path: Path, bench: ModuleType
+) -> None:
+    root = bench.write_synthetic_batch(tmp_path / "b", 4, failed=[4])
+    (root / "runs/0002/image_00002_.png").write_bytes(b"\x89PNG garbage")
+    report = ensure_thumbnails(root, workers=2)
+    assert report.made == [1, 3]
+    assert list(report.placeholders) == [2] and "image_00002_.png" in report.placeholders[2]
+    assert report.skipped == [4]  # failed: no output
+    with Image.open(root / "thumbnails/thumb_0002.jpg") as img:
+        assert img.size == (256, 256)
+    notes = json.loads((root / "thumbnails/notes.json").read_text())
+    assert list(notes) == ["2"]
+    assert build_report_data(root)["runs"][1]["note"] == notes["2"]
+
+
+def test_cache_skips_fresh_thumbnails_and_remakes_stale_ones(
+    tmp_path: Path, bench: ModuleType
+) -> None:
+    root = bench.write_synthetic_batch(tmp_path / "b", 3)
+    assert ensure_thumbnails(root).made == [1, 2, 3]
+    again = ensure_thumbnails(root)
+    assert again.made == [] and again.cached == [1, 2, 3]
+    src = root / "runs/0002/image_00002_.png"
+    thumb = root / "thumbnails/thumb_0002.jpg"
+    later = thumb.stat().st_mtime_ns + 10**9
+    os.utime(src, ns=(later, later))  # the output was rewritten after the thumbnail
+    assert ensure_thumbnails(root).made == [2]
+
+
+def test_only_the_requested_runs(tmp_path: Path, bench: ModuleType) -> None:
+    root = bench.write_synthetic_batch(tmp_path / "b", 5)
+    report = ensure_thumbnails(root, run_ids=[2, 5])
+    assert report.made == [2, 5]
+    assert sorted(p.name for p in (root / "thumbnails").iterdir()) == [
+        "thumb_0002.jpg",
+        "thumb_0005.jpg",
+    ]
+
+
+def test_fixed_output_clears_its_note(tmp_path: Path, bench: ModuleType) -> None:
+    root = bench.write_synthetic_batch(tmp_path / "b", 2)
+    good = (root / "runs/0001/image_00001_.png").read_bytes()
+    bad = root / "runs/0001/image_00001_.png"
+    bad.write_bytes(b"junk")
+    assert list(ensure_thumbnails(root).placeholders) == [1]
+    bad.write_bytes(good)
+    later = (root / "thumbnails/thumb_0001.jpg").stat().st_mtime_ns + 10**9
+    os.utime(bad, ns=(later, later))
+    assert ensure_thumbnails(root).made == [1]
+    assert json.loads((root / "thumbnails/notes.json").read_text()) == {}
