@@ -15,7 +15,6 @@ import pytest
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-
 from comfy_sweep.core.engine import RunOutcome
 from comfy_sweep.core.errors import PromptRejected
 from comfy_sweep.server_routes.routes import add_routes
@@ -83,7 +82,9 @@ class FakeQueue:
         dest.mkdir(parents=True, exist_ok=True)
         paths = []
         for item in outcome.outputs:
-            paths.append(Path(shutil.copy2(self.out_dir / item["filename"], dest / item["filename"])))
+            paths.append(
+                Path(shutil.copy2(self.out_dir / item["filename"], dest / item["filename"]))
+            )
         return paths
 
     async def cancel(self, prompt_ids: Sequence[str]) -> None:
@@ -117,7 +118,9 @@ def events() -> list[tuple[str, dict[str, Any]]]:
     return []
 
 
-def make_service(root: Path, backend: Any, events: list[Any], object_info: Any = None) -> SweepService:
+def make_service(
+    root: Path, backend: Any, events: list[Any], object_info: Any = None
+) -> SweepService:
     async def info() -> Any:
         return object_info
 

@@ -12,18 +12,21 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from yarl import URL
-
 from comfy_sweep.core.config import parse_config
 from comfy_sweep.core.plan import build_plan
 from comfy_sweep.core.store import RunStore
 from comfy_sweep.core.workflow import Workflow
+from yarl import URL
 
 from .conftest import FakeQueue, make_client, make_service, wait_state
 
 
-async def create(client: TestClient, prompt: dict[str, Any], config: Any, **extra: Any) -> dict[str, Any]:
-    resp = await client.post("/comfy-sweep/sweeps", json={"prompt": prompt, "config": config, **extra})
+async def create(
+    client: TestClient, prompt: dict[str, Any], config: Any, **extra: Any
+) -> dict[str, Any]:
+    resp = await client.post(
+        "/comfy-sweep/sweeps", json={"prompt": prompt, "config": config, **extra}
+    )
     body = await resp.json()
     assert resp.status == 202, body
     return dict(body)
@@ -43,7 +46,9 @@ async def test_sweep_runs_to_done_with_outputs(
     events: list[Any],
 ) -> None:
     workflow = {"nodes": [], "links": [], "version": 0.4}
-    made = await create(client, prompt, grid_config, client_id="tab-1", workflow=workflow, name="my sweep")
+    made = await create(
+        client, prompt, grid_config, client_id="tab-1", workflow=workflow, name="my sweep"
+    )
     assert made["total"] == 6 and made["state"] == "queued"
     body = await wait_state(client, made["id"], ("done",))
     assert (body["done"], body["failed"], body["pending"]) == (6, 0, 0)
@@ -81,7 +86,12 @@ async def test_listing_paging_and_prompt(
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("limit=1001", "limit"), ("limit=0", "limit"), ("offset=-1", "offset"), ("limit=abc", "limit")],
+    [
+        ("limit=1001", "limit"),
+        ("limit=0", "limit"),
+        ("offset=-1", "offset"),
+        ("limit=abc", "limit"),
+    ],
 )
 async def test_bad_paging_is_400(
     client: TestClient, prompt: dict[str, Any], grid_config: dict[str, Any], query: str, field: str
@@ -111,7 +121,9 @@ async def test_unknown_sweep_is_404(client: TestClient, method: str, path: str) 
     assert resp.status == 404 and body["error"]["code"] == "not_found"
 
 
-async def test_unknown_run_is_404(client: TestClient, prompt: dict[str, Any], grid_config: dict[str, Any]) -> None:
+async def test_unknown_run_is_404(
+    client: TestClient, prompt: dict[str, Any], grid_config: dict[str, Any]
+) -> None:
     made = await create(client, prompt, grid_config)
     resp = await client.get(f"/comfy-sweep/sweeps/{made['id']}/runs/99/prompt")
     assert resp.status == 404
@@ -135,10 +147,16 @@ async def test_rejected_first_prompt_is_400_and_nothing_created(
 
 
 async def test_server_keys_are_ignored_with_a_warning(
-    client: TestClient, prompt: dict[str, Any], grid_config: dict[str, Any], sweeps_root: Path, tmp_path: Path
+    client: TestClient,
+    prompt: dict[str, Any],
+    grid_config: dict[str, Any],
+    sweeps_root: Path,
+    tmp_path: Path,
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
-    config = dict(grid_config, output={"base_dir": str(elsewhere)}, comfyui={"server_address": "10.0.0.1:1"})
+    config = dict(
+        grid_config, output={"base_dir": str(elsewhere)}, comfyui={"server_address": "10.0.0.1:1"}
+    )
     made = await create(client, prompt, config)
     joined = " ".join(made["warnings"])
     assert "config.output.base_dir is ignored" in joined
@@ -147,8 +165,12 @@ async def test_server_keys_are_ignored_with_a_warning(
     assert not elsewhere.exists()
 
 
-async def test_bad_name_is_refused(client: TestClient, prompt: dict[str, Any], grid_config: dict[str, Any]) -> None:
-    resp = await client.post("/comfy-sweep/sweeps", json={"prompt": prompt, "config": grid_config, "name": "../x"})
+async def test_bad_name_is_refused(
+    client: TestClient, prompt: dict[str, Any], grid_config: dict[str, Any]
+) -> None:
+    resp = await client.post(
+        "/comfy-sweep/sweeps", json={"prompt": prompt, "config": grid_config, "name": "../x"}
+    )
     body = await resp.json()
     assert resp.status == 400 and body["error"]["field"] == "name"
 
@@ -268,5 +290,7 @@ async def test_contact_sheet_redirect_resolves(
     assert resp.status == 200, await resp.text()
     assert str(resp.url).endswith(f"/comfy-sweep/sweeps/{made['id']}/files/contact_sheet.html")
     assert "<html" in (await resp.text()).lower()
-    resp = await client.get(f"/comfy-sweep/sweeps/{made['id']}/contact-sheet", allow_redirects=False)
+    resp = await client.get(
+        f"/comfy-sweep/sweeps/{made['id']}/contact-sheet", allow_redirects=False
+    )
     assert resp.status == 302 and resp.headers["Location"] == "files/contact_sheet.html"

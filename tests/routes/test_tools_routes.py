@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-
 from comfy_sweep.server_routes.schemas import MAX_BODY_BYTES
 
 from .conftest import make_client, make_service
@@ -79,15 +78,23 @@ async def test_plan_counts_runs_and_warns_about_ignored_keys(
 
 async def test_plan_accepts_yaml_text(client: TestClient, prompt: dict[str, Any]) -> None:
     text = "sampling_strategy: grid\nparameters:\n  r:\n    path: nodes.3.inputs.blur_radius\n    type: values\n    values: [1, 2, 3]\n"
-    body = await (await client.post("/comfy-sweep/plan", json={"prompt": prompt, "config": text})).json()
+    body = await (
+        await client.post("/comfy-sweep/plan", json={"prompt": prompt, "config": text})
+    ).json()
     assert body["total"] == 3
 
 
 @pytest.mark.parametrize(
     ("mutate", "field"),
     [
-        (lambda c: c["parameters"]["blur_radius"].update(min="x"), "config.parameters.blur_radius.min"),
-        (lambda c: c["parameters"]["strength"].update(path="nodes.99.inputs.x"), "config.parameters.strength"),
+        (
+            lambda c: c["parameters"]["blur_radius"].update(min="x"),
+            "config.parameters.blur_radius.min",
+        ),
+        (
+            lambda c: c["parameters"]["strength"].update(path="nodes.99.inputs.x"),
+            "config.parameters.strength",
+        ),
         (lambda c: c.update(sampling_strategy="nope"), "config.sampling_strategy"),
     ],
 )
@@ -110,7 +117,9 @@ async def test_config_parse_and_render_round_trip(client: TestClient) -> None:
     assert parsed["config"]["parameters"]["cfg"]["max"] == 9
     resp = await client.post("/comfy-sweep/config/render", json={"config": parsed["config"]})
     rendered = await resp.json()
-    again = await (await client.post("/comfy-sweep/config/parse", json={"yaml": rendered["yaml"]})).json()
+    again = await (
+        await client.post("/comfy-sweep/config/parse", json={"yaml": rendered["yaml"]})
+    ).json()
     assert again["config"] == parsed["config"]
 
 
@@ -129,7 +138,11 @@ BAD_BODIES: list[tuple[str, Any, str | None]] = [
     ("/comfy-sweep/analyze", [1, 2], None),
     ("/comfy-sweep/plan", {"prompt": {"1": {"class_type": "X", "inputs": {}}}}, "config"),
     ("/comfy-sweep/plan", {"prompt": {"1": "x"}, "config": {}}, "prompt"),
-    ("/comfy-sweep/plan", {"prompt": {"1": {"class_type": "X", "inputs": {}}}, "config": 5}, "config"),
+    (
+        "/comfy-sweep/plan",
+        {"prompt": {"1": {"class_type": "X", "inputs": {}}}, "config": 5},
+        "config",
+    ),
     ("/comfy-sweep/config/parse", {"yaml": 3}, "yaml"),
     ("/comfy-sweep/config/parse", {"yaml": "- a\n- b\n"}, None),
     ("/comfy-sweep/config/render", {"config": "x"}, "config"),
@@ -152,7 +165,13 @@ async def test_bad_bodies_are_400_with_field(
 
 
 @pytest.mark.parametrize(
-    "path", ["/comfy-sweep/analyze", "/comfy-sweep/plan", "/comfy-sweep/sweeps", "/comfy-sweep/config/parse"]
+    "path",
+    [
+        "/comfy-sweep/analyze",
+        "/comfy-sweep/plan",
+        "/comfy-sweep/sweeps",
+        "/comfy-sweep/config/parse",
+    ],
 )
 @pytest.mark.parametrize("raw", [b"", b"{", b"\xff\xfe", b"null", b'"text"', b"[]"])
 async def test_garbage_is_never_500(client: TestClient, path: str, raw: bytes) -> None:
