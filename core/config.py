@@ -96,6 +96,7 @@ class SweepConfig:
     comfyui: ComfySpec = field(default_factory=ComfySpec)
     source: str = "<config>"  # file name for messages
     base_dir: Path | None = None  # folder of the config file
+    sweep_seed_drawn: bool = field(default=False, compare=False)  # set by build_plan
     warnings: list[str] = field(default_factory=list, compare=False)
     lines: dict[KeyPath, int] = field(default_factory=dict, repr=False, compare=False)
 
@@ -482,9 +483,10 @@ def dump_config_yaml(cfg: SweepConfig) -> str:
 
 
 def config_fingerprint(cfg: SweepConfig, workflow: Any) -> str:
-    """sha256 of what defines the plan. ``sweep_seed`` is left out: a drawn seed belongs
-    to the batch (its snapshot), not to the config's identity."""
+    """sha256 of what defines the plan. A ``sweep_seed`` drawn by build_plan is left out
+    (it belongs to the batch, not to the config the user wrote); an explicit one counts."""
     basis = {
+        "sweep_seed": None if cfg.sweep_seed_drawn else cfg.sweep_seed,
         "strategy": cfg.sampling_strategy,
         "num_samples": cfg.num_samples,
         "seeds_per_sample": cfg.seeds_per_sample,

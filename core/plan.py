@@ -258,6 +258,7 @@ def build_plan(cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | N
     warnings = validate_config(cfg, workflow, object_info)
     if cfg.sweep_seed is None:
         cfg.sweep_seed = secrets.randbelow(2**32)
+        cfg.sweep_seed_drawn = True
     names = [s.name for s in _dims(cfg)]
     if cfg.sampling_strategy in ("grid", "linear"):
         drawn: Iterable[tuple[int, dict[str, Any]]] = _grid(cfg)

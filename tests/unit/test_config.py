@@ -281,8 +281,11 @@ def test_load_config_resolves_workflow_relative_to_file(tmp_path: Path) -> None:
 def test_fingerprint_tracks_plan_inputs_not_drawn_seed() -> None:
     wf = sampler_workflow()
     a, b = parse_config(README_LORA), parse_config(README_LORA)
-    b.sweep_seed = 123
+    build_plan(b, wf)  # draws a seed
+    assert b.sweep_seed is not None and b.sweep_seed_drawn
     assert config_fingerprint(a, wf) == config_fingerprint(b, wf)
+    explicit = parse_config(README_LORA + "sweep_seed: 5\n")
+    assert config_fingerprint(explicit, wf) != config_fingerprint(a, wf)
     b.parameters["seed"].max = 10
     assert config_fingerprint(a, wf) != config_fingerprint(b, wf)
 
