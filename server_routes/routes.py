@@ -52,7 +52,8 @@ def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
     @guarded
     async def analyze(request: web.Request) -> web.Response:
         body = schemas.require_object(await read_json(request))
-        return _json(await service.analyze(schemas.prompt_field(body)))
+        name = schemas.optional_str(body, "workflow_file") or "workflow_api.json"
+        return _json(await service.analyze(schemas.prompt_field(body), name))
 
     @routes.post(f"{PREFIX}/plan")
     @guarded
@@ -110,7 +111,7 @@ def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
     async def sweep_file(request: web.Request) -> web.StreamResponse:
         rel = schemas.file_path(request.raw_path, request.match_info["path"])
         path, volatile = await service.file(request.match_info["sweep_id"], rel)
-        headers = {"Cache-Control": "no-store" if volatile else "private, max-age=300"}
+        headers = {"Cache-Control": "no-store" if volatile else "no-cache"}
         return web.FileResponse(path, headers=headers)
 
     @routes.get(f"{PREFIX}/sweeps/{{sweep_id}}/contact-sheet")

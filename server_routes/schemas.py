@@ -62,7 +62,7 @@ def prompt_field(body: dict[str, Any]) -> dict[str, Any]:
     return prompt
 
 
-def _optional_str(body: dict[str, Any], key: str, limit: int = 200) -> str | None:
+def optional_str(body: dict[str, Any], key: str, limit: int = 200) -> str | None:
     value = body.get(key)
     if value is None:
         return None
@@ -130,7 +130,7 @@ def sweep_request(body: Any) -> SweepRequest:
     workflow = body.get("workflow")
     if workflow is not None and not isinstance(workflow, dict):
         raise RequestError("workflow must be the UI graph (an object) or absent", field="workflow")
-    name = _optional_str(body, "name", 64)
+    name = optional_str(body, "name", 64)
     if name is not None and (not _NAME.match(name) or ".." in name):
         raise RequestError(
             "name may use letters, digits, space, '.', '_' and '-' (at most 64)", field="name"
@@ -139,7 +139,7 @@ def sweep_request(body: Any) -> SweepRequest:
         prompt=prompt,
         config=config,
         workflow=workflow,
-        client_id=_optional_str(body, "client_id"),
+        client_id=optional_str(body, "client_id"),
         name=name,
         warnings=warnings,
     )
