@@ -7,8 +7,15 @@ import { exploreParameter } from "./sidebar/newSweepActions.js";
 
 const SWEEPABLE = new Set(["number", "slider", "knob", "combo"]);
 
+// A widget fed by a link is not a literal input: nothing to sweep there.
+function linkedWidgetNames(node) {
+  const connected = (input, slot) => (typeof node.isInputConnected === "function"
+    ? node.isInputConnected(slot) : input.link != null); // input.link is deprecated in 1.5x
+  return new Set((node.inputs ?? []).filter((i, slot) => i.widget && connected(i, slot)).map((i) => i.widget.name));
+}
+
 export function sweepableWidgets(node) {
-  const linked = new Set((node.inputs ?? []).filter((i) => i.link != null && i.widget).map((i) => i.widget.name));
+  const linked = linkedWidgetNames(node);
   return (node.widgets ?? []).filter((w) => SWEEPABLE.has(w.type) && w.name !== "control_after_generate"
     && w.options?.serialize !== false && !linked.has(w.name));
 }

@@ -1,0 +1,256 @@
+"""The Sweep panel in a real browser (Playwright + Debian's Chromium) against
+the real ComfyUI with comfy-sweep loaded, on the bundled frontend (1.32.9) and
+on a 1.53.x frontend served with --front-end-root.
+
+Each run: load examples/image_noise_blur.json, right-click the Blur node's
+sigma widget -> "Explore parameter ▸ sigma" -> the form opens prefilled ->
+queue; then build a two-parameter grid from the graph, queue it, watch it
+reach done, open its contact sheet, load a run back into the graph. Panel
+screenshots go to test-artifacts/frontend/. No console error may come from
+our code.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from comfy_harness import CACHE, LINK_NAME, REPO
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.comfy
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+NEW_FRONTEND = "1.53.6"
+ARTIFACTS = REPO / "test-artifacts" / "frontend"
+EXAMPLE = REPO / "examples" / "image_noise_blur.json"
+TAB_BUTTON = ".comfy-sweep-tab-button, [data-testid='comfy-sweep-tab-button']"
+SWEEP_TIMEOUT_MS = 180_000
+
+
+def frontend_root(version: str) -> Path:
+    """comfyui-frontend-package's static folder, fetched once into the cache."""
+    dest = CACHE / f"frontend-{version}"
+    static = dest / "comfyui_frontend_package" / "static"
+    if (static / "index.html").exists():
+        return static
+    wheels = dest / "wheel"
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels),
+           f"comfyui-frontend-package=={version}"]  # fmt: skip
+    try:
+        subprocess.run(cmd, check=True, timeout=600, capture_output=True)
+        with zipfile.ZipFile(next(wheels.glob("*.whl"))) as zf:
+            members = [n for n in zf.namelist() if n.startswith("comfyui_frontend_package/static/")]
+            zf.extractall(dest, members)
+    except (subprocess.SubprocessError, StopIteration, OSError, zipfile.BadZipFile) as exc:
+        pytest.skip(f"frontend {version} could not be obtained from PyPI: {exc}")
+    return static
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium (/usr/bin/chromium) is not installed")
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(params=["bundled", NEW_FRONTEND])
+def ui_server(request: pytest.FixtureRequest) -> Any:
+    if request.param == "bundled":
+        return request.getfixturevalue("comfy_server")
+    factory = request.getfixturevalue("comfy_server_factory")
+    return factory(front_end_root=frontend_root(NEW_FRONTEND))
+
+
+class Console:
+    """Console messages and page errors; `ours()` keeps those from our code."""
+
+    def __init__(self, page: Any) -> None:
+        self.lines: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda err: self.lines.append(f"pageerror: {err}\n{err.stack}"))
+
+    def _console(self, msg: Any) -> None:
+        if msg.type in ("error", "warning"):
+            self.lines.append(f"{msg.type}: {msg.text} @ {msg.location.get('url', '')}")
+
+    def ours(self) -> list[str]:
+        keys = ("comfy-sweep", LINK_NAME)
+        return [ln for ln in self.lines if any(k in ln for k in keys)]
+
+
+def _shot(target: Any, label: str, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    target.screenshot(path=str(ARTIFACTS / f"{label}-{name}.png"))
+
+
+def open_ui(browser: Any, server: Any) -> tuple[Any, Console]:
+    # A first start shows the template browser over the canvas; a returning user does not.
+    server.post_json("/settings/Comfy.TutorialCompleted", True)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    console = Console(page)
+    page.goto(server.url)
+    page.wait_for_selector(TAB_BUTTON, timeout=90_000)
+    page.wait_for_function("() => !!window.comfyAPI?.app?.app?.canvas")
+    wf = json.loads(EXAMPLE.read_text())
+    page.evaluate(
+        "async (wf) => { await window.comfyAPI.app.app.loadApiJson(wf, 'image_noise_blur') }", wf
+    )
+    page.wait_for_function("() => window.comfyAPI.app.app.graph.getNodeById(3) != null")
+    return page, console
+
+
+def widget_point(page: Any, node_id: int, widget: str) -> tuple[float, float]:
+    """Client coordinates of a widget of a node on the litegraph canvas."""
+    return tuple(
+        page.evaluate(  # type: ignore[return-value]
+            """([id, name]) => {
+          const app = window.comfyAPI.app.app;
+          const node = app.graph.getNodeById(id);
+          const w = node.widgets.find((x) => x.name === name);
+          const rect = app.canvas.canvas.getBoundingClientRect();
+          const y = w.y ?? w.last_y;
+          const [cx, cy] = app.canvas.ds.convertOffsetToCanvas([node.pos[0] + 40, node.pos[1] + y + 8]);
+          return [rect.left + cx, rect.top + cy];
+        }""",
+            [node_id, widget],
+        )
+    )
+
+
+def widget_value(page: Any, node_id: int, widget: str) -> Any:
+    return page.evaluate(
+        "([id, n]) => window.comfyAPI.app.app.graph.getNodeById(id).widgets.find((w) => w.name === n).value",
+        [node_id, widget],
+    )
+
+
+def enabled_paths(page: Any) -> set[str]:
+    rows = page.locator(".comfy-sweep-param.comfy-sweep-on")
+    return {rows.nth(i).get_attribute("data-path") for i in range(rows.count())}
+
+
+def wait_sweep_done(page: Any, count: int) -> Any:
+    cards = page.locator(".comfy-sweep-card")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.comfy-sweep-card').length >= {count}"
+    )
+    first = cards.first  # newest first
+    page.wait_for_function(
+        "() => document.querySelector('.comfy-sweep-card')?.dataset.state === 'done'",
+        timeout=SWEEP_TIMEOUT_MS,
+    )
+    return first
+
+
+def explore_flow(page: Any, label: str) -> None:
+    x, y = widget_point(page, 3, "sigma")
+    page.mouse.click(x, y, button="right")
+    page.locator(".litemenu-entry", has_text="Explore parameter").click()
+    submenu = page.locator(".litecontextmenu").last.locator(".litemenu-entry")
+    assert submenu.all_inner_texts()[:2] == ["sigma", "blur_radius"]  # right-clicked widget first
+    submenu.first.click()
+    focused = page.locator(".comfy-sweep-focused[data-path='nodes.3.inputs.sigma']")
+    focused.wait_for(timeout=30_000)
+    assert enabled_paths(page) == {"nodes.3.inputs.sigma", "nodes.2.inputs.seed"}
+    assert focused.locator("[data-field=min]").input_value() != ""
+    page.wait_for_selector(".comfy-sweep-plan[data-plan-state=ok]", timeout=30_000)
+    _shot(page.locator(".comfy-sweep-panel"), label, "explore-form")
+    page.locator("[data-sweep-action=queue]").click()  # the one button
+    wait_sweep_done(page, 1)
+
+
+def set_row(page: Any, path: str, type_: str, fields: dict[str, str]) -> None:
+    row = page.locator(f".comfy-sweep-param[data-path='{path}']")
+    row.locator("select").select_option(type_)
+    for name, value in fields.items():
+        page.locator(f".comfy-sweep-param[data-path='{path}'] [data-field={name}]").fill(value)
+
+
+def two_parameter_flow(page: Any, label: str, before: int) -> None:
+    page.locator("[data-sweep-action=new]").click()
+    page.locator(".comfy-sweep-param").first.wait_for(timeout=30_000)
+    wanted = {"nodes.2.inputs.strength", "nodes.3.inputs.blur_radius"}
+    for path in enabled_paths(page) ^ wanted:  # toggle what differs
+        page.locator(f".comfy-sweep-param[data-path='{path}'] input[type=checkbox]").click()
+    assert enabled_paths(page) == wanted
+    page.locator(".comfy-sweep-settings select").select_option("grid")
+    set_row(page, "nodes.2.inputs.strength", "values", {"values": "0.2, 0.6"})
+    set_row(page, "nodes.3.inputs.blur_radius", "linear", {"min": "1", "max": "5", "step": "4"})
+    total = page.locator(".comfy-sweep-total")
+    playwright_api.expect(total).to_contain_text("Planned: 4 runs", timeout=30_000)
+    _shot(page.locator(".comfy-sweep-panel"), label, "two-parameter-form")
+    page.locator("[data-sweep-action=queue]").click()
+    card = wait_sweep_done(page, before + 1)
+    playwright_api.expect(card.locator(".comfy-sweep-progress")).to_contain_text("4/4 done")
+    _shot(page.locator(".comfy-sweep-panel"), label, "sweep-done")
+    check_contact_sheet(page, card, label)
+    check_load_into_graph(page, card)
+
+
+def check_contact_sheet(page: Any, card: Any, label: str) -> None:
+    with page.context.expect_page() as popup:
+        card.locator("[data-sweep-action=contact-sheet]").click()
+    sheet = popup.value
+    sheet.wait_for_load_state()
+    assert "contact_sheet.html" in sheet.url
+    html = sheet.content()
+    assert "blur_radius" in html and "strength" in html
+    _shot(sheet, label, "contact-sheet")
+    sheet.close()
+
+
+def check_load_into_graph(page: Any, card: Any) -> None:
+    page.evaluate(
+        "() => { const n = window.comfyAPI.app.app.graph.getNodeById(2);"
+        " n.widgets.find((w) => w.name === 'strength').value = 0.99 }"
+    )
+    card.locator("[data-sweep-action=runs]").click()
+    runs = page.locator(".comfy-sweep-run")
+    runs.first.wait_for(timeout=15_000)
+    assert runs.count() == 4
+    runs.first.locator("[data-sweep-action=load-run]").click()
+    page.wait_for_function(
+        "() => window.comfyAPI.app.app.graph.getNodeById(2).widgets"
+        ".find((w) => w.name === 'strength').value !== 0.99"
+    )
+    assert widget_value(page, 2, "strength") in (0.2, 0.6)
+    assert widget_value(page, 3, "blur_radius") in (1, 5)
+
+
+def test_sweep_panel_end_to_end(
+    browser: Any, ui_server: Any, request: pytest.FixtureRequest
+) -> None:
+    label = request.node.callspec.id
+    before = len(ui_server.get_json("/comfy-sweep/sweeps")["sweeps"])
+    page, console = open_ui(browser, ui_server)
+    try:
+        page.locator(TAB_BUTTON).first.click()
+        page.locator(".comfy-sweep-panel").wait_for()
+        _shot(page, label, "panel-open")
+        explore_flow(page, label)
+        two_parameter_flow(page, label, before + 1)
+        _shot(page, label, "full-window")
+        assert console.ours() == []
+    finally:
+        page.close()
+
+
+def test_version_route_answers_for_the_panel(comfy_server: Any) -> None:
+    with urllib.request.urlopen(comfy_server.url + "/api/comfy-sweep/version", timeout=10) as r:
+        info = json.loads(r.read())
+    assert info["name"] == "comfy-sweep"
+    assert "sweeps" in info["capabilities"]
