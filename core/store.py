@@ -278,13 +278,17 @@ class RunStore:
 
     @contextlib.contextmanager
     def _locked(self, holder: str) -> Iterator[None]:
+        # The mutex guards the depth and each write, not the whole ``with``:
+        # a server may enter the lock in one thread and leave it in another,
+        # and readers in worker threads must not wait for a sweep to end.
         with self._mutex:
             if self._lock_depth == 0:
                 self._acquire(holder)
             self._lock_depth += 1
-            try:
-                yield
-            finally:
+        try:
+            yield
+        finally:
+            with self._mutex:
                 self._lock_depth -= 1
                 if self._lock_depth == 0 and self._lock is not None:
                     self._lock.release()
@@ -321,7 +325,7 @@ class RunStore:
     def _writer(self) -> Iterator[None]:
         # A write outside ``lock()`` takes the lock for that one operation, so
         # nothing ever writes a batch that another process is writing.
-        with self._locked(f"comfy-sweep pid {os.getpid()}"):
+        with self._locked(f"comfy-sweep pid {os.getpid()}"), self._mutex:
             yield
 
     # ------------------------------------------------------------ writing

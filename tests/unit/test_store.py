@@ -302,3 +302,20 @@ def test_recording_cost_per_run_does_not_grow(tmp_path: Path, setup: tuple) -> N
         last = cost(range(1101, 1201))
     assert atomic.write_count() - writes == 3 * 1200  # params, row, progress
     assert last < first * 1.3, (first, last)
+
+
+def test_lock_can_be_left_from_another_thread_and_reads_do_not_block(store: RunStore) -> None:
+    import threading
+    from contextlib import ExitStack
+
+    stack = ExitStack()
+    stack.enter_context(store.lock("server"))  # entered here ...
+    seen: list[int] = []
+    reader = threading.Thread(target=lambda: seen.append(len(store.pending())))
+    reader.start()
+    reader.join(5)
+    assert seen == [6]  # a worker thread reads while the lock is held
+    leaver = threading.Thread(target=stack.close)  # ... left by another thread
+    leaver.start()
+    leaver.join(5)
+    assert not (store.root / "store.lock").exists()
