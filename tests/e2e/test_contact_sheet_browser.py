@@ -1,0 +1,331 @@
+"""The contact sheet in a real Chromium (Playwright): synthetic batches with
+hostile parameter values, and image and video batches made by cr-batch on the
+real ComfyUI. Screenshots go to test-artifacts/contact_sheet/ for review."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from comfy_harness import REPO
+from comfy_sweep.cli.contact_sheet import main as cr_contact_sheet
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+BIN = Path(sys.executable).parent
+ARTIFACTS = REPO / "test-artifacts" / "contact_sheet"
+HOSTILE = [
+    "</script><script>window.__pwned = 1</script>",
+    '<img src=x onerror="window.__pwned = 2">',
+    "\"'><svg onload=alert(3)>",
+    "plain",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def bench_module() -> Any:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        return importlib.import_module("bench_contact_sheet")
+    finally:
+        sys.path.pop(0)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("no /usr/bin/chromium")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Sheet:
+    """One open contact sheet page, recording anything a payload could trigger."""
+
+    def __init__(self, browser: Any, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": 1300, "height": 850})
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        self.page.goto(url)
+        self.wait("window.contactSheet !== undefined")
+
+    def js(self, expr: str, arg: Any = None) -> Any:
+        return self.page.evaluate(expr, arg)
+
+    def wait(self, expr: str, timeout: float = 10.0) -> None:
+        """Poll ``expr`` until truthy. Not page.wait_for_function: that evals a
+        string inside the page, which the sheet's CSP (no unsafe-eval) refuses."""
+        deadline = time.monotonic() + timeout
+        while not self.js(expr):
+            assert time.monotonic() < deadline, f"timed out waiting for {expr}"
+            self.page.wait_for_timeout(100)
+
+    def all_cell_ids(self) -> list[int]:
+        """Scroll the virtualised grid top to bottom, collecting rendered run ids."""
+        return self.js("""async () => {
+          const v = document.getElementById('grid-view'), seen = new Set();
+          const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
+          for (let y = 0; ; y += v.clientHeight / 2) {
+            v.scrollTop = y; v.dispatchEvent(new Event('scroll')); await frame(); await frame();
+            for (const c of v.querySelectorAll('.cell')) seen.add(Number(c.dataset.runId));
+            if (y > v.scrollHeight) break;
+          }
+          v.scrollTop = 0; v.dispatchEvent(new Event('scroll')); await frame();
+          return [...seen].sort((a, b) => a - b);
+        }""")
+
+    def shown_ids(self) -> list[int]:
+        return self.js("window.contactSheet.shown.map((r) => r.id)")
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    def assert_inert(self) -> None:
+        assert self.dialogs == [] and self.errors == []
+        assert self.js("window.__pwned === undefined")
+        counts = self.js(
+            "['script', 'svg', 'img[src=\"x\"]'].map((q) => document.querySelectorAll(q).length)"
+        )
+        assert counts == [2, 0, 0]  # the data element and our code; nothing injected
+
+
+@pytest.fixture
+def hostile_batch(tmp_path: Path) -> Path:
+    bench = bench_module()
+    values = [
+        {
+            "cfg": 1.0 + (i % 7),
+            "steps": [10, 20, 30][i % 3],
+            "label": HOSTILE[i % 4],
+            "seed": 2**60 + i,
+        }
+        for i in range(60)
+    ]
+    root = bench.write_synthetic_batch(tmp_path / "hostile", 60, values=values, failed=[5, 17])
+    assert CliRunner().invoke(cr_contact_sheet, [str(root)]).exit_code == 0
+    return root
+
+
+def test_every_run_has_a_cell_and_payloads_stay_text(browser: Any, hostile_batch: Path) -> None:
+    sheet = Sheet(browser, (hostile_batch / "contact_sheet.html").as_uri())
+    assert sheet.all_cell_ids() == list(range(1, 61))
+    captions = sheet.js(
+        "[...document.querySelectorAll('.cell .cap')].map((c) => c.textContent).join('\\n')"
+    )
+    assert "label=</script><script>window.__pwned = 1</script>" in captions
+    assert 'label=<img src=x onerror="window.__pwned = 2">' in captions
+    failed = sheet.js(
+        "[...document.querySelectorAll('.cell')].filter((c) => c.querySelector('.badge.st.failed')).map((c) => c.dataset.runId)"
+    )
+    assert sorted(map(int, failed)) == [5, 17]
+    assert "run 5 failed" in sheet.page.locator('.cell[data-run-id="5"] .err').inner_text()
+    assert sheet.js("document.querySelector('.cell img').naturalWidth") > 0  # thumbnail loaded
+    sheet.page.locator('.cell[data-run-id="2"]').click()  # a hostile value in the dialog too
+    assert sheet.page.locator("#dialog td", has_text="<img src=x").count() == 1
+    sheet.shot("hostile_grid_dialog")
+    sheet.assert_inert()
+
+
+def test_sort_filter_group(browser: Any, hostile_batch: Path) -> None:
+    sheet = Sheet(browser, (hostile_batch / "contact_sheet.html").as_uri())
+    data = json.loads(sheet.js("document.getElementById('sheet-data').textContent"))
+    sheet.page.select_option("#sort-key", "p:cfg")
+    sheet.page.click("#sort-dir")
+    cfgs = [data["runs"][i - 1]["v"]["cfg"] for i in sheet.shown_ids()]
+    assert cfgs == sorted(cfgs, reverse=True) and len(cfgs) == 60
+    first = sheet.page.locator("#grid-view .cell").first.get_attribute("data-run-id")
+    assert int(first or 0) == sheet.shown_ids()[0]
+    sheet.page.locator('details[data-key="p:cfg"] summary').click()
+    sheet.page.fill('details[data-key="p:cfg"] input.lo', "4")
+    sheet.page.fill('details[data-key="p:cfg"] input.hi', "6")
+    expect = sorted(r["id"] for r in data["runs"] if 4 <= r["v"]["cfg"] <= 6)
+    assert sorted(sheet.shown_ids()) == expect and sorted(sheet.all_cell_ids()) == expect
+    sheet.page.uncheck("#f-status-failed")
+    assert all(data["runs"][i - 1]["status"] == "done" for i in sheet.shown_ids())
+    sheet.page.locator('details[data-key="p:label"] summary').click()
+    sheet.page.locator('details[data-key="p:label"] input[value="plain"]').uncheck()
+    assert all(data["runs"][i - 1]["v"]["label"] != "plain" for i in sheet.shown_ids())
+    sheet.page.select_option("#group-by", "p:steps")
+    heads = sheet.page.locator(".ghead").all_inner_texts()
+    assert [h.split()[0] for h in heads] == ["10", "20", "30"]
+    sheet.shot("filtered_grouped")
+    sheet.assert_inert()
+
+
+def test_xy_view_is_a_labelled_matrix(browser: Any, hostile_batch: Path) -> None:
+    sheet = Sheet(browser, (hostile_batch / "contact_sheet.html").as_uri())
+    sheet.page.click("#view-xy")
+    sheet.page.select_option("#xy-x", "p:steps")
+    sheet.page.select_option("#xy-y", "p:label")
+    cols = sheet.page.locator("table.xy thead th").all_inner_texts()[1:]
+    rows = sheet.page.locator("table.xy tbody th").all_inner_texts()
+    assert cols == ["10", "20", "30"] and sorted(rows) == sorted(HOSTILE)
+    data = json.loads(sheet.js("document.getElementById('sheet-data').textContent"))
+    for yi, label in enumerate(rows):
+        for xi, steps in enumerate(cols):
+            cell = (
+                sheet.page.locator("table.xy tbody tr")
+                .nth(yi)
+                .locator("td")
+                .nth(xi)
+                .locator(".cell")
+            )
+            if cell.count():
+                run = data["runs"][int(cell.get_attribute("data-run-id") or 0) - 1]
+                assert (run["v"]["label"], str(run["v"]["steps"])) == (label, steps)
+    sheet.shot("xy")
+    sheet.assert_inert()
+
+
+def test_dialog_keyboard_and_favourites(browser: Any, hostile_batch: Path) -> None:
+    sheet = Sheet(browser, (hostile_batch / "contact_sheet.html").as_uri())
+    page = sheet.page
+    page.locator("#grid-view").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    cols = sheet.js("window.contactSheet.grid.cols")
+    assert sheet.js("window.contactSheet.grid.focus") == 1 + cols  # first key focuses cell 0
+    page.keyboard.press("Enter")
+    assert page.locator("#dialog").get_attribute("data-run-id") == str(2 + cols)
+    params = json.loads(page.locator("#dialog pre.params-json").inner_text())
+    assert params["run_id"] == 2 + cols and params["parameters"]["seed"] == str(2**60 + 1 + cols)
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#dialog").get_attribute("data-run-id") == str(3 + cols)
+    page.locator("#dialog .fav-toggle").click()
+    page.keyboard.press("Escape")
+    assert page.locator("#dialog").is_hidden()
+    page.reload()
+    sheet.wait("window.contactSheet !== undefined")
+    assert sheet.js("[...window.contactSheet.favs]") == [3 + cols]  # kept in localStorage
+    page.locator("#filters details", has_text="favourites").last.locator("summary").click()
+    page.click("#export-favs")
+    exported = json.loads(page.locator("#fav-export").input_value())
+    assert [e["run_id"] for e in exported] == [3 + cols]
+    page.check("#fav-only")
+    assert sheet.shown_ids() == [3 + cols]
+    sheet.shot("favourites")
+    sheet.assert_inert()
+
+
+def test_plots_one_per_numeric_parameter(browser: Any, hostile_batch: Path) -> None:
+    sheet = Sheet(browser, (hostile_batch / "contact_sheet.html").as_uri())
+    sheet.page.click("#view-plot")
+    sheet.page.select_option("#plot-y", "m:score_quality")
+    titles = sheet.page.locator(".plot h3").all_inner_texts()
+    assert titles == ["score_quality vs cfg", "score_quality vs steps", "score_quality vs seed"]
+    assert sheet.page.locator(".plot canvas").count() == 3
+    sheet.shot("plots")
+    sheet.assert_inert()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_served_under_files_prefix(browser: Any, hostile_batch: Path, tmp_path: Path) -> None:
+    """Relative links work when the batch folder is served at .../files/."""
+    (tmp_path / "srv").mkdir()
+    (tmp_path / "srv" / "files").symlink_to(hostile_batch)
+    handler = functools.partial(QuietHandler, directory=str(tmp_path / "srv"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        sheet = Sheet(browser, f"http://127.0.0.1:{server.server_port}/files/contact_sheet.html")
+        sheet.wait("document.querySelector('.cell img')?.naturalWidth > 0")
+        sheet.page.locator('.cell[data-run-id="1"]').click()
+        sheet.wait("document.querySelector('#dialog img')?.naturalWidth > 0")
+        sheet.assert_inert()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ------------------------------------------------------------ real ComfyUI
+def run_batch(server: Any, examples: Path, name: str, dest: Path) -> Path:
+    data = yaml.safe_load((examples / "configs" / f"{name}.yaml").read_text())
+    data["workflow_file"] = str((examples / "configs" / data["workflow_file"]).resolve())
+    data["output"] = {**data.get("output", {}), "base_dir": str(dest / "output")}
+    cfg = dest / f"{name}.yaml"
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False))
+    # Subprocesses: playwright's sync API keeps an event loop in this thread,
+    # and these are the installed commands a user runs.
+    cmd = [str(BIN / "cr-batch"), str(cfg), "--server", server.address, "--mode", "client"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    (batch,) = [p for p in (dest / "output").iterdir() if p.is_dir()]
+    res = subprocess.run(
+        [str(BIN / "cr-contact-sheet"), str(batch)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert res.returncode == 0 and res.stdout.strip() == str(batch / "contact_sheet.html"), (
+        res.stderr
+    )
+    return batch
+
+
+@pytest.mark.comfy
+def test_real_image_batch(
+    browser: Any, comfy_server: Any, examples_dir: Path, tmp_path: Path
+) -> None:
+    batch = run_batch(comfy_server, examples_dir, "image_grid", tmp_path)
+    n = len(json.loads((batch / "plan.json").read_text())["runs"])
+    assert len(list((batch / "thumbnails").glob("thumb_*.jpg"))) == n
+    sheet = Sheet(browser, (batch / "contact_sheet.html").as_uri())
+    assert sheet.all_cell_ids() == list(range(1, n + 1))
+    sheet.wait("[...document.querySelectorAll('.cell img')].every((i) => i.naturalWidth > 0)")
+    sheet.page.click("#view-xy")
+    assert sheet.page.locator("table.xy .cell").count() >= 1
+    sheet.shot("real_image_xy")
+    sheet.assert_inert()
+
+
+@pytest.mark.comfy
+def test_real_video_batch_plays(
+    browser: Any, comfy_server: Any, examples_dir: Path, tmp_path: Path
+) -> None:
+    batch = run_batch(comfy_server, examples_dir, "video_grid", tmp_path)
+    sheet = Sheet(browser, (batch / "contact_sheet.html").as_uri())
+    assert sheet.all_cell_ids() == [1, 2, 3, 4]
+    assert sheet.page.locator(".cell .badge.kind", has_text="video").count() == 4
+    sheet.wait("[...document.querySelectorAll('.cell img')].every((i) => i.naturalWidth > 0)")
+    sheet.page.locator('.cell[data-run-id="2"]').click()
+    video = sheet.page.locator("#dialog video")
+    assert video.get_attribute("src", timeout=5000) and sheet.js(
+        "document.querySelector('#dialog video').loop"
+    )
+    sheet.wait("document.querySelector('#dialog video').readyState >= 2", timeout=10)
+    t0 = sheet.js("document.querySelector('#dialog video').currentTime")
+    sheet.page.wait_for_timeout(700)
+    state = sheet.js(
+        "(() => { const v = document.querySelector('#dialog video'); return [v.currentTime, v.error, v.paused]; })()"
+    )
+    assert state[1] is None and state[0] != t0 and state[2] is False  # playing (looping)
+    sheet.shot("real_video_dialog")
+    sheet.assert_inert()
