@@ -167,7 +167,9 @@ def explore_flow(page: Any, label: str) -> None:
     focused.wait_for(timeout=90_000)
     assert enabled_paths(page) == {"nodes.3.inputs.sigma", "nodes.2.inputs.seed"}
     assert focused.locator("[data-field=min]").input_value() != ""
-    plan = page.locator(".comfy-sweep-plan[data-plan-state=ok], .comfy-sweep-plan[data-plan-state=error]")
+    plan = page.locator(
+        ".comfy-sweep-plan[data-plan-state=ok], .comfy-sweep-plan[data-plan-state=error]"
+    )
     plan.wait_for(timeout=90_000)  # two shared cores: the first /plan can be slow
     assert plan.get_attribute("data-plan-state") == "ok", plan.inner_text()
     _shot(page.locator(".comfy-sweep-panel"), label, "explore-form")
