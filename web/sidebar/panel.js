@@ -27,7 +27,11 @@ export function renderPanel(el) {
     if (shown && state.view === "form" && shown.view === "form" && state.form === shown.form && planBoxEl) {
       planBoxEl.replaceWith(planBox(state));
       root.querySelectorAll("[data-sweep-action=queue]").forEach((b) => { b.disabled = state.busy; });
-    } else draw(root, state);
+    } else {
+      draw(root, state);
+      // "Explore parameter": bring the chosen row into view once per new form.
+      if (state.form && state.form !== shown?.form) root.querySelector(".comfy-sweep-focused")?.scrollIntoView({ block: "nearest" });
+    }
     shown = state;
   };
   const off = store.subscribe(redraw);
