@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
+from ..client.sweeps import SweepsClient, config_payload, follow, mirror_store
 from ..core.config import (
     SweepConfig,
     config_fingerprint,
@@ -175,9 +178,57 @@ async def maybe_server_mode(
             f"ComfyUI at {where} has no comfy-sweep extension: running the sweep from this process"
         )
         return None
-    from .batch_server import run_server_mode
-
     return await run_server_mode(opts, cfg, wf, client)
+
+
+def attached_store(opts: Options, cfg: SweepConfig, wf: Workflow) -> RunStore | None:
+    """A local mirror of an unfinished server sweep to re-attach to, if any."""
+    path = Path(opts.resume) if opts.resume else None
+    if path is None and not opts.new and cfg.resume.enabled:
+        path = RunStore.find_resumable(Path(cfg.output.base_dir), config_fingerprint(cfg, wf))
+    store = RunStore.open(path) if path else None
+    return store if store and store.progress().get("server_sweep_id") else None
+
+
+async def run_server_mode(
+    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient
+) -> int:
+    """The extension runs the sweep; we poll and mirror it locally. Ctrl-C detaches."""
+    api = SweepsClient(client)
+    store = attached_store(opts, cfg, wf)
+    if store is None:
+        created = await api.create(wf.to_json(), config_payload(cfg), None)
+        sid = str(created["id"])
+        store = await mirror_store(api, sid, Path(cfg.output.base_dir))
+        note(f"server sweep {sid}: {created['total']} runs, mirrored into {store.root}")
+    else:
+        sid = str(store.progress()["server_sweep_id"])
+        if (await api.status(sid, limit=1))["state"] in ("interrupted", "cancelled"):
+            await api.resume(sid)
+        note(f"re-attached to server sweep {sid} ({store.root})")
+    stop = asyncio.Event()
+    install_stop(stop)
+    start = time.monotonic()
+    seen: list[int] = [-1]
+
+    def on_status(summary: dict[str, Any]) -> None:
+        if summary["done"] + summary["failed"] != seen[0]:
+            seen[0] = summary["done"] + summary["failed"]
+            note(f"[{seen[0]}/{summary['total']}] {summary['failed']} failed  {summary['state']}")
+
+    with store.lock(f"cr-batch (pid {os.getpid()})"):
+        state = await follow(api, store, sid, stop, on_status)
+        store.set_state("done" if state == "done" else "interrupted")
+    if state == "detached":
+        note(f"detached: sweep {sid} keeps running on {client.address.display}.")
+        note(f"Rerun the same command to re-attach, or cancel it: {api.cancel_hint(sid)}")
+        return EXIT_INTERRUPTED
+    recs = store.records()
+    failed = sum(1 for r in recs if r.status != "done")
+    summary = EngineSummary(
+        len(recs) - failed, failed, len(store.plan.runs), time.monotonic() - start, 0.0, state
+    )
+    return finish(store, summary)
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:

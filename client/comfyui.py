@@ -219,10 +219,16 @@ class ComfyClient:
     async def download(self, filename: str, subfolder: str, type_: str, dest: Path) -> Path:
         """Stream /view into ``<dest>.part`` in chunks, then rename: flat memory."""
         params = {"filename": filename, "subfolder": subfolder, "type": type_}
+        return await self.download_url("/view", dest, params)
+
+    async def download_url(
+        self, path: str, dest: Path, params: Mapping[str, str] | None = None
+    ) -> Path:
+        """GET ``path`` streamed into ``<dest>.part``, renamed when complete."""
         part = dest.with_name(dest.name + ".part")
         for attempt in range(self._retries + 1):
             try:
-                await self._stream_to(params, part)
+                await self._stream_to(path, params, part)
                 os.replace(part, dest)
                 return dest
             except _Transient as err:
@@ -233,15 +239,15 @@ class ComfyClient:
                 await asyncio.sleep(self._backoff * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _stream_to(self, params: Mapping[str, str], part: Path) -> None:
+    async def _stream_to(self, path: str, params: Mapping[str, str] | None, part: Path) -> None:
         try:
-            async with self.session.get(self.address.url("/view"), params=params) as resp:
+            async with self.session.get(self.address.url(path), params=params) as resp:
                 if resp.status >= 500:
                     raise _Transient(f"HTTP {resp.status}")
                 if resp.status != 200:
+                    what = params.get("filename") if params else path
                     raise BackendError(
-                        f"ComfyUI at {self.address.display} has no output "
-                        f"{params['subfolder']}/{params['filename']} ({params['type']}): HTTP {resp.status}"
+                        f"ComfyUI at {self.address.display} could not serve {what}: HTTP {resp.status}"
                     )
                 with open(part, "wb") as f:
                     async for chunk in resp.content.iter_chunked(CHUNK):
