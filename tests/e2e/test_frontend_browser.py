@@ -197,12 +197,28 @@ def two_parameter_flow(page: Any, label: str, before: int) -> None:
     total = page.locator(".comfy-sweep-total")
     playwright_api.expect(total).to_contain_text("Planned: 4 runs", timeout=90_000)
     _shot(page.locator(".comfy-sweep-panel"), label, "two-parameter-form")
+    yaml_round_trip(page, label)
     page.locator("[data-sweep-action=queue]").click()
     card = wait_sweep_done(page, before + 1)
     playwright_api.expect(card.locator(".comfy-sweep-progress")).to_contain_text("4/4 done")
     _shot(page.locator(".comfy-sweep-panel"), label, "sweep-done")
     check_contact_sheet(page, card, label)
     check_load_into_graph(page, card)
+
+
+def yaml_round_trip(page: Any, label: str) -> None:
+    """Export the form as cr-batch YAML, import it back: the same plan."""
+    with page.expect_download() as download:
+        page.locator("[data-sweep-action=export]").click()
+    path = ARTIFACTS / f"{label}-sweep.yaml"
+    download.value.save_as(path)
+    text = path.read_text()
+    assert "sampling_strategy: grid" in text and "nodes.3.inputs.blur_radius" in text
+    assert "workflow_file: sweep_api.json" in text
+    page.locator(".comfy-sweep-settings select").select_option("random")
+    page.locator("[data-sweep-action=import-file]").set_input_files(str(path))
+    playwright_api.expect(page.locator(".comfy-sweep-settings select")).to_have_value("grid")
+    playwright_api.expect(page.locator(".comfy-sweep-total")).to_contain_text("Planned: 4 runs")
 
 
 def check_contact_sheet(page: Any, card: Any, label: str) -> None:
