@@ -294,7 +294,7 @@ def _assets() -> tuple[str, str]:
     css = (_TEMPLATES / "contact_sheet.css").read_text(encoding="utf-8")
     js = "\n".join((_TEMPLATES / n).read_text(encoding="utf-8") for n in _JS_FILES)
     if "</" in js.replace("<\\/", ""):
-        raise AssertionError("inline JS must not contain '</'")  # would end the <script>
+        raise RuntimeError("inline JS must not contain '</'")  # it would end the <script>
     return css, js
 
 
