@@ -25,7 +25,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from comfy_harness import ComfyServer  # noqa: E402
-
 from comfy_sweep.client.comfyui import ComfyClient  # noqa: E402
 from comfy_sweep.client.http_backend import HttpBackend  # noqa: E402
 from comfy_sweep.core.config import parse_config  # noqa: E402
@@ -37,10 +36,22 @@ from comfy_sweep.core.workflow import Workflow  # noqa: E402
 
 def workflow(size: int, radius: int = 12) -> dict[str, Any]:
     return {
-        "1": {"class_type": "EmptyImage", "inputs": {"width": size, "height": size, "batch_size": 1, "color": 3355443}},
-        "2": {"class_type": "ImageAddNoise", "inputs": {"image": ["1", 0], "seed": 1, "strength": 0.5}},
-        "3": {"class_type": "ImageBlur", "inputs": {"image": ["2", 0], "blur_radius": radius, "sigma": 3.0}},
-        "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0], "filename_prefix": "bench/o"}},
+        "1": {
+            "class_type": "EmptyImage",
+            "inputs": {"width": size, "height": size, "batch_size": 1, "color": 3355443},
+        },
+        "2": {
+            "class_type": "ImageAddNoise",
+            "inputs": {"image": ["1", 0], "seed": 1, "strength": 0.5},
+        },
+        "3": {
+            "class_type": "ImageBlur",
+            "inputs": {"image": ["2", 0], "blur_radius": radius, "sigma": 3.0},
+        },
+        "4": {
+            "class_type": "SaveImage",
+            "inputs": {"images": ["3", 0], "filename_prefix": "bench/o"},
+        },
     }
 
 
@@ -61,7 +72,9 @@ async def exec_sum(client: ComfyClient, ids: list[str]) -> float:
     return total
 
 
-async def bench_engine(client: ComfyClient, base: dict[str, Any], seeds: list[int], tmp: Path) -> tuple[float, float]:
+async def bench_engine(
+    client: ComfyClient, base: dict[str, Any], seeds: list[int], tmp: Path
+) -> tuple[float, float]:
     cfg = parse_config({
         "workflow_file": None, "sampling_strategy": "grid", "seeds_per_sample": 1,
         "parameters": {"seed": {"path": "nodes.2.inputs.seed", "type": "values", "values": seeds}},
@@ -74,11 +87,13 @@ async def bench_engine(client: ComfyClient, base: dict[str, Any], seeds: list[in
     return time.monotonic() - t0, summary.execution_s
 
 
-async def bench_floor(client: ComfyClient, base: dict[str, Any], seeds: list[int], tmp: Path) -> tuple[float, float]:
+async def bench_floor(
+    client: ComfyClient, base: dict[str, Any], seeds: list[int], tmp: Path
+) -> tuple[float, float]:
     backend = HttpBackend(client)
     t0 = time.monotonic()
     ids = [new_prompt_id() for _ in seeds]
-    for pid, seed in zip(ids, seeds):
+    for pid, seed in zip(ids, seeds, strict=True):
         await backend.submit(pid, prompt_with_seed(base, seed), client_id=None, workflow=None)
     for pid in ids:
         while not (done := await backend.poll([pid])):
@@ -87,7 +102,9 @@ async def bench_floor(client: ComfyClient, base: dict[str, Any], seeds: list[int
     return time.monotonic() - t0, await exec_sum(client, ids)
 
 
-async def bench_serial(client: ComfyClient, base: dict[str, Any], seeds: list[int], tmp: Path) -> tuple[float, float]:
+async def bench_serial(
+    client: ComfyClient, base: dict[str, Any], seeds: list[int], tmp: Path
+) -> tuple[float, float]:
     backend = HttpBackend(client)
     t0 = time.monotonic()
     ids = []
@@ -115,7 +132,9 @@ async def main_async(args: argparse.Namespace, server: ComfyServer, tmp: Path) -
                 seed += args.runs
                 wall, ex = await fn(client, base, seeds, tmp / f"{name}{rep}")
                 ratios[name].append(wall / ex)
-                print(f"{name:7s} rep {rep}: wall {wall:6.1f}s  sum(exec) {ex:6.1f}s  ratio {wall / ex:.3f}")
+                print(
+                    f"{name:7s} rep {rep}: wall {wall:6.1f}s  sum(exec) {ex:6.1f}s  ratio {wall / ex:.3f}"
+                )
     floor = statistics.median(ratios["floor"])
     print("\nmedian wall/sum(exec):")
     for name, vals in ratios.items():
@@ -126,7 +145,9 @@ async def main_async(args: argparse.Namespace, server: ComfyServer, tmp: Path) -
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=24)
-    ap.add_argument("--size", type=int, default=1536, help="image side; pick it so a run takes ~1 s")
+    ap.add_argument(
+        "--size", type=int, default=1536, help="image side; pick it so a run takes ~1 s"
+    )
     ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:

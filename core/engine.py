@@ -156,7 +156,8 @@ def outcome_from_history(
     Timings come from the status messages' timestamps (ms since the epoch):
     execution_start -> execution_success/error/interrupted.
     """
-    status = entry.get("status") if isinstance(entry.get("status"), Mapping) else {}
+    raw_status = entry.get("status")
+    status: Mapping[str, Any] = raw_status if isinstance(raw_status, Mapping) else {}
     started = finished = None
     cached: list[str] = []
     error = ""
