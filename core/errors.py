@@ -9,6 +9,8 @@
     │   └── ConfigChangedError config_changed     resume with a different config
     ├── NotFoundError          not_found
     ├── ConflictError          conflict           state forbids the action (409)
+    ├── MediaError             invalid_media      a media file is missing or cannot be decoded
+    ├── VisionError            vision_error       the video-analysis provider failed
     └── BackendError           backend_error      ComfyUI unreachable or misbehaving
         └── PromptRejected     prompt_rejected    ComfyUI's /prompt refused a prompt (400)
 
@@ -72,6 +74,14 @@ class NotFoundError(SweepError):
 
 class ConflictError(SweepError):
     code = "conflict"
+
+
+class MediaError(SweepError):
+    code = "invalid_media"
+
+
+class VisionError(SweepError):
+    code = "vision_error"
 
 
 class BackendError(SweepError):

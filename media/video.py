@@ -17,17 +17,11 @@ from typing import Any
 
 from PIL import Image
 
-from ..core.errors import SweepError
+from ..core.errors import MediaError
 
 # Decoding every frame and keeping the wanted ones is exact and fast for the
 # short clips sweeps make; past this many frames, seek per timestamp instead.
 SEQUENTIAL_FRAME_LIMIT = 3000
-
-
-class MediaError(SweepError):
-    """A media file is missing or cannot be decoded."""
-
-    code = "invalid_media"
 
 
 def _check_exists(path: Path) -> None:

@@ -33,18 +33,12 @@ from typing import Any, Protocol
 from PIL import Image
 
 from ..core import atomic
-from ..core.errors import SweepError
+from ..core.errors import SweepError, VisionError
 from .video import probe_video, sample_frames
 
 DEFAULT_FRAMES = 8
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 REDACTED = "***"
-
-
-class VisionError(SweepError):
-    """The analysis provider failed or answered something unusable."""
-
-    code = "vision_error"
 
 
 class Provider(Protocol):
