@@ -8,7 +8,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -17,19 +16,19 @@ from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_store
 from ..core.config import (
     SweepConfig,
-    config_fingerprint,
     load_config,
     resolve_workflow_path,
     validate_config,
 )
 from ..core.engine import EngineSummary, run_sweep
-from ..core.errors import BackendError, ConfigChangedError, PlanError
+from ..core.errors import BackendError, ConflictError, NotFoundError
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import build_plan, extend_plan, format_plan_table
+from ..core.plan import build_plan, format_plan_table
 from ..core.store import RunStore
 from ..core.workflow import Workflow, load_workflow
+from .batch_select import apply_extension, is_server_batch, select_batch
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors
-from .progress import ProgressPrinter
+from .progress import ProgressPrinter, ServerProgress
 from .run import install_stop
 
 EXIT_INTERRUPTED = 130
@@ -95,60 +94,47 @@ def dry_run(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
 # -- choosing the batch folder ---------------------------------------------------
 
 
-def open_resume_dir(path: Path, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> RunStore:
-    """--resume DIR: the same config, or an extension of it (more samples)."""
-    store = RunStore.open(path)
-    if store.fingerprint == config_fingerprint(cfg, wf):
-        return store
-    try:
-        plan = extend_plan(store.plan, store.config, cfg, wf, info)
-    except PlanError as err:
-        raise ConfigChangedError(
-            f"{path} was planned from a different config ({err.message}); "
-            "restore the config, or run without --resume (or with --new) for a new batch",
-            details={"folder": str(path)},
-        ) from None
-    with store.lock(f"cr-batch (pid {os.getpid()})"):
-        store.replace_plan(plan, cfg)
-    note(f"extending {path}: {len(plan.runs)} runs planned")
-    return store
+def holder() -> str:
+    return f"cr-batch (pid {os.getpid()})"
 
 
-def choose_store(opts: Options, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> RunStore:
-    if opts.resume:
-        return open_resume_dir(Path(opts.resume), cfg, wf, info)
-    base = Path(cfg.output.base_dir)
-    if not opts.new and cfg.resume.enabled:
-        found = RunStore.find_resumable(base, config_fingerprint(cfg, wf))
-        if found is not None:
-            store = RunStore.open(found)
-            left = len(store.pending())
-            note(
-                f"resuming {found} ({left} of {len(store.plan.runs)} runs to go; --new starts afresh)"
-            )
-            return store
+def create_client_batch(
+    cfg: SweepConfig, wf: Workflow, info: ObjectInfo, ident: dict[str, str]
+) -> RunStore:
     for warning in validate_config(cfg, wf, info):
         note(f"warning: {warning}")
     plan = build_plan(cfg, wf, info)
-    store = RunStore.create(base, cfg, wf, plan)
+    store = RunStore.create(Path(cfg.output.base_dir), cfg, wf, plan, extra=ident)
     note(f"new batch {store.root}: {len(plan.runs)} runs planned")
     return store
+
+
+def report_complete(store: RunStore) -> int:
+    """The newest batch of this config is finished: say so, run nothing (issue 3)."""
+    recs = store.records()
+    failed = sum(1 for r in recs if r.status != "done")
+    extra = f", {failed} failed: --resume {store.root} retries them" if failed else ""
+    note(
+        f"batch {store.root} is already complete ({len(store.plan.runs)} runs{extra}); "
+        "use --new to run it again"
+    )
+    click.echo(str(store.root))
+    click.echo(f"next: cr-contact-sheet {store.root}")
+    return EXIT_OK
 
 
 # -- client mode -----------------------------------------------------------------
 
 
 async def run_client_mode(
-    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient, info: ObjectInfo
-) -> tuple[RunStore, EngineSummary]:
-    validate_config(cfg, wf, info)  # out-of-bounds and bad COMBO values fail before queueing
-    store = choose_store(opts, cfg, wf, info)
+    opts: Options, cfg: SweepConfig, client: ComfyClient, store: RunStore
+) -> EngineSummary:
     stop = asyncio.Event()
     install_stop(stop)
     progress = ProgressPrinter()
     try:
-        with store.lock(f"cr-batch (pid {os.getpid()})"):
-            summary = await run_sweep(
+        with store.lock(holder()):
+            return await run_sweep(
                 store,
                 HttpBackend(client),
                 window=opts.window or cfg.comfyui.queue_window,
@@ -159,17 +145,18 @@ async def run_client_mode(
             )
     finally:
         progress.close()
-    return store, summary
 
 
-async def maybe_server_mode(
-    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient
+# -- server mode -----------------------------------------------------------------
+
+
+async def new_server_sweep(
+    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient, ident: dict[str, str]
 ) -> int | None:
-    """Exit code of a sweep run by the server's comfy-sweep extension, or None
-    to run it from this process (a plain ComfyUI, or --mode client)."""
-    version = await client.extension_version()
+    """Exit code of a new sweep run by the server's comfy-sweep extension, or None
+    to run it from this process (a plain ComfyUI)."""
     where = client.address.display
-    if version is None:
+    if await client.extension_version() is None:
         if opts.mode == "server":
             raise BackendError(
                 f"ComfyUI at {where} has no comfy-sweep extension; use --mode client"
@@ -178,67 +165,104 @@ async def maybe_server_mode(
             f"ComfyUI at {where} has no comfy-sweep extension: running the sweep from this process"
         )
         return None
-    return await run_server_mode(opts, cfg, wf, client)
-
-
-def attached_store(opts: Options, cfg: SweepConfig, wf: Workflow) -> RunStore | None:
-    """A local mirror of an unfinished server sweep to re-attach to, if any."""
-    path = Path(opts.resume) if opts.resume else None
-    if path is None and not opts.new and cfg.resume.enabled:
-        path = RunStore.find_resumable(Path(cfg.output.base_dir), config_fingerprint(cfg, wf))
-    store = RunStore.open(path) if path else None
-    return store if store and store.progress().get("server_sweep_id") else None
-
-
-async def run_server_mode(
-    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient
-) -> int:
-    """The extension runs the sweep; we poll and mirror it locally. Ctrl-C detaches."""
     api = SweepsClient(client)
-    store = attached_store(opts, cfg, wf)
-    if store is None:
-        created = await api.create(wf.to_json(), config_payload(cfg), None)
-        sid = str(created["id"])
-        store = await mirror_store(api, sid, Path(cfg.output.base_dir))
-        note(f"server sweep {sid}: {created['total']} runs, mirrored into {store.root}")
-    else:
-        sid = str(store.progress()["server_sweep_id"])
-        if (await api.status(sid, limit=1))["state"] in ("interrupted", "cancelled"):
-            await api.resume(sid)
-        note(f"re-attached to server sweep {sid} ({store.root})")
+    created = await api.create(wf.to_json(), config_payload(cfg), None)
+    sid = str(created["id"])
+    extra = {**ident, "server_address": where}
+    store = await mirror_store(api, sid, Path(cfg.output.base_dir), extra)
+    note(f"server sweep {sid}: {created['total']} runs, mirrored into {store.root}")
+    return await follow_server_sweep(api, store, sid)
+
+
+async def reattach(opts: Options, client: ComfyClient, store: RunStore) -> int:
+    """Continue a server sweep mirrored in ``store`` through the server, never by
+    running its prompts from here (that would run the sweep twice)."""
+    sid = str(store.progress()["server_sweep_id"])
+    if await client.extension_version() is None:
+        origin = store.progress().get("server_address") or "the ComfyUI that runs it"
+        raise ConflictError(
+            f"{store.root} is server sweep {sid}, run by the comfy-sweep extension on {origin}; "
+            f"ComfyUI at {client.address.display} has no extension: re-attach with "
+            f"cr-batch {opts.config} --server {origin} (or start afresh with --new)"
+        )
+    if opts.mode == "client":
+        note(f"{store.root} is a server sweep: following it on the server (not --mode client)")
+    api = SweepsClient(client)
+    try:
+        state = (await api.status(sid, limit=1))["state"]
+    except NotFoundError:
+        raise NotFoundError(
+            f"server sweep {sid} (mirrored in {store.root}) is unknown to ComfyUI at "
+            f"{client.address.display} (its data was removed?); start afresh with --new",
+            details={"folder": str(store.root)},
+        ) from None
+    if state in ("interrupted", "cancelled"):
+        await api.resume(sid)
+    note(f"re-attached to server sweep {sid} ({store.root})")
+    return await follow_server_sweep(api, store, sid)
+
+
+async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> int:
+    """Poll and mirror the server sweep until it ends; Ctrl-C detaches."""
     stop = asyncio.Event()
     install_stop(stop)
     start = time.monotonic()
-    seen: list[int] = [-1]
-
-    def on_status(summary: dict[str, Any]) -> None:
-        if summary["done"] + summary["failed"] != seen[0]:
-            seen[0] = summary["done"] + summary["failed"]
-            note(f"[{seen[0]}/{summary['total']}] {summary['failed']} failed  {summary['state']}")
-
-    with store.lock(f"cr-batch (pid {os.getpid()})"):
-        state = await follow(api, store, sid, stop, on_status)
-        store.set_state("done" if state == "done" else "interrupted")
+    printer = ProgressPrinter()
+    try:
+        with store.lock(holder()):
+            state = await follow(api, store, sid, stop, ServerProgress(printer, store.plan))
+            store.set_state("done" if state == "done" else "interrupted")
+    finally:
+        printer.close()
+    where = api.client.address.display
     if state == "detached":
-        note(f"detached: sweep {sid} keeps running on {client.address.display}.")
+        note(f"detached: sweep {sid} keeps running on {where}.")
         note(f"Rerun the same command to re-attach, or cancel it: {api.cancel_hint(sid)}")
         return EXIT_INTERRUPTED
     recs = store.records()
     failed = sum(1 for r in recs if r.status != "done")
+    execution = sum(r.execution_s or 0.0 for r in recs)
+    total = len(store.plan.runs)
     summary = EngineSummary(
-        len(recs) - failed, failed, len(store.plan.runs), time.monotonic() - start, 0.0, state
+        len(recs) - failed, failed, total, time.monotonic() - start, execution, state
     )
+    if state != "done":
+        note(f"server sweep {sid} is {state} on {where}.")
     return finish(store, summary)
+
+
+# -- dispatch --------------------------------------------------------------------
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
-        if opts.mode != "client":
-            code = await maybe_server_mode(opts, cfg, wf, client)
-            if code is not None:
-                return code
-        store, summary = await run_client_mode(opts, cfg, wf, client, info)
+        validate_config(cfg, wf, info)  # out-of-bounds and bad COMBO values fail before queueing
+        sel = select_batch(
+            Path(cfg.output.base_dir), cfg, wf, info,
+            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+        )  # fmt: skip
+        if sel.action == "complete" and sel.store is not None:
+            return report_complete(sel.store)
+        if sel.notice:
+            note(sel.notice)
+        if sel.store is not None and is_server_batch(sel.store):
+            return await reattach(opts, client, sel.store)
+        if sel.action == "extend":
+            apply_extension(sel, cfg, holder())
+        store = sel.store
+        if store is not None and opts.mode == "server":
+            raise ConflictError(
+                f"{store.root} is an unfinished batch run from this process: resume it with "
+                "--mode client, or start a server sweep with --new"
+            )
+        if store is None:
+            if opts.mode != "client":
+                code = await new_server_sweep(opts, cfg, wf, client, sel.ident)
+                if code is not None:
+                    return code
+            store = create_client_batch(cfg, wf, info, sel.ident)
+        summary = await run_client_mode(opts, cfg, client, store)
     return finish(store, summary)
 
 

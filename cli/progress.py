@@ -87,3 +87,36 @@ class ProgressPrinter:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+class ServerProgress:
+    """``follow``'s status callback for a server sweep, drawn by the same
+    ProgressPrinter as client mode: one event per mirrored run, the server's
+    current run shown as the one in flight, its counts and ETA."""
+
+    def __init__(self, printer: ProgressPrinter, plan: Any) -> None:
+        self.printer = printer
+        self.by_id = {r.run_id: r for r in plan.runs}
+        self.current: int | None = None
+
+    def __call__(self, summary: Mapping[str, Any], fresh: list[dict[str, Any]]) -> None:
+        total, eta = int(summary["total"]), summary.get("eta_s")
+        done = int(summary["done"]) - sum(1 for r in fresh if r["status"] == "done")
+        failed = int(summary["failed"]) - sum(1 for r in fresh if r["status"] != "done")
+        for row in fresh:
+            ok = row["status"] == "done"
+            done, failed = done + ok, failed + (not ok)
+            run = self.by_id.get(int(row["run_id"]))
+            kind = "done" if ok else "failed"
+            self.printer(
+                EngineEvent(kind, run, done, failed, total, eta, str(row.get("error", "")))
+            )
+        cur = summary.get("current") or {}
+        run_id = cur.get("run_id") if isinstance(cur, Mapping) else None
+        if run_id is not None and run_id != self.current and run_id in self.by_id:
+            self.current = int(run_id)
+            self.printer(
+                EngineEvent("submitted", self.by_id[int(run_id)], done, failed, total, eta)
+            )
+        elif not fresh and self.printer.tty:
+            self.printer(EngineEvent("tick", None, done, failed, total, eta))

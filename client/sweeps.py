@@ -121,24 +121,26 @@ def record_from(run: dict[str, Any], row: dict[str, str] | None, outputs: list[s
     )
 
 
-async def mirror_store(api: SweepsClient, sweep_id: str, base: Path) -> RunStore:
-    """A local batch folder holding the server sweep's own config, workflow and plan."""
+async def mirror_store(
+    api: SweepsClient, sweep_id: str, base: Path, extra: dict[str, Any] | None = None
+) -> RunStore:
+    """A local batch folder holding the server sweep's own config, workflow and plan;
+    ``extra`` goes into its progress.json (cr-batch records the config's identity)."""
     cfg = parse_config(await api.file_text(sweep_id, "config.yaml"), source=f"sweep {sweep_id}")
     wf = Workflow.from_data(json.loads(await api.file_text(sweep_id, "workflow.json")))
     plan = Plan.from_json(json.loads(await api.file_text(sweep_id, "plan.json")))
-    return RunStore.create(
-        base, cfg, wf, plan, extra={"mode": "server", "server_sweep_id": sweep_id}
-    )
+    keys = {**(extra or {}), "mode": "server", "server_sweep_id": sweep_id}
+    return RunStore.create(base, cfg, wf, plan, extra=keys)
 
 
 async def mirror_finished(
     api: SweepsClient, store: RunStore, sweep_id: str, runs: list[dict[str, Any]]
-) -> int:
-    """Download and record runs finished on the server but not yet here."""
+) -> list[dict[str, Any]]:
+    """Download and record runs finished on the server but not yet here; returns them."""
     have = {r.run_id for r in store.records()}
     fresh = [r for r in runs if r["status"] in ("done", "failed") and int(r["run_id"]) not in have]
     if not fresh:
-        return 0
+        return []
     rows = parse_metadata(await api.file_text(sweep_id, "metadata.csv"))
     for run in fresh:
         run_id = int(run["run_id"])
@@ -149,7 +151,7 @@ async def mirror_finished(
             await api.download(sweep_id, rel, dest)
         store.run_dir(run_id)
         store.record_result(record_from(run, rows.get(run_id), outputs))
-    return len(fresh)
+    return fresh
 
 
 async def follow(
@@ -157,14 +159,15 @@ async def follow(
     store: RunStore,
     sweep_id: str,
     stop: asyncio.Event,
-    on_status: Callable[[dict[str, Any]], None],
+    on_status: Callable[[dict[str, Any], list[dict[str, Any]]], None],
     interval: float = 1.0,
 ) -> str:
-    """Mirror until the server sweep ends (its state) or ``stop`` is set ("detached")."""
+    """Mirror until the server sweep ends (its state) or ``stop`` is set ("detached").
+    ``on_status(summary, runs mirrored by this poll)`` after every poll."""
     while True:
         summary, runs = await api.all_runs(sweep_id)
-        await mirror_finished(api, store, sweep_id, runs)
-        on_status(summary)
+        fresh = await mirror_finished(api, store, sweep_id, runs)
+        on_status(summary, fresh)
         if summary["state"] in ("done", "cancelled", "interrupted"):
             return str(summary["state"])
         with contextlib.suppress(asyncio.TimeoutError):
@@ -179,4 +182,4 @@ def config_payload(cfg: SweepConfig) -> dict[str, Any]:
     data.pop("workflow_file", None)
     data.get("output", {}).pop("base_dir", None)
     data.get("comfyui", {}).pop("server_address", None)
-    return data
+    return dict(data)

@@ -11,11 +11,10 @@ from pathlib import Path
 import av
 import pytest
 from click.testing import CliRunner
-from PIL import Image
-
 from comfy_sweep.cli.run import main as cr_run
 from comfy_sweep.client.comfyui import ComfyClient
 from comfy_sweep.core.errors import PromptRejected
+from PIL import Image
 
 pytestmark = pytest.mark.comfy
 BIN = Path(sys.executable).parent
@@ -45,7 +44,13 @@ def test_cr_run_image(comfy_server, examples_dir: Path, tmp_path: Path) -> None:
 
 def test_cr_run_video(comfy_server, examples_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    args = [str(examples_dir / "video_noise_blur.json"), "--server", comfy_server.url, "--out", str(out)]
+    args = [
+        str(examples_dir / "video_noise_blur.json"),
+        "--server",
+        comfy_server.url,
+        "--out",
+        str(out),
+    ]
     res = CliRunner().invoke(cr_run, args)
     assert res.exit_code == 0, res.output
     _, files = _outputs(out)
@@ -56,7 +61,9 @@ def test_cr_run_video(comfy_server, examples_dir: Path, tmp_path: Path) -> None:
     assert frames > 0
 
 
-def test_cr_run_out_of_bounds_is_plain_words(comfy_server, examples_dir: Path, tmp_path: Path) -> None:
+def test_cr_run_out_of_bounds_is_plain_words(
+    comfy_server, examples_dir: Path, tmp_path: Path
+) -> None:
     args = [str(examples_dir / "image_noise_blur.json"), "--server", comfy_server.address]
     args += ["--out", str(tmp_path), "--set", "nodes.3.inputs.blur_radius=500"]
     exe = shutil.which("cr-run", path=str(BIN))
@@ -77,7 +84,14 @@ def test_cr_run_unreachable_server(tmp_path: Path, examples_dir: Path) -> None:
         port = s.getsockname()[1]
     exe = shutil.which("cr-run", path=str(BIN))
     assert exe
-    args = [exe, str(examples_dir / "image_noise_blur.json"), "--server", f"127.0.0.1:{port}", "--out", str(tmp_path)]
+    args = [
+        exe,
+        str(examples_dir / "image_noise_blur.json"),
+        "--server",
+        f"127.0.0.1:{port}",
+        "--out",
+        str(tmp_path),
+    ]
     res = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from comfy_sweep.core import engine as engine_mod
 from comfy_sweep.core.config import load_config, resolve_workflow_path
 from comfy_sweep.core.engine import RunOutcome, outcome_from_history, run_sweep
@@ -24,7 +23,9 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 class FakeComfy:
     """Server state that survives a 'client' restart: FIFO queue, history, executions."""
 
-    def __init__(self, run_s: float = 0.02, fail_when: Any = None, reject_all: bool = False) -> None:
+    def __init__(
+        self, run_s: float = 0.02, fail_when: Any = None, reject_all: bool = False
+    ) -> None:
         self.run_s = run_s
         self.fail_when = fail_when or (lambda prompt: False)
         self.reject_all = reject_all
@@ -58,9 +59,13 @@ class FakeComfy:
             if pid in self.interrupted:
                 self.history[pid] = RunOutcome(pid, "interrupted", [], "interrupted", 1.0, 2.0)
             elif self.fail_when(prompt):
-                self.history[pid] = RunOutcome(pid, "error", [], 'node 3 (ImageBlur): boom', 1.0, 2.0)
+                self.history[pid] = RunOutcome(
+                    pid, "error", [], "node 3 (ImageBlur): boom", 1.0, 2.0
+                )
             else:
-                out = [{"filename": f"{pid}.png", "subfolder": "", "type": "output", "node_id": "4"}]
+                out = [
+                    {"filename": f"{pid}.png", "subfolder": "", "type": "output", "node_id": "4"}
+                ]
                 self.history[pid] = RunOutcome(pid, "success", out, "", 10.0, 10.5, ["1"])
 
     def restart(self) -> None:
@@ -74,9 +79,18 @@ class FakeBackend:
         self.s = server
         self.submits: list[str] = []
 
-    async def submit(self, prompt_id: str, prompt: dict[str, Any], *, client_id: str | None, workflow: dict[str, Any] | None) -> None:
+    async def submit(
+        self,
+        prompt_id: str,
+        prompt: dict[str, Any],
+        *,
+        client_id: str | None,
+        workflow: dict[str, Any] | None,
+    ) -> None:
         if self.s.reject_all:
-            raise PromptRejected("ComfyUI rejected the prompt: node 3 (ImageBlur) input blur_radius: too big")
+            raise PromptRejected(
+                "ComfyUI rejected the prompt: node 3 (ImageBlur) input blur_radius: too big"
+            )
         self.submits.append(prompt_id)
         self.s.queue.append((prompt_id, prompt))
         self.s.max_queued = max(self.s.max_queued, len(self.s.queue) + (self.s.running is not None))
@@ -146,7 +160,9 @@ def assert_complete(store: RunStore, server: FakeComfy) -> None:
 async def test_runs_everything_within_the_window(tmp_path: Path, server: FakeComfy) -> None:
     store = make_store(tmp_path)
     events: list[str] = []
-    summary, backend = await sweep(store, server, window=2, on_event=lambda e: events.append(e.kind))
+    summary, backend = await sweep(
+        store, server, window=2, on_event=lambda e: events.append(e.kind)
+    )
     assert summary.state == "done" and summary.done == 6 and summary.failed == 0
     assert server.max_queued <= 2
     assert len(backend.submits) == 6
@@ -195,7 +211,9 @@ async def test_first_rejection_raises_and_keeps_run_in_flight(tmp_path: Path) ->
     assert store.progress()["state"] == "interrupted"
 
 
-async def test_stop_cancels_our_prompts_and_rerun_finishes_exactly_once(tmp_path: Path, server: FakeComfy) -> None:
+async def test_stop_cancels_our_prompts_and_rerun_finishes_exactly_once(
+    tmp_path: Path, server: FakeComfy
+) -> None:
     server.run_s = 0.05
     store = make_store(tmp_path)
     stop = asyncio.Event()
@@ -215,7 +233,9 @@ async def test_stop_cancels_our_prompts_and_rerun_finishes_exactly_once(tmp_path
     assert_complete(store2, server)
 
 
-async def test_resume_adopts_finished_waits_queued_and_resubmits_unknown(tmp_path: Path, server: FakeComfy) -> None:
+async def test_resume_adopts_finished_waits_queued_and_resubmits_unknown(
+    tmp_path: Path, server: FakeComfy
+) -> None:
     store = make_store(tmp_path)
     runs = store.plan.runs
     with store.lock("test"):
@@ -237,7 +257,9 @@ async def test_resume_adopts_finished_waits_queued_and_resubmits_unknown(tmp_pat
     assert_complete(store, server)
 
 
-async def test_lost_prompts_after_server_restart_are_resubmitted(tmp_path: Path, server: FakeComfy, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_lost_prompts_after_server_restart_are_resubmitted(
+    tmp_path: Path, server: FakeComfy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(engine_mod, "QUEUE_CHECK_EVERY", 0.01)
     server.run_s = 0.03
     store = make_store(tmp_path)
@@ -256,9 +278,21 @@ async def test_lost_prompts_after_server_restart_are_resubmitted(tmp_path: Path,
 def test_outcome_from_history_parses_timings_cache_outputs_and_errors() -> None:
     entry = {
         "outputs": {
-            "4": {"images": [{"filename": "a.png", "subfolder": "s", "type": "output"}], "animated": [False]},
+            "4": {
+                "images": [{"filename": "a.png", "subfolder": "s", "type": "output"}],
+                "animated": [False],
+            },
             "9": {"images": [{"filename": "p.png", "subfolder": "", "type": "temp"}]},
-            "5": {"gifs": [{"filename": "v.mp4", "subfolder": "", "type": "output", "format": "video/h264-mp4"}]},
+            "5": {
+                "gifs": [
+                    {
+                        "filename": "v.mp4",
+                        "subfolder": "",
+                        "type": "output",
+                        "format": "video/h264-mp4",
+                    }
+                ]
+            },
         },
         "status": {
             "status_str": "error",
@@ -266,7 +300,16 @@ def test_outcome_from_history_parses_timings_cache_outputs_and_errors() -> None:
             "messages": [
                 ["execution_start", {"prompt_id": "p", "timestamp": 1000}],
                 ["execution_cached", {"nodes": ["1", "2"], "prompt_id": "p", "timestamp": 1001}],
-                ["execution_error", {"prompt_id": "p", "node_id": "3", "node_type": "ImageBlur", "exception_message": "bad radius\n", "timestamp": 3500}],
+                [
+                    "execution_error",
+                    {
+                        "prompt_id": "p",
+                        "node_id": "3",
+                        "node_type": "ImageBlur",
+                        "exception_message": "bad radius\n",
+                        "timestamp": 3500,
+                    },
+                ],
             ],
         },
     }
@@ -281,5 +324,16 @@ def test_outcome_from_history_parses_timings_cache_outputs_and_errors() -> None:
 
 
 def test_outcome_interrupted() -> None:
-    entry = {"outputs": {}, "status": {"status_str": "error", "messages": [["execution_interrupted", {"prompt_id": "p", "node_id": "3", "node_type": "X", "timestamp": 5}]]}}
+    entry = {
+        "outputs": {},
+        "status": {
+            "status_str": "error",
+            "messages": [
+                [
+                    "execution_interrupted",
+                    {"prompt_id": "p", "node_id": "3", "node_type": "X", "timestamp": 5},
+                ]
+            ],
+        },
+    }
     assert outcome_from_history("p", entry).status == "interrupted"
