@@ -28,9 +28,11 @@ def _output_files(server: ComfyServer, entry: dict) -> list[Path]:
 
 
 def test_package_loads_without_import_failure(comfy_server: ComfyServer) -> None:
-    log = comfy_server.log_text()
-    assert LINK_NAME in log, "ComfyUI did not report loading our custom node folder"
-    assert "IMPORT FAILED" not in log.split("Import times for custom nodes")[-1]
+    lines = [ln for ln in comfy_server.log_text().splitlines() if LINK_NAME in ln]
+    # ComfyUI lists every custom node folder with its import time, marked
+    # "(IMPORT FAILED)" when it failed; comfy_extras failures (torchaudio) are not ours.
+    assert any("seconds" in ln for ln in lines), "ComfyUI did not report loading our folder"
+    assert not [ln for ln in lines if "IMPORT FAILED" in ln or "Cannot import" in ln]
 
 
 def test_extension_routes_are_mounted(comfy_server: ComfyServer) -> None:
