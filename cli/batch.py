@@ -228,7 +228,21 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
     )
     if state != "done":
         note(f"server sweep {sid} is {state} on {where}.")
+    else:
+        fill_thumbnails(store)
     return finish(store, summary)
+
+
+def fill_thumbnails(store: RunStore) -> None:
+    """Thumbnails the server had not made yet when its sweep ended (it debounces them)."""
+    try:
+        from ..media.thumbnails import ensure_thumbnails
+    except ImportError:  # Pillow/av absent: the sheet shows outputs as they are
+        return
+    try:
+        ensure_thumbnails(store.root)
+    except (OSError, ValueError) as err:
+        note(f"warning: thumbnails not written: {err}")
 
 
 # -- dispatch --------------------------------------------------------------------
@@ -244,10 +258,10 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         )  # fmt: skip
         if sel.action == "complete" and sel.store is not None:
             return report_complete(sel.store)
+        if sel.store is not None and is_server_batch(sel.store):
+            return await reattach(opts, client, sel.store)  # says what it does
         if sel.notice:
             note(sel.notice)
-        if sel.store is not None and is_server_batch(sel.store):
-            return await reattach(opts, client, sel.store)
         if sel.action == "extend":
             apply_extension(sel, cfg, holder())
         store = sel.store

@@ -151,7 +151,25 @@ async def mirror_finished(
             await api.download(sweep_id, rel, dest)
         store.run_dir(run_id)
         store.record_result(record_from(run, rows.get(run_id), outputs))
+    await mirror_thumbnails(api, store, sweep_id, fresh)
     return fresh
+
+
+async def mirror_thumbnails(
+    api: SweepsClient, store: RunStore, sweep_id: str, runs: list[dict[str, Any]]
+) -> None:
+    """Copy the server's thumbnails of these runs (those it has made so far);
+    a missing one is left for cr-contact-sheet to make."""
+    for run in runs:
+        rel = run.get("thumbnail")
+        if not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
+            continue
+        dest = store.root / rel
+        if dest.is_file():
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(BackendError):
+            await api.download(sweep_id, rel, dest)
 
 
 async def follow(
@@ -169,6 +187,7 @@ async def follow(
         fresh = await mirror_finished(api, store, sweep_id, runs)
         on_status(summary, fresh)
         if summary["state"] in ("done", "cancelled", "interrupted"):
+            await mirror_thumbnails(api, store, sweep_id, runs)  # those made after their run
             return str(summary["state"])
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
