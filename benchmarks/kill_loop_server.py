@@ -50,7 +50,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iterations", type=int, default=10)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--max-delay", type=float, default=5.0, help="kill within this many seconds")
+    p.add_argument("--max-delay", type=float, default=3.0, help="kill within this many seconds")
     args = p.parse_args()
     rng = random.Random(args.seed)
     failures = 0

@@ -88,13 +88,16 @@ class Sampler(threading.Thread):
         self.cli_rss: list[int] = []
         self.list_s: list[float] = []
         self.sheet_s: list[float] = []
+        self.queue_s: list[float] = []
 
     def run(self) -> None:
         comfy = psutil.Process(self.server.proc.pid) if self.server.proc else None
         cli = psutil.Process(self.cli_pid) if self.cli_pid else None
         while not self.stop_flag.wait(0.2):
             try:
+                t = time.perf_counter()
                 q = self.server.get_json("/queue")
+                self.queue_s.append(time.perf_counter() - t)
                 assert isinstance(q, dict)
                 self.queue.append(len(q["queue_running"]) + len(q["queue_pending"]))
                 if comfy:
@@ -120,12 +123,22 @@ class Sampler(threading.Thread):
             "peak_queue": max(self.queue, default=0),
             "comfyui_rss": mb(self.server_rss),
             "cli_rss": mb(self.cli_rss),
-            "list_route_max_s": round(max(self.list_s, default=0), 3),
-            "list_route_median_s": round(sorted(self.list_s)[len(self.list_s) // 2], 3)
-            if self.list_s
-            else None,
-            "sheet_max_s": round(max(self.sheet_s, default=0), 3) if self.sheet_s else None,
+            "list_route_s": pct(self.list_s),
+            "comfy_queue_route_s": pct(self.queue_s),
+            "sheet_s": pct(self.sheet_s),
         }
+
+
+def pct(xs: list[float]) -> dict[str, float] | None:
+    """Median, 95th percentile and max of response times (seconds)."""
+    if not xs:
+        return None
+    ys = sorted(xs)
+    return {
+        "p50": round(ys[len(ys) // 2], 3),
+        "p95": round(ys[int(len(ys) * 0.95)], 3),
+        "max": round(ys[-1], 3),
+    }
 
 
 def server_mode(server: ComfyServer, runs: int, window: int) -> dict[str, Any]:
