@@ -17,7 +17,10 @@ from .helpers import GRID6, example_prompt, request
 from .route_server import RouteServer
 
 FUZZ = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 POST_ROUTES = ["/analyze", "/plan", "/config/parse", "/config/render", "/sweeps"]
 
