@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import importlib
 import json
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import yaml
 from click.testing import CliRunner
 from comfy_harness import REPO
 from comfy_sweep.cli.contact_sheet import main as cr_contact_sheet
+from sheet_fixtures import write_synthetic_batch
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -37,14 +37,6 @@ HOSTILE = [
 ]
 
 pytestmark = pytest.mark.browser
-
-
-def bench_module() -> Any:
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    try:
-        return importlib.import_module("bench_contact_sheet")
-    finally:
-        sys.path.pop(0)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +104,6 @@ class Sheet:
 
 @pytest.fixture
 def hostile_batch(tmp_path: Path) -> Path:
-    bench = bench_module()
     values = [
         {
             "cfg": 1.0 + (i % 7),
@@ -122,7 +113,7 @@ def hostile_batch(tmp_path: Path) -> Path:
         }
         for i in range(60)
     ]
-    root = bench.write_synthetic_batch(tmp_path / "hostile", 60, values=values, failed=[5, 17])
+    root = write_synthetic_batch(tmp_path / "hostile", 60, values=values, failed=[5, 17])
     assert CliRunner().invoke(cr_contact_sheet, [str(root)]).exit_code == 0
     return root
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -19,26 +16,14 @@ from comfy_sweep.core.report import (
     render_contact_sheet,
     script_json,
 )
+from sheet_fixtures import write_synthetic_batch
 
-REPO = Path(__file__).resolve().parents[2]
 PAYLOADS = [
     "</script><script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",
     "a & b <!-- x",
     "line\u2028sep\u2029end",
 ]
-
-
-def load_bench() -> ModuleType:
-    """benchmarks/bench_contact_sheet.py holds the synthetic batch writer."""
-    if str(REPO / "benchmarks") not in sys.path:
-        sys.path.insert(0, str(REPO / "benchmarks"))
-    return importlib.import_module("bench_contact_sheet")
-
-
-@pytest.fixture
-def bench() -> ModuleType:
-    return load_bench()
 
 
 def payload_values(n: int) -> list[dict[str, object]]:
@@ -54,8 +39,8 @@ def sheet_json(html: str) -> object:
     return json.loads(m.group(1))
 
 
-def test_every_planned_run_is_in_the_data_with_its_state(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 8, failed=[3], pending=[7, 8])
+def test_every_planned_run_is_in_the_data_with_its_state(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 8, failed=[3], pending=[7, 8])
     data = build_report_data(root)
     runs = {r["id"]: r for r in data["runs"]}
     assert sorted(runs) == list(range(1, 9))
@@ -71,16 +56,16 @@ def test_every_planned_run_is_in_the_data_with_its_state(tmp_path: Path, bench: 
     )
 
 
-def test_in_flight_runs_show_as_running(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 3, pending=[3])
+def test_in_flight_runs_show_as_running(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 3, pending=[3])
     progress = json.loads((root / "progress.json").read_text())
     progress["submitted"] = {"3": "abc"}
     (root / "progress.json").write_text(json.dumps(progress))
     assert build_report_data(root)["runs"][2]["status"] == "running"
 
 
-def test_parameter_columns_know_varying_and_numeric(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 4, values=payload_values(4))
+def test_parameter_columns_know_varying_and_numeric(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 4, values=payload_values(4))
     params = {p["name"]: p for p in build_report_data(root)["params"]}
     assert params["cfg"] == {"name": "cfg", "numeric": True, "varying": True}
     assert params["label"]["numeric"] is False and params["label"]["varying"] is True
@@ -88,15 +73,15 @@ def test_parameter_columns_know_varying_and_numeric(tmp_path: Path, bench: Modul
     assert params["seed"]["numeric"] is True  # big ints travel as digit strings
 
 
-def test_ints_beyond_2_53_keep_every_digit(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 2, values=payload_values(2))
+def test_ints_beyond_2_53_keep_every_digit(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 2, values=payload_values(2))
     runs = build_report_data(root)["runs"]
     assert runs[1]["v"]["seed"] == str(2**60 + 1)
     assert runs[0]["v"]["cfg"] == 1.5
 
 
-def test_links_are_relative_and_percent_encoded(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 1)
+def test_links_are_relative_and_percent_encoded(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 1)
     odd = root / "runs" / "0001" / "a #1?.png"
     odd.write_bytes((root / "runs/0001/image_00001_.png").read_bytes())
     text = (root / "metadata.csv").read_text().replace("image_00001_.png", "a #1?.png")
@@ -108,8 +93,8 @@ def test_links_are_relative_and_percent_encoded(tmp_path: Path, bench: ModuleTyp
     assert str(tmp_path) not in html  # nothing absolute: the folder can move
 
 
-def test_thumbnail_and_note_are_picked_up(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 3, thumbnails=True)
+def test_thumbnail_and_note_are_picked_up(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 3, thumbnails=True)
     (root / "thumbnails" / "thumb_0002.jpg").unlink()
     (root / "thumbnails" / "notes.json").write_text(json.dumps({"3": "cannot decode x.png"}))
     runs = build_report_data(root)["runs"]
@@ -125,8 +110,8 @@ def test_script_json_cannot_end_the_script_element() -> None:
     assert json.loads(text) == {"v": PAYLOADS}
 
 
-def test_payload_values_are_escaped_in_the_page(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b<i>", 4, values=payload_values(4))
+def test_payload_values_are_escaped_in_the_page(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b<i>", 4, values=payload_values(4))
     html = render_contact_sheet(root).read_text()
     assert html.count("<script") == 2  # the data element and the code, nothing injected
     assert "<img src=x" not in html and "alert(1)</script>" not in html
@@ -150,8 +135,8 @@ def test_primary_output_prefers_video_then_image() -> None:
     assert primary_output(["a.txt"]) is None
 
 
-def test_cli_writes_page_and_thumbnails(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 3, failed=[2])
+def test_cli_writes_page_and_thumbnails(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 3, failed=[2])
     result = CliRunner().invoke(contact_sheet_cli, [str(root)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == str(root / "contact_sheet.html")
@@ -161,8 +146,8 @@ def test_cli_writes_page_and_thumbnails(tmp_path: Path, bench: ModuleType) -> No
     ]
 
 
-def test_cli_no_thumbnails(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 2)
+def test_cli_no_thumbnails(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 2)
     result = CliRunner().invoke(contact_sheet_cli, [str(root), "--no-thumbnails"])
     assert result.exit_code == 0 and not (root / "thumbnails").exists()
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from comfy_sweep.core.report import build_report_data
 from comfy_sweep.media.thumbnails import ensure_thumbnails, make_thumbnail
 from comfy_sweep.media.video import MediaError
 from PIL import Image
+from sheet_fixtures import write_synthetic_batch
 
 FFMPEG = shutil.which("ffmpeg")
 needs_ffmpeg = pytest.mark.skipif(
@@ -30,16 +28,6 @@ def make_mp4(path: Path, size: str = "96x64", seconds: int = 2) -> Path:
            "-t", str(seconds), "-pix_fmt", "yuv420p", "-c:v", "libx264", str(path)]  # fmt: skip
     subprocess.run(cmd, check=True, timeout=60)
     return path
-
-
-@pytest.fixture
-def bench() -> ModuleType:
-    """benchmarks/bench_contact_sheet.py holds the synthetic batch writer."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    try:
-        return importlib.import_module("bench_contact_sheet")
-    finally:
-        sys.path.pop(0)
 
 
 def test_image_thumbnail_fits_the_size(tmp_path: Path) -> None:
@@ -70,10 +58,8 @@ def test_undecodable_file_raises_media_error(tmp_path: Path) -> None:
         make_thumbnail(bad, tmp_path / "t.jpg")
 
 
-def test_batch_thumbnails_placeholder_and_note_never_crash(
-    tmp_path: Path, bench: ModuleType
-) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 4, failed=[4])
+def test_batch_thumbnails_placeholder_and_note_never_crash(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 4, failed=[4])
     (root / "runs/0002/image_00002_.png").write_bytes(b"\x89PNG garbage")
     report = ensure_thumbnails(root, workers=2)
     assert report.made == [1, 3]
@@ -86,10 +72,8 @@ def test_batch_thumbnails_placeholder_and_note_never_crash(
     assert build_report_data(root)["runs"][1]["note"] == notes["2"]
 
 
-def test_cache_skips_fresh_thumbnails_and_remakes_stale_ones(
-    tmp_path: Path, bench: ModuleType
-) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 3)
+def test_cache_skips_fresh_thumbnails_and_remakes_stale_ones(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 3)
     assert ensure_thumbnails(root).made == [1, 2, 3]
     again = ensure_thumbnails(root)
     assert again.made == [] and again.cached == [1, 2, 3]
@@ -100,8 +84,8 @@ def test_cache_skips_fresh_thumbnails_and_remakes_stale_ones(
     assert ensure_thumbnails(root).made == [2]
 
 
-def test_only_the_requested_runs(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 5)
+def test_only_the_requested_runs(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 5)
     report = ensure_thumbnails(root, run_ids=[2, 5])
     assert report.made == [2, 5]
     assert sorted(p.name for p in (root / "thumbnails").iterdir()) == [
@@ -110,8 +94,8 @@ def test_only_the_requested_runs(tmp_path: Path, bench: ModuleType) -> None:
     ]
 
 
-def test_fixed_output_clears_its_note(tmp_path: Path, bench: ModuleType) -> None:
-    root = bench.write_synthetic_batch(tmp_path / "b", 2)
+def test_fixed_output_clears_its_note(tmp_path: Path) -> None:
+    root = write_synthetic_batch(tmp_path / "b", 2)
     good = (root / "runs/0001/image_00001_.png").read_bytes()
     bad = root / "runs/0001/image_00001_.png"
     bad.write_bytes(b"junk")
