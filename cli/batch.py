@@ -260,16 +260,16 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
             return report_complete(sel.store)
         if sel.store is not None and is_server_batch(sel.store):
             return await reattach(opts, client, sel.store)  # says what it does
+        if sel.store is not None and opts.mode == "server":
+            raise ConflictError(
+                f"{sel.store.root} is an unfinished batch run from this process: resume it "
+                "with --mode client, or start a server sweep with --new"
+            )
         if sel.notice:
             note(sel.notice)
         if sel.action == "extend":
             apply_extension(sel, cfg, holder())
         store = sel.store
-        if store is not None and opts.mode == "server":
-            raise ConflictError(
-                f"{store.root} is an unfinished batch run from this process: resume it with "
-                "--mode client, or start a server sweep with --new"
-            )
         if store is None:
             if opts.mode != "client":
                 code = await new_server_sweep(opts, cfg, wf, client, sel.ident)
