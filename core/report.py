@@ -2,7 +2,9 @@
 
 ``build_report_data`` reads a batch folder from disk (plan.json, metadata.csv,
 progress.json; see docs/run-store.md) into one plain dict; ``render_contact_sheet``
-embeds that dict ONCE as JSON in the page and writes ``contact_sheet.html``.
+embeds that dict ONCE as JSON in the page and writes ``contact_sheet.html``, plus
+the same JSON as ``contact_sheet.json``, which a served page of a running sweep
+polls to fill in (sheet_live.js).
 All the interaction (sort, filter, group, XY grid, plots, favourites) is inline
 JavaScript working on that JSON, so the page needs no network and works both
 as a local file and served from ``.../files/contact_sheet.html``: every link is
@@ -38,6 +40,7 @@ from .errors import StoreError
 from .store_format import SCORE_PREFIX, RunRecord, read_metadata
 
 SHEET_FILE = "contact_sheet.html"
+DATA_FILE = "contact_sheet.json"  # the embedded data again, polled by a served page
 THUMB_DIR = "thumbnails"
 NOTES_FILE = "notes.json"
 DATA_SCHEMA = 1
@@ -51,6 +54,7 @@ _JS_FILES = (
     "sheet_plot.js",
     "sheet_dialog.js",
     "sheet_filters.js",
+    "sheet_live.js",
     "sheet_main.js",
 )
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -311,9 +315,12 @@ def render_html(data: Mapping[str, Any]) -> str:
 
 
 def render_contact_sheet(store_root: Path) -> Path:
-    """Write ``<batch>/contact_sheet.html`` atomically and return its path."""
+    """Write ``<batch>/contact_sheet.html`` and, beside it, ``contact_sheet.json``
+    (the same data, which an open page of a running sweep polls), both
+    atomically; return the page's path."""
     root = Path(store_root)
-    html = render_html(build_report_data(root))
+    data = build_report_data(root)
+    atomic.write_text(root / DATA_FILE, script_json(data))
     out = root / SHEET_FILE
-    atomic.write_text(out, html)
+    atomic.write_text(out, render_html(data))
     return out

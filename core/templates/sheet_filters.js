@@ -2,14 +2,18 @@
 // numeric column, value checkboxes per other column, favourites export.
 const MAX_VALUE_BOXES = 60;
 
+// Built from sheet.filters, so a live update (new statuses, new metric
+// columns) can rebuild the panel without losing what the user set.
 CS.buildFilters = function (sheet) {
   const host = document.getElementById("filters");
-  host.append(CS.el("h2", null, "Filters"));
+  const open = new Set([...host.querySelectorAll("details[open] > summary")].map((s) => s.textContent));
+  host.replaceChildren(CS.el("h2", null, "Filters"));
   host.append(CS.statusFilter(sheet));
   const fav = CS.el("label");
   const box = CS.el("input");
   box.type = "checkbox";
   box.id = "fav-only";
+  box.checked = sheet.filters.favOnly;
   box.addEventListener("change", () => { sheet.filters.favOnly = box.checked; sheet.apply(); });
   fav.append(box, document.createTextNode(" favourites only"));
   host.append(fav);
@@ -18,19 +22,26 @@ CS.buildFilters = function (sheet) {
     host.append(col.numeric ? CS.rangeFilter(sheet, col) : CS.valueFilter(sheet, col));
   }
   host.append(CS.favExport(sheet));
+  for (const d of host.querySelectorAll("details")) if (open.has(d.firstChild.textContent)) d.open = true;
 };
+
+CS.statuses = function (runs) { return [...new Set(runs.map((r) => r.status))].sort(); };
 
 CS.statusFilter = function (sheet) {
   const d = CS.el("details");
   d.open = true;
   d.append(CS.el("summary", null, "status"));
-  const statuses = [...new Set(sheet.data.runs.map((r) => r.status))].sort();
-  const on = new Set(statuses);
+  const statuses = CS.statuses(sheet.data.runs);
+  // A status that appears later (the first failure) is shown: only the ones
+  // the user unticked stay hidden.
+  const hidden = sheet.filters.hiddenStatus;
+  const on = new Set(statuses.filter((st) => !hidden.has(st)));
+  sheet.filters.status = on.size === statuses.length ? null : on;
   for (const st of statuses) {
     const l = CS.el("label"), b = CS.el("input");
-    b.type = "checkbox"; b.checked = true; b.id = "f-status-" + st;
+    b.type = "checkbox"; b.checked = on.has(st); b.id = "f-status-" + st;
     b.addEventListener("change", () => {
-      if (b.checked) on.add(st); else on.delete(st);
+      if (b.checked) { on.add(st); hidden.delete(st); } else { on.delete(st); hidden.add(st); }
       sheet.filters.status = on.size === statuses.length ? null : on;
       sheet.apply();
     });
@@ -52,6 +63,9 @@ CS.rangeFilter = function (sheet, col) {
     return i;
   };
   const loI = input("lo", lo), hiI = input("hi", hi);
+  const [curLo, curHi] = sheet.filters.ranges[col.key] || [NaN, NaN];
+  if (!Number.isNaN(curLo)) loI.value = String(curLo);
+  if (!Number.isNaN(curHi)) hiI.value = String(curHi);
   function update() {
     const v = (i) => (i.value === "" ? NaN : Number(i.value));
     sheet.filters.ranges[col.key] = [v(loI), v(hiI)];
@@ -67,10 +81,10 @@ CS.valueFilter = function (sheet, col) {
   d.append(CS.el("summary", null, col.label));
   const vals = CS.distinct(sheet.data.runs, col).map(CS.fmt);
   const list = CS.el("div", "vals");
-  const on = new Set(vals);
+  const on = sheet.filters.values[col.key] || new Set(vals);
   for (const v of vals.slice(0, MAX_VALUE_BOXES)) {
     const l = CS.el("label"), b = CS.el("input");
-    b.type = "checkbox"; b.checked = true; b.value = v;
+    b.type = "checkbox"; b.checked = on.has(v); b.value = v;
     b.addEventListener("change", () => {
       if (b.checked) on.add(v); else on.delete(v);
       sheet.filters.values[col.key] = on.size === vals.length ? null : on;

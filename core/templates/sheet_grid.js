@@ -42,6 +42,17 @@ CS.caption = function (sheet, r) {
   return cap;
 };
 
+// Same groups with the same runs in the same order (compared by run id).
+CS.sameLayout = function (a, b) {
+  if (!a || a.length !== b.length) return false;
+  for (let g = 0; g < a.length; g++) {
+    const x = a[g], y = b[g];
+    if (x.label !== y.label || x.runs.length !== y.runs.length) return false;
+    for (let i = 0; i < x.runs.length; i++) if (x.runs[i].id !== y.runs[i].id) return false;
+  }
+  return true;
+};
+
 CS.Grid = class {
   constructor(sheet, root, spacer) {
     Object.assign(this, { sheet, root, spacer, rows: [], flat: [], focus: -1, shown: new Map() });
@@ -50,12 +61,31 @@ CS.Grid = class {
     window.addEventListener("resize", () => this.layout());
   }
 
-  // groups: [{label: string|null, runs: [...]}] in display order
-  setGroups(groups) {
+  // groups: [{label: string|null, runs: [...]}] in display order. `changed`
+  // (run ids, from a live update): when the order is the same, only the rows
+  // on screen holding those runs are rebuilt, so the rest do not flicker.
+  setGroups(groups, changed) {
+    const flat = groups.flatMap((g) => g.runs);
+    if (changed && CS.sameLayout(this.groups, groups)) {
+      this.groups = groups;
+      this.flat = flat;
+      return this.rebuildRows(changed);
+    }
+    const focusId = this.flat[this.focus]?.id;  // the focus follows its run
     this.groups = groups;
-    this.flat = groups.flatMap((g) => g.runs);
-    this.focus = Math.min(this.focus, this.flat.length - 1);
+    this.flat = flat;
+    this.focus = focusId === undefined ? -1 : flat.findIndex((r) => r.id === focusId);
     this.layout();
+  }
+
+  rebuildRows(changed) {
+    for (const [i, el] of this.shown) {
+      const row = this.rows[i];
+      if (row.head !== undefined) continue;
+      let hit = false;
+      for (let k = row.start; k < row.start + row.n && !hit; k++) hit = changed.has(this.flat[k].id);
+      if (hit) { const fresh = this.makeRow(row); el.replaceWith(fresh); this.shown.set(i, fresh); }
+    }
   }
 
   layout() {
@@ -102,7 +132,11 @@ CS.Grid = class {
     const want = new Set();
     for (let i = this.firstRowAt(Math.max(0, y0)); i < this.rows.length && this.rows[i].top < y1; i++) {
       want.add(i);
-      if (!this.shown.has(i)) this.shown.set(i, this.makeRow(this.rows[i]));
+      if (!this.shown.has(i)) {
+        const el = this.makeRow(this.rows[i]);
+        this.spacer.append(el);
+        this.shown.set(i, el);
+      }
     }
     for (const [i, el] of this.shown) {
       if (!want.has(i)) { el.remove(); this.shown.delete(i); }
@@ -113,7 +147,6 @@ CS.Grid = class {
     if (row.head !== undefined) {
       const h = CS.el("div", "ghead", row.head);
       h.style.top = row.top + "px";
-      this.spacer.append(h);
       return h;
     }
     const el = CS.el("div", "grow");
@@ -125,7 +158,6 @@ CS.Grid = class {
       cell.addEventListener("click", () => { this.setFocus(k); this.sheet.dialog.open(this.flat, k); });
       el.append(cell);
     }
-    this.spacer.append(el);
     return el;
   }
 

@@ -5,20 +5,25 @@ const GROUP_BINS = 12;
 
 CS.Sheet = class {
   constructor(data) {
-    this.data = data;
-    this.cols = CS.columns(data);
-    this.colByKey = new Map(this.cols.map((c) => [c.key, c]));
-    this.varying = data.params.filter((p) => p.varying).map((p) => p.name);
+    this.setData(data);
     this.favKey = "comfy-sweep:favourites:" + data.batch.key;
     this.favs = new Set(CS.loadFavs(this.favKey));
     const vary = this.cols.filter((c) => c.kind === "param" && c.varying);
     const numericY = this.cols.find((c) => c.key === "m:execution_s") || this.cols.find((c) => c.kind === "metric");
     this.state = { view: "grid", sort: "id", desc: false, group: "", x: vary[0]?.key || "", y: vary[1]?.key || "",
       plotY: numericY?.key || "" };
-    this.filters = { status: null, favOnly: false, favs: this.favs, ranges: {}, values: {} };
+    this.filters = { status: null, hiddenStatus: new Set(), favOnly: false, favs: this.favs, ranges: {}, values: {} };
     this.grid = new CS.Grid(this, document.getElementById("grid-view"), document.getElementById("grid-spacer"));
     this.dialog = new CS.Dialog(this, document.getElementById("dialog"));
     this.lastApplyMs = 0;
+  }
+
+  // The columns follow the data: metrics appear as a running sweep's runs finish.
+  setData(data) {
+    this.data = data;
+    this.cols = CS.columns(data);
+    this.colByKey = new Map(this.cols.map((c) => [c.key, c]));
+    this.varying = data.params.filter((p) => p.varying).map((p) => p.name);
   }
 
   col(key) { return this.colByKey.get(key); }
@@ -33,14 +38,16 @@ CS.Sheet = class {
     return CS.sortRuns(filtered, this.col(this.state.sort) || this.cols[0], this.state.desc);
   }
 
-  apply() {
+  // `changed`: run ids a live update changed (sheet_live.js); the grid then
+  // rebuilds only those cells when the order stays the same.
+  apply(changed) {
     const t0 = performance.now();
     const runs = this.visibleRuns();
     this.shown = runs;
     for (const v of ["grid", "xy", "plot"]) document.getElementById(v + "-view").hidden = v !== this.state.view;
     if (this.state.view === "grid") {
       const g = this.col(this.state.group);
-      this.grid.setGroups(g ? CS.groupRuns(runs, g, GROUP_BINS) : [{ label: null, runs }]);
+      this.grid.setGroups(g ? CS.groupRuns(runs, g, GROUP_BINS) : [{ label: null, runs }], changed);
     } else if (this.state.view === "xy") {
       CS.renderXY(this, document.getElementById("xy-view"), runs, this.col(this.state.x), this.col(this.state.y));
     } else {
@@ -92,6 +99,7 @@ CS.select = function (id, label, options, onChange) {
 
 CS.buildToolbar = function (sheet) {
   const bar = document.getElementById("toolbar");
+  bar.replaceChildren();  // rebuilt when a live update brings new columns
   const opts = (pred) => sheet.cols.filter(pred).map((c) => [c.key, c.label]);
   const params = opts((c) => c.kind === "param");
   for (const v of [["grid", "Grid"], ["xy", "XY grid"], ["plot", "Plots"]]) {
@@ -147,4 +155,6 @@ CS.start = function () {
   CS.buildFilters(sheet);
   document.addEventListener("keydown", (ev) => CS.onKey(sheet, ev));
   sheet.apply();
+  sheet.live = new CS.Live(sheet, document.getElementById("live-status"));
+  sheet.live.start();
 };

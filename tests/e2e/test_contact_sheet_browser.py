@@ -4,13 +4,9 @@ real ComfyUI. Screenshots go to test-artifacts/contact_sheet/ for review."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,17 +14,11 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from comfy_harness import REPO
 from comfy_sweep.cli.contact_sheet import main as cr_contact_sheet
 from sheet_fixtures import write_synthetic_batch
+from sheet_page import Sheet, launch_chromium, serve_folder
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 BIN = Path(sys.executable).parent
-ARTIFACTS = REPO / "test-artifacts" / "contact_sheet"
 HOSTILE = [
     "</script><script>window.__pwned = 1</script>",
     '<img src=x onerror="window.__pwned = 2">',
@@ -41,65 +31,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no /usr/bin/chromium")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as b:
         yield b
-        b.close()
-
-
-class Sheet:
-    """One open contact sheet page, recording anything a payload could trigger."""
-
-    def __init__(self, browser: Any, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1300, "height": 850})
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        self.page.goto(url)
-        self.wait("window.contactSheet !== undefined")
-
-    def js(self, expr: str, arg: Any = None) -> Any:
-        return self.page.evaluate(expr, arg)
-
-    def wait(self, expr: str, timeout: float = 10.0) -> None:
-        """Poll ``expr`` until truthy. Not page.wait_for_function: that evals a
-        string inside the page, which the sheet's CSP (no unsafe-eval) refuses."""
-        deadline = time.monotonic() + timeout
-        while not self.js(expr):
-            assert time.monotonic() < deadline, f"timed out waiting for {expr}"
-            self.page.wait_for_timeout(100)
-
-    def all_cell_ids(self) -> list[int]:
-        """Scroll the virtualised grid top to bottom, collecting rendered run ids."""
-        return self.js("""async () => {
-          const v = document.getElementById('grid-view'), seen = new Set();
-          const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
-          for (let y = 0; ; y += v.clientHeight / 2) {
-            v.scrollTop = y; v.dispatchEvent(new Event('scroll')); await frame(); await frame();
-            for (const c of v.querySelectorAll('.cell')) seen.add(Number(c.dataset.runId));
-            if (y > v.scrollHeight) break;
-          }
-          v.scrollTop = 0; v.dispatchEvent(new Event('scroll')); await frame();
-          return [...seen].sort((a, b) => a - b);
-        }""")
-
-    def shown_ids(self) -> list[int]:
-        return self.js("window.contactSheet.shown.map((r) => r.id)")
-
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-    def assert_inert(self) -> None:
-        assert self.dialogs == [] and self.errors == []
-        assert self.js("window.__pwned === undefined")
-        counts = self.js(
-            "['script', 'svg', 'img[src=\"x\"]'].map((q) => document.querySelectorAll(q).length)"
-        )
-        assert counts == [2, 0, 0]  # the data element and our code; nothing injected
 
 
 @pytest.fixture
@@ -231,28 +164,15 @@ def test_plots_one_per_numeric_parameter(browser: Any, hostile_batch: Path) -> N
     sheet.assert_inert()
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def test_served_under_files_prefix(browser: Any, hostile_batch: Path, tmp_path: Path) -> None:
+def test_served_under_files_prefix(browser: Any, hostile_batch: Path) -> None:
     """Relative links work when the batch folder is served at .../files/."""
-    (tmp_path / "srv").mkdir()
-    (tmp_path / "srv" / "files").symlink_to(hostile_batch)
-    handler = functools.partial(QuietHandler, directory=str(tmp_path / "srv"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        sheet = Sheet(browser, f"http://127.0.0.1:{server.server_port}/files/contact_sheet.html")
+    with serve_folder(hostile_batch) as base:
+        sheet = Sheet(browser, f"{base}/contact_sheet.html")
         sheet.wait("document.querySelector('.cell img')?.naturalWidth > 0")
         sheet.page.locator('.cell[data-run-id="1"]').click()
         sheet.wait("document.querySelector('#dialog img')?.naturalWidth > 0")
+        assert sheet.js("document.getElementById('live-status').hidden")  # a finished batch
         sheet.assert_inert()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # ------------------------------------------------------------ real ComfyUI

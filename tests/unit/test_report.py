@@ -157,3 +157,20 @@ def test_cli_bad_folder_is_one_line_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "no progress.json" in result.output
     assert "Traceback" not in result.output
+
+
+def test_render_writes_the_data_json_beside_the_page(tmp_path: Path) -> None:
+    """A served page of a running sweep polls contact_sheet.json: the same data."""
+    root = write_synthetic_batch(tmp_path / "b", 5, values=payload_values(5), pending=[4, 5])
+    html = render_contact_sheet(root).read_text()
+    text = (root / "contact_sheet.json").read_text()
+    assert json.loads(text) == sheet_json(html)
+    assert json.loads(text)["batch"]["state"] == "running"
+    assert "<" not in text  # same escaping as the embedded copy
+    assert not list(root.glob(".*.tmp"))  # written atomically, no temp file left
+
+
+def test_page_may_only_connect_to_its_own_origin(tmp_path: Path) -> None:
+    html = render_contact_sheet(write_synthetic_batch(tmp_path / "b", 1)).read_text()
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert csp and "connect-src 'self'" in csp.group(1) and "default-src 'none'" in csp.group(1)
