@@ -221,11 +221,9 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
         return EXIT_INTERRUPTED
     recs = store.records()
     failed = sum(1 for r in recs if r.status != "done")
-    execution = sum(r.execution_s or 0.0 for r in recs)
     total = len(store.plan.runs)
-    summary = EngineSummary(
-        len(recs) - failed, failed, total, time.monotonic() - start, execution, state
-    )
+    # No execution-time ratio: the wall time here is only how long we followed the sweep.
+    summary = EngineSummary(len(recs) - failed, failed, total, time.monotonic() - start, 0.0, state)
     if state != "done":
         note(f"server sweep {sid} is {state} on {where}.")
     else:
