@@ -78,13 +78,15 @@ CS.Grid = class {
     this.layout();
   }
 
+  // Only the changed cells: the others keep their loaded images (thumbnails
+  // are served uncached while a sweep runs, so a rebuilt cell would reload).
   rebuildRows(changed) {
     for (const [i, el] of this.shown) {
       const row = this.rows[i];
       if (row.head !== undefined) continue;
-      let hit = false;
-      for (let k = row.start; k < row.start + row.n && !hit; k++) hit = changed.has(this.flat[k].id);
-      if (hit) { const fresh = this.makeRow(row); el.replaceWith(fresh); this.shown.set(i, fresh); }
+      for (let k = row.start; k < row.start + row.n; k++) {
+        if (changed.has(this.flat[k].id)) el.children[k - row.start].replaceWith(this.gridCell(k));
+      }
     }
   }
 
@@ -151,14 +153,16 @@ CS.Grid = class {
     }
     const el = CS.el("div", "grow");
     el.style.top = row.top + "px";
-    for (let k = row.start; k < row.start + row.n; k++) {
-      const cell = CS.makeCell(this.sheet, this.flat[k]);
-      cell.dataset.index = String(k);
-      if (k === this.focus) cell.classList.add("focus");
-      cell.addEventListener("click", () => { this.setFocus(k); this.sheet.dialog.open(this.flat, k); });
-      el.append(cell);
-    }
+    for (let k = row.start; k < row.start + row.n; k++) el.append(this.gridCell(k));
     return el;
+  }
+
+  gridCell(k) {
+    const cell = CS.makeCell(this.sheet, this.flat[k]);
+    cell.dataset.index = String(k);
+    if (k === this.focus) cell.classList.add("focus");
+    cell.addEventListener("click", () => { this.setFocus(k); this.sheet.dialog.open(this.flat, k); });
+    return cell;
   }
 
   refresh() {  // same layout, cells rebuilt (favourites changed)

@@ -6,6 +6,10 @@ an update; a server sweep on the real ComfyUI checks the real route."""
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,7 @@ from sheet_fixtures import write_synthetic_batch
 from sheet_page import Sheet, launch_chromium, serve_folder
 
 pytestmark = pytest.mark.browser
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 N = 120
 LIVE = "document.getElementById('live-status')"
 
@@ -124,4 +129,67 @@ def test_local_file_says_reload(browser: Any, tmp_path: Path) -> None:
     assert live(sheet) == ("static", "sweep still running — reload to see new runs")
     sheet.page.wait_for_timeout(2500)
     assert data_fetches(sheet) == 0  # file:// pages never try to fetch
+    sheet.assert_inert()
+
+
+# ------------------------------------------------------------ real ComfyUI
+GRID12 = {
+    "sampling_strategy": "grid",
+    "parameters": {
+        "strength": {"path": "nodes.Noise.inputs.strength", "type": "values",
+                     "values": [0.2, 0.4, 0.6]},
+        "blur_radius": {"path": "nodes.3.inputs.blur_radius", "type": "values",
+                        "values": [3, 9, 15, 21]},
+    },
+}  # fmt: skip
+LOADED = "[...document.querySelectorAll('#grid-view .cell img')].filter((i) => i.naturalWidth > 0).length"
+
+
+def start_server_sweep(server: Any, size: int) -> str:
+    prompt = json.loads((EXAMPLES / "image_noise_blur.json").read_text())
+    prompt["1"]["inputs"].update(width=size, height=size)  # slow enough to watch
+    prompt["4"]["inputs"]["filename_prefix"] = "sheet-live/img"
+    made = server.post_json("/comfy-sweep/sweeps", {"prompt": prompt, "config": GRID12})
+    assert isinstance(made, dict) and made["total"] == 12, made
+    return str(made["id"])
+
+
+def wait_for_sheet(server: Any, sweep_id: str, timeout: float = 120) -> str:
+    """The route serves the sheet once the first run has finished."""
+    url = f"{server.url}/comfy-sweep/sweeps/{sweep_id}/contact-sheet"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                return str(resp.url)  # .../files/contact_sheet.html after the 302
+        except urllib.error.HTTPError as err:
+            assert err.code == 404 and time.monotonic() < deadline, err
+        time.sleep(0.2)
+
+
+@pytest.mark.comfy
+def test_running_server_sweep_fills_in(browser: Any, comfy_server: Any) -> None:
+    sweep_id = start_server_sweep(comfy_server, 1536)
+    url = wait_for_sheet(comfy_server, sweep_id)
+    sheet = Sheet(browser, url)
+    sheet.js("window.__sameDocument = true")
+    state, text = live(sheet)
+    loaded = [sheet.js(LOADED)]
+    assert state == "live" and loaded[0] < 12, (
+        state,
+        text,
+        "the sweep ended before the page opened",
+    )
+    deadline = time.monotonic() + 180
+    while live(sheet)[0] == "live":
+        assert time.monotonic() < deadline, f"still live: {live(sheet)}"
+        sheet.page.wait_for_timeout(250)
+        loaded.append(sheet.js(LOADED))
+    sheet.wait(f"{LOADED} === 12")  # the last images decode after the final update
+    loaded.append(sheet.js(LOADED))
+    assert live(sheet) == ("done", "■ sweep done · 12/12 done")
+    assert sheet.js("window.__sameDocument") is True  # filled in without a reload
+    assert loaded == sorted(loaded) and len(set(loaded)) > 2, loaded  # grew in steps
+    assert sheet.all_cell_ids() == list(range(1, 13))
+    sheet.shot("live_server_sweep_done")
     sheet.assert_inert()
