@@ -14,6 +14,7 @@ on open and written back when the lock is first taken.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -21,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,7 @@ class RunStore:
     """One batch folder; construct with ``create`` or ``open``."""
 
     root: Path
+    _state: _State
     plan: Plan
     config: SweepConfig
     workflow: Workflow
@@ -110,6 +112,20 @@ class RunStore:
         self._cleaned = False
         self._index: dict[int, PlannedRun] = {}
         self.took_over_from: dict[str, Any] | None = None
+        # Read-only copies handed out by records(), refreshed per written run:
+        # a sweep asks for them after every event, so no copy of every row each time.
+        self._copies: dict[int, RunRecord] | None = None
+        self._made_dirs: set[str] = set()
+        self._sink: atomic.OrderedWriter | None = None
+
+    @property
+    def _st(self) -> _State:
+        return self._state
+
+    @_st.setter
+    def _st(self, state: _State) -> None:
+        self._state = state
+        self._copies = None
 
     @classmethod
     def create(
@@ -240,8 +256,14 @@ class RunStore:
             return copy
 
     def records(self) -> list[RunRecord]:
+        """Every recorded run, in run_id order. The records are copies (changing
+        one never changes the store), shared between calls until that run is
+        written again: treat them as read-only."""
         with self._mutex:
-            return [dataclasses.replace(r) for _, r in sorted(self._st.meta.records.items())]
+            if self._copies is None:
+                recs = self._st.meta.records
+                self._copies = {k: dataclasses.replace(r) for k, r in recs.items()}
+            return [r for _, r in sorted(self._copies.items())]
 
     def record(self, run_id: int) -> RunRecord | None:
         with self._mutex:
@@ -265,9 +287,46 @@ class RunStore:
 
     def run_dir(self, run_id: int) -> Path:
         """``runs/<folder>/`` of a planned run (created)."""
-        path = self.root / "runs" / self._planned(run_id).folder
-        path.mkdir(parents=True, exist_ok=True)
+        folder = self._planned(run_id).folder
+        path = self.root / "runs" / folder
+        if folder not in self._made_dirs:  # a syscall per call adds up at 40 runs/s
+            path.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(folder)
         return path
+
+    # ------------------------------------------------------- write-behind
+    def write_behind(self, writer: atomic.OrderedWriter | None) -> None:
+        """Hand this store's file writes to ``writer`` (one thread, same order)
+        or, with None, write in the caller's thread again. The in-memory state
+        changes at once either way; the files follow in order. A server uses
+        it so that fsyncs never run on its event loop; whoever must know a
+        write is durable (a prompt id before its prompt is queued) waits on
+        ``flushed()``. A failed write is raised by the next write or flush."""
+        with self._mutex:
+            self._sink = writer
+
+    def flushed(self) -> concurrent.futures.Future[None]:
+        """Done once every write made so far is on disk (at once without a writer)."""
+        sink = self._sink
+        if sink is not None:
+            fut: concurrent.futures.Future[None] = sink.barrier()
+            return fut
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        done.set_result(None)
+        return done
+
+    def _put(self, write: Callable[..., None], *args: Any) -> None:
+        if self._sink is None:
+            write(*args)
+        else:
+            self._sink.submit(write, *args)
+
+    def _drain_quietly(self) -> None:
+        # Before the lock is released every queued write must be on disk; a
+        # write error was already raised to (or will be, by) the sweep.
+        if self._sink is not None:
+            with contextlib.suppress(BaseException):
+                self._sink.barrier().result()
 
     # ------------------------------------------------------------ locking
     def lock(self, holder: str) -> contextlib.AbstractContextManager[None]:
@@ -288,6 +347,8 @@ class RunStore:
         try:
             yield
         finally:
+            if self._lock_depth == 1:
+                self._drain_quietly()  # outside the mutex: the writer never takes it
             with self._mutex:
                 self._lock_depth -= 1
                 if self._lock_depth == 0 and self._lock is not None:
@@ -332,9 +393,19 @@ class RunStore:
     def record_submitted(self, run_id: int, prompt_id: str, prompt: Mapping[str, Any]) -> None:
         """Save prompt.json and the prompt id BEFORE the prompt is submitted."""
         with self._writer():
-            atomic.write_json(self.run_dir(run_id) / "prompt.json", prompt)
+            self._put(
+                atomic.write_text, self.run_dir(run_id) / "prompt.json", atomic.json_text(prompt)
+            )
             self._st.progress["submitted"][str(run_id)] = prompt_id
             self._write_progress()
+
+    def save_prompt(self, run_id: int, prompt: Mapping[str, Any]) -> None:
+        """Replace a run's prompt.json (the prompt as ComfyUI really queued it,
+        after other extensions rewrote it), ordered after record_submitted's."""
+        with self._writer():
+            self._put(
+                atomic.write_text, self.run_dir(run_id) / "prompt.json", atomic.json_text(prompt)
+            )
 
     def record_result(self, rec: RunRecord) -> None:
         """Record a run whose outputs are already in its folder: params.json,
@@ -347,16 +418,19 @@ class RunStore:
                 self._check_outputs(rec)
             rec = dataclasses.replace(rec, values=dict(run.values))
             if self.config.output.save_params_json:
-                atomic.write_json(self.run_dir(rec.run_id) / "params.json", params_json(run, rec))
+                text = atomic.json_text(params_json(run, rec))
+                self._put(atomic.write_text, self.run_dir(rec.run_id) / "params.json", text)
             records = self._st.meta.records
             old = records.get(rec.run_id)
             records[rec.run_id] = rec
+            if self._copies is not None:
+                self._copies[rec.run_id] = dataclasses.replace(rec)
             if old is not None or self._st.meta.dirty:
                 self._rewrite_metadata()
             else:
                 meta = self._st.meta
                 line = csv_text([metadata_row(rec, meta.params, meta.scores)])
-                atomic.append_line(self.root / "metadata.csv", line)
+                self._put(atomic.append_line, self.root / "metadata.csv", line)
             if not count_one(self._st.progress, old, rec):
                 recount(self._st.progress, records)
             self._write_progress()
@@ -380,6 +454,7 @@ class RunStore:
             for run_id, values in clean.items():
                 self._st.meta.records[run_id].scores.update(values)
                 names.extend(n for n in values if n not in names)
+            self._copies = None
             self._rewrite_metadata()
             self._write_progress()
 
@@ -393,8 +468,8 @@ class RunStore:
             if lost:
                 raise StoreError(f"{self.root}: the new plan drops recorded runs {lost[:10]}")
             cfg = dataclasses.replace(cfg, sweep_seed=plan.sweep_seed)
-            atomic.write_text(self.root / "config.yaml", dump_config_yaml(cfg))
-            atomic.write_json(self.root / "plan.json", plan.to_json())
+            self._put(atomic.write_text, self.root / "config.yaml", dump_config_yaml(cfg))
+            self._put(atomic.write_text, self.root / "plan.json", atomic.json_text(plan.to_json()))
             self._attach(cfg, self.workflow, plan)
             self._st.progress["total"] = len(plan.runs)
             if self._st.meta.params != list(plan.parameters):
@@ -419,14 +494,20 @@ class RunStore:
         meta.params = list(self.plan.parameters)
         rows = [metadata_header(meta.params, meta.scores)]
         rows += [metadata_row(r, meta.params, meta.scores) for _, r in sorted(meta.records.items())]
-        atomic.write_text(self.root / "metadata.csv", csv_text(rows))
+        self._put(atomic.write_text, self.root / "metadata.csv", csv_text(rows))
         meta.dirty = False
 
     def _write_progress(self) -> None:
         self._st.progress["updated_at"] = now_iso()
-        atomic.write_json(self.root / "progress.json", self._st.progress)
+        # Serialized now: the dict keeps changing while the write is queued.
+        self._put(self._write_progress_file, atomic.json_text(self._st.progress), self._st)
         self._st.progress_dirty = False
-        self._st.signature = self._signature()
+
+    def _write_progress_file(self, text: str, state: _State) -> None:
+        atomic.write_text(self.root / "progress.json", text)
+        # Our own write must not look like another process's on the next lock
+        # (progress.json is always the last file of a write, so this covers all).
+        state.signature = self._signature()
 
     def _remove_temp_files(self) -> None:
         recs = self._st.meta.records

@@ -5,7 +5,9 @@ server and sweeps queued on its internal queue (docs/routes.md).
 inside ComfyUI. It must run at import time: ComfyUI copies
 ``PromptServer.instance.routes`` into its app right after custom nodes load,
 and routes added later are never served. It only builds objects (no files,
-threads or tasks); the service starts its work on the first request.
+threads or tasks); the service starts its work on the first request. The
+one thing scheduled at start is ``SweepService.recover`` (sweeps a killed
+ComfyUI left running are marked ``interrupted``), on ComfyUI's own loop.
 """
 
 from __future__ import annotations
@@ -18,4 +20,6 @@ def register() -> None:
     from .service import ServiceDeps, SweepService
 
     env = ComfyEnv()
-    add_routes(env.prompt_server().routes, SweepService(ServiceDeps.from_comfy(env)))
+    service = SweepService(ServiceDeps.from_comfy(env))
+    add_routes(env.prompt_server().routes, service)
+    env.call_soon(service.recover)

@@ -57,6 +57,17 @@ class ComfyEnv:
     def sensitive_keys(self) -> tuple[str, ...]:
         return tuple(getattr(self.execution(), "SENSITIVE_EXTRA_DATA_KEYS", ()))
 
+    def call_soon(self, fn: Any) -> None:
+        """Run ``fn`` on ComfyUI's event loop once it next runs (it is running
+        while custom nodes load, so this is within ComfyUI's start-up)."""
+        loop = getattr(self.prompt_server(), "loop", None)
+        if loop is None:
+            log.warning(
+                "comfy-sweep: ComfyUI's loop not found; interrupted sweeps are marked on first use"
+            )
+            return
+        loop.call_soon_threadsafe(fn)
+
     def interrupt(self) -> None:
         _module("nodes").interrupt_processing()
 

@@ -19,7 +19,7 @@ import copy
 import os
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,10 @@ class InProcessBackend:
         # Told when an on_prompt handler changed a prompt, so the run store
         # keeps the prompt as actually queued (set by the service).
         self.on_queued: Callable[[str, dict[str, Any]], None] | None = None
+        # Awaited right before a prompt goes on ComfyUI's queue: the run store
+        # writes in a worker thread, and a prompt id must be on disk before
+        # its prompt can run (set by the service).
+        self.before_queue: Callable[[], Awaitable[None]] | None = None
 
     # -- submit -------------------------------------------------------------
     async def submit(
@@ -69,6 +73,8 @@ class InProcessBackend:
         item: tuple[Any, ...] = (number, prompt_id, queued, extra_data, outputs)
         if self.env.six_tuple_queue():
             item = (*item, sensitive)
+        if self.before_queue is not None:
+            await self.before_queue()
         self.queued_prompts[prompt_id] = queued
         server.prompt_queue.put(item)
         return queued

@@ -3,7 +3,9 @@
 A sweep of 1 s runs would otherwise rebuild contact_sheet.html every second;
 ``poke`` marks the sheet stale and at most one rebuild happens per
 ``interval`` seconds, in a worker thread (Pillow and jinja2 off the event
-loop). ``flush`` does the final rebuild when the sweep stops. Both pieces are
+loop), and never more than one rebuild at a time in the whole process (two
+sweeps finishing together do not render side by side on ComfyUI's CPU).
+``flush`` does the final rebuild when the sweep stops. Both pieces are
 optional: a missing media/report module (or its dependency) only skips them.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -18,8 +21,17 @@ from ..core.errors import SweepError
 
 log = logging.getLogger("comfy_sweep.server")
 
+# A thread lock, not an asyncio one: it is taken in the worker thread, and
+# route tests run many event loops in one process.
+_ONE_RENDER = threading.Lock()
+
 
 def _refresh(root: Path) -> None:
+    with _ONE_RENDER:
+        _render(root)
+
+
+def _render(root: Path) -> None:
     try:
         from ..media.thumbnails import ensure_thumbnails
     except ImportError:  # Pillow/av absent: the sheet shows outputs without thumbnails

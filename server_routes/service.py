@@ -7,10 +7,17 @@ route tests). The service never writes at import or construction: the sweeps
 folder is created by the first sweep, and restart recovery runs on first use.
 
 Restarts: ComfyUI 0.3.75 keeps history in memory only, so a sweep that was
-queued/running when the process died cannot be followed; on first use every
-such folder is marked ``interrupted``, and ``resume`` hands it to the engine,
-which re-submits exactly the runs not recorded (in-flight prompts unknown to
-the fresh server are submitted again; metadata.csv keeps one row per run).
+queued/running when the process died cannot be followed; when ComfyUI starts
+(``recover``, scheduled by ``register``; else on first use) every such folder
+is marked ``interrupted``, and ``resume`` hands it to the engine, which
+re-submits exactly the runs not recorded (in-flight prompts unknown to the
+fresh server are submitted again; metadata.csv keeps one row per run).
+
+ComfyUI's event loop serves every HTTP request and websocket; a sweep must not
+hold it. So a running sweep's store writes (each fsync'd) go to one writer
+thread per sweep, in order (the backend waits for them before a prompt is
+queued: its id is on disk first); progress events are sent at most every
+``NOTIFY_EVERY`` seconds; thumbnails and the sheet render in a thread.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ UI_WORKFLOW_FILE = "ui_workflow.json"
 ACTIVE_STATES = ("queued", "running")
 OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
 MAX_WINDOW = 16
+NOTIFY_EVERY = 0.25  # seconds between progress events of one sweep (40 runs/s exist)
 CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet"]
 
 
@@ -85,9 +93,12 @@ class _Active:
     lock: contextlib.ExitStack
     refresher: SheetRefresher
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    writer: atomic.OrderedWriter = field(default_factory=atomic.OrderedWriter)
     task: asyncio.Task[None] | None = None
     last: EngineEvent | None = None
     cancelled: bool = False
+    notified_at: float = 0.0
+    notify_later: asyncio.TimerHandle | None = None
 
 
 @contextlib.contextmanager
@@ -111,6 +122,8 @@ class SweepService:
         backend = deps.backend()
         if hasattr(backend, "on_queued"):
             backend.on_queued = self._record_queued_prompt
+        if hasattr(backend, "before_queue"):
+            backend.before_queue = self._writes_durable
 
     # ---------------------------------------------------------------- basics
     def version(self) -> dict[str, Any]:
@@ -131,8 +144,15 @@ class SweepService:
             self._object_info = (now, ObjectInfo(data) if data else None)
         return self._object_info[1]
 
+    def recover(self) -> None:
+        """At ComfyUI start: sweeps left queued/running were cut off. Reads one
+        small progress.json per sweep; opens (and rewrites) only those."""
+        try:
+            self._recover()
+        except OSError as err:  # an unreadable output folder must not stop ComfyUI
+            log.warning("comfy-sweep: cannot scan sweeps for interrupted ones: %s", err)
+
     def _recover(self) -> None:
-        """First use after a (re)start: sweeps left queued/running were cut off."""
         if self._recovered:
             return
         self._recovered = True
@@ -233,6 +253,7 @@ class SweepService:
         active = _Active(
             store, client_id, ui_workflow, lock, SheetRefresher(store.root, self.sheet_interval)
         )
+        store.write_behind(active.writer)  # after the lock: its repair writes are done
         self._active[store.name] = active
         self._stores.pop(store.name, None)
         active.task = asyncio.get_running_loop().create_task(self._drive(active))
@@ -254,21 +275,28 @@ class SweepService:
                 store.set_state("cancelled")
         except SweepError as err:  # server trouble, first prompt refused: resumable
             log.warning("comfy-sweep: sweep %s stopped: %s", store.name, err.message)
-            with contextlib.suppress(SweepError):
+            with contextlib.suppress(SweepError, OSError):
                 store.set_state(
                     "cancelled" if active.cancelled else "interrupted", message=err.message
                 )
         except Exception:
             log.exception("comfy-sweep: sweep %s crashed", store.name)
-            with contextlib.suppress(SweepError):
+            with contextlib.suppress(SweepError, OSError):  # a full disk: the write failing
                 store.set_state("interrupted", message="internal error; see the ComfyUI log")
         finally:
             await self._finish(active)
 
     async def _finish(self, active: _Active) -> None:
-        active.lock.close()
-        self._active.pop(active.store.name, None)
-        self._stores[active.store.name] = active.store
+        store = active.store
+        try:
+            await asyncio.wrap_future(store.flushed())
+        except Exception as err:  # the sweep already stopped on it (or will be resumed)
+            log.warning("comfy-sweep: sweep %s: last writes failed: %s", store.name, err)
+        active.lock.close()  # only now: every queued write is on disk
+        store.write_behind(None)
+        await asyncio.to_thread(active.writer.close)
+        self._active.pop(store.name, None)
+        self._stores[store.name] = store
         self._notify(active)
         await active.refresher.flush()
 
@@ -276,14 +304,34 @@ class SweepService:
         active.last = ev
         if ev.kind in ("done", "failed"):
             active.refresher.poke()
-        self._notify(active)
+        if ev.kind in ("submitted", "done", "failed"):
+            self._notify_soon(active)  # per-run events: throttled
+        else:
+            self._notify(active)
+
+    def _notify_soon(self, active: _Active) -> None:
+        """At most one progress event per NOTIFY_EVERY; the last state always
+        goes out (a timer sends it when events stop coming)."""
+        if active.notify_later is not None:
+            return
+        delay = active.notified_at + NOTIFY_EVERY - time.monotonic()
+        if delay <= 0:
+            self._notify(active)
+        else:
+            active.notify_later = asyncio.get_running_loop().call_later(delay, self._notify, active)
+
+    async def _writes_durable(self) -> None:
+        """Before a prompt is queued: every sweep's queued writes (its prompt id
+        in progress.json among them) are on disk. Raises a failed write."""
+        for active in list(self._active.values()):
+            await asyncio.wrap_future(active.store.flushed())
 
     def _record_queued_prompt(self, prompt_id: str, prompt: dict[str, Any]) -> None:
         """An on_prompt handler rewrote a prompt: keep what ComfyUI really runs."""
         for active in self._active.values():
             for run_id, pid in active.store.in_flight().items():
                 if pid == prompt_id:
-                    atomic.write_json(active.store.run_dir(run_id) / "prompt.json", prompt)
+                    active.store.save_prompt(run_id, prompt)
                     return
 
     def _running_ids(self) -> set[str]:
@@ -295,9 +343,14 @@ class SweepService:
         if active is None:
             return {}
         eta = active.last.eta_s if active.last else None
-        return {"current": views.current_run(active.store, self._running_ids()), "eta_s": eta}
+        current = views.current_run(active.store, self._running_ids())
+        return {"current": current, "eta_s": eta, "live": True}
 
     def _notify(self, active: _Active) -> None:
+        if active.notify_later is not None:
+            active.notify_later.cancel()
+            active.notify_later = None
+        active.notified_at = time.monotonic()
         s = views.summary(active.store.name, active.store, **self._live(active.store.name))
         keys = ("state", "done", "failed", "total", "eta_s", "current")
         try:

@@ -45,8 +45,16 @@ def current_run(store: RunStore, running: set[str]) -> dict[str, Any] | None:
     if not inflight:
         return None
     ids = [rid for rid, pid in inflight.items() if pid in running] or sorted(inflight)
-    run = next((r for r in store.plan.runs if r.run_id == ids[0]), None)
+    run = _planned(store, ids[0])
     return {"run_id": run.run_id, "values": dict(run.values)} if run else None
+
+
+def _planned(store: RunStore, run_id: int) -> PlannedRun | None:
+    # run_id is the 1-based position in the plan: O(1) (sent several times a second)
+    runs = store.plan.runs
+    if 0 < run_id <= len(runs) and runs[run_id - 1].run_id == run_id:
+        return runs[run_id - 1]
+    return next((r for r in runs if r.run_id == run_id), None)
 
 
 def summary(
@@ -55,14 +63,19 @@ def summary(
     *,
     current: dict[str, Any] | None = None,
     eta_s: float | None = None,
+    live: bool = False,
 ) -> dict[str, Any]:
+    """``live``: this process drives the sweep. Its store's files trail its
+    memory by a few writes (docs/routes.md), so a finished state is shown only
+    once the service has put every file on disk and let go of the sweep."""
     p = store.progress()
+    state = "running" if live and p["state"] not in ("queued", "running") else p["state"]
     done, failed, total = int(p.get("done", 0)), int(p.get("failed", 0)), int(p["total"])
     base = f"{PREFIX}/sweeps/{sweep_id}"
     out: dict[str, Any] = {
         "id": sweep_id,
         "name": p.get("label") or sweep_id,
-        "state": p["state"],
+        "state": state,
         "created_at": p.get("created_at"),
         "updated_at": p.get("updated_at"),
         "total": total,
