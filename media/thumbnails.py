@@ -1,7 +1,9 @@
 """Thumbnails of a batch's outputs: ``thumbnails/thumb_<run_id:04d>.jpg``.
 
-Images go through Pillow, videos through a representative frame (media/video.py:
-PyAV, ffmpeg as fallback). Made in parallel, cached (a thumbnail newer than its
+Images go through Pillow. A video becomes a short strip: ``STRIP_FRAMES``
+evenly spaced frames side by side (media/video.py: PyAV, ffmpeg as fallback),
+so motion shows at a glance; a clip too short for that (fewer than
+``STRIP_MIN_FRAMES`` frames) gets its middle frame. Made in parallel, cached (a thumbnail newer than its
 source is kept), and a file that cannot be decoded gets a grey placeholder plus
 a note in ``thumbnails/notes.json`` (run id -> reason) that the contact sheet
 shows; one bad file never stops the others.
@@ -22,6 +24,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
 from ..core import atomic
+from ..core.errors import MediaError
 from ..core.report import (
     NOTES_FILE,
     THUMB_DIR,
@@ -30,10 +33,14 @@ from ..core.report import (
     read_batch,
     thumb_name,
 )
-from .video import MediaError, representative_frame
+from .video import probe_video, representative_frame, sample_frames
 
 DEFAULT_SIZE = 256
 JPEG_QUALITY = 82
+STRIP_FRAMES = 4
+STRIP_MIN_FRAMES = 2 * STRIP_FRAMES  # below this a strip would repeat near-identical frames
+STRIP_GAP = 2  # px of dark gutter between strip frames
+STRIP_BG = (16, 16, 16)
 
 
 @dataclass
@@ -46,14 +53,43 @@ class ThumbReport:
     skipped: list[int] = field(default_factory=list)  # no image/video output (yet)
 
 
-def _open_source(src: Path) -> Image.Image:
+def frame_strip(frames: list[Image.Image], box: int) -> Image.Image:
+    """``frames`` side by side, each fitted into a ``box`` px square (never
+    upscaled), separated by a thin dark gutter."""
+    tiles = [f.copy() for f in frames]
+    for tile in tiles:
+        tile.thumbnail((box, box))
+    width = sum(t.width for t in tiles) + STRIP_GAP * (len(tiles) - 1)
+    strip = Image.new("RGB", (width, max(t.height for t in tiles)), STRIP_BG)
+    x = 0
+    for tile in tiles:
+        strip.paste(tile, (x, (strip.height - tile.height) // 2))
+        x += tile.width + STRIP_GAP
+    return strip
+
+
+def video_preview(src: Path, size: int = DEFAULT_SIZE) -> Image.Image:
+    """A strip of ``STRIP_FRAMES`` frames (each at most ``size // 2`` px), or the
+    middle frame (at most ``size`` px) of a very short clip."""
+    frames = int(probe_video(src).get("frames") or 0)  # 0: unknown, try a strip
+    strip = sample_frames(src, STRIP_FRAMES) if frames == 0 or frames >= STRIP_MIN_FRAMES else []
+    if len(strip) >= 2:
+        return frame_strip(strip, size // 2)
+    img = strip[0] if strip else representative_frame(src)
+    img.thumbnail((size, size))
+    return img
+
+
+def _preview(src: Path, size: int) -> Image.Image:
     kind = media_kind(src.name)
     if kind == "video":
-        return representative_frame(src)
+        return video_preview(src, size)
     if kind == "image":
         with Image.open(src) as img:
             img.seek(0)  # first frame of an animated image
-            return img.convert("RGB")
+            rgb: Image.Image = img.convert("RGB")
+        rgb.thumbnail((size, size))
+        return rgb
     raise MediaError(f"not an image or video: {src.name}")
 
 
@@ -68,15 +104,15 @@ def _save_jpeg(img: Image.Image, dest: Path) -> None:
 
 
 def make_thumbnail(src: Path, dest: Path, size: int = DEFAULT_SIZE) -> Path:
-    """Write a JPEG at most ``size`` px on its longer side. MediaError if ``src``
-    cannot be decoded (the caller decides on a placeholder)."""
+    """Write a JPEG: an image at most ``size`` px on its longer side, a video's
+    strip (see ``video_preview``). MediaError if ``src`` cannot be decoded (the
+    caller decides on a placeholder)."""
     try:
-        img = _open_source(src)
+        img = _preview(src, size)
     except MediaError:
         raise
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise MediaError(f"cannot decode {src.name}: {exc}", field=str(src)) from None
-    img.thumbnail((size, size))
     _save_jpeg(img, dest)
     return dest
 

@@ -226,6 +226,9 @@ def test_real_video_batch_plays(
     assert sheet.all_cell_ids() == [1, 2, 3, 4]
     assert sheet.page.locator(".cell .badge.kind", has_text="video").count() == 4
     sheet.wait("[...document.querySelectorAll('.cell img')].every((i) => i.naturalWidth > 0)")
+    widths = sheet.js("[...document.querySelectorAll('.cell img')].map((i) => i.naturalWidth)")
+    assert widths == [518] * 4  # 4-frame strips (tests/unit/test_thumbnails.py)
+    sheet.shot("real_video_grid")
     sheet.page.locator('.cell[data-run-id="2"]').click()
     video = sheet.page.locator("#dialog video")
     assert video.get_attribute("src", timeout=5000) and sheet.js(

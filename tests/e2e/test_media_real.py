@@ -71,8 +71,11 @@ def test_thumbnails_of_real_videos(video_batch: Path) -> None:
     assert report.made == [1, 2, 3, 4] and report.placeholders == {}
     for run_id in report.made:
         with Image.open(video_batch / "thumbnails" / f"thumb_{run_id:04d}.jpg") as img:
-            assert img.size == (128, 128)
-            assert len(img.getcolors(maxcolors=100_000) or []) > 50  # noise, not a flat placeholder
+            # 8-frame clips: a strip of 4 evenly spaced 128 px frames, 2 px gutters
+            assert img.size == (4 * 128 + 3 * 2, 128)
+            for i in range(4):
+                tile = img.crop((i * 130, 0, i * 130 + 128, 128))
+                assert len(tile.getcolors(maxcolors=100_000) or []) > 50  # noise, not flat
 
 
 def test_noop_on_one_real_video(video_batch: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -10,9 +11,14 @@ from pathlib import Path
 
 import pytest
 from comfy_sweep.core.report import build_report_data
-from comfy_sweep.media.thumbnails import ensure_thumbnails, make_thumbnail
+from comfy_sweep.media.thumbnails import (
+    STRIP_MIN_FRAMES,
+    ensure_thumbnails,
+    frame_strip,
+    make_thumbnail,
+)
 from comfy_sweep.media.video import MediaError
-from PIL import Image
+from PIL import Image, ImageChops
 from sheet_fixtures import write_synthetic_batch
 
 FFMPEG = shutil.which("ffmpeg")
@@ -21,7 +27,7 @@ needs_ffmpeg = pytest.mark.skipif(
 )
 
 
-def make_mp4(path: Path, size: str = "96x64", seconds: int = 2) -> Path:
+def make_mp4(path: Path, size: str = "96x64", seconds: float = 2) -> Path:
     assert FFMPEG
     path.parent.mkdir(parents=True, exist_ok=True)
     cmd = [FFMPEG, "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size={size}:rate=8",
@@ -40,15 +46,48 @@ def test_image_thumbnail_fits_the_size(tmp_path: Path) -> None:
         assert r > 150 and g < 60  # the picture, not a placeholder
 
 
+def tiles(img: Image.Image, n: int, tile_w: int) -> list[Image.Image]:
+    return [
+        img.crop((i * (tile_w + 2), 0, i * (tile_w + 2) + tile_w, img.height)) for i in range(n)
+    ]
+
+
 @needs_ffmpeg
-def test_video_thumbnail_is_a_frame(tmp_path: Path) -> None:
-    src = make_mp4(tmp_path / "v.mp4")
+def test_video_thumbnail_is_a_strip_of_four_frames(tmp_path: Path) -> None:
+    src = make_mp4(tmp_path / "v.mp4")  # 16 frames of a moving test pattern
     dest = make_thumbnail(src, tmp_path / "t.jpg", size=256)
     with Image.open(dest) as img:
-        assert img.size == (96, 64)  # never upscaled
-        assert (
-            len(img.getcolors(maxcolors=100_000) or []) > 20
-        )  # the colourful test pattern, not flat grey
+        assert img.size == (4 * 96 + 3 * 2, 64)  # frames side by side, never upscaled
+        parts = tiles(img, 4, 96)
+        assert all(len(p.getcolors(maxcolors=100_000) or []) > 20 for p in parts)  # pictures
+        # evenly spaced frames of a moving pattern: no two tiles alike
+        diffs = [ImageChops.difference(a, b).getbbox() for a, b in itertools.pairwise(parts)]
+        assert all(d is not None for d in diffs)
+        gutter = img.crop((96, 0, 98, 64)).convert("L")
+        assert gutter.getextrema()[1] < 60  # the dark gutter between frames
+
+
+@needs_ffmpeg
+def test_large_video_frames_shrink_to_half_size_each(tmp_path: Path) -> None:
+    src = make_mp4(tmp_path / "v.mp4", size="640x360")
+    with Image.open(make_thumbnail(src, tmp_path / "t.jpg", size=256)) as img:
+        assert img.size == (4 * 128 + 3 * 2, 72)
+
+
+@needs_ffmpeg
+def test_very_short_clip_keeps_a_single_frame(tmp_path: Path) -> None:
+    src = make_mp4(tmp_path / "v.mp4", seconds=0.5)  # 4 frames < STRIP_MIN_FRAMES
+    assert STRIP_MIN_FRAMES > 4
+    with Image.open(make_thumbnail(src, tmp_path / "t.jpg", size=256)) as img:
+        assert img.size == (96, 64)
+
+
+def test_frame_strip_centres_mixed_heights() -> None:
+    frames = [Image.new("RGB", (40, 40), (200, 0, 0)), Image.new("RGB", (40, 20), (0, 200, 0))]
+    strip = frame_strip(frames, 128)
+    assert strip.size == (82, 40)
+    assert strip.getpixel((60, 20))[1] > 150  # the short frame sits in the middle
+    assert strip.getpixel((60, 2)) == (16, 16, 16)
 
 
 def test_undecodable_file_raises_media_error(tmp_path: Path) -> None:
