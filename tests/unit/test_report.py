@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,3 +177,26 @@ def test_page_may_only_connect_to_its_own_origin(tmp_path: Path) -> None:
     html = render_contact_sheet(write_synthetic_batch(tmp_path / "b", 1)).read_text()
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
     assert csp and "connect-src 'self'" in csp.group(1) and "default-src 'none'" in csp.group(1)
+
+
+def test_cli_open_hands_the_page_to_the_browser(tmp_path: Path) -> None:
+    """--open goes through webbrowser, which honours $BROWSER: a script here
+    that records its argument. A subprocess, so webbrowser's once-per-process
+    browser list is built from this environment."""
+    record = tmp_path / "opened.txt"
+    fake = tmp_path / "fake-browser"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$1" >> "{record}"\n')
+    fake.chmod(0o755)
+    root = write_synthetic_batch(tmp_path / "my batch", 2)
+    env = {**os.environ, "BROWSER": str(fake)}
+    exe = str(Path(sys.executable).parent / "cr-contact-sheet")
+    plain = subprocess.run([exe, str(root), "--no-thumbnails"], env=env, capture_output=True,
+                           text=True, timeout=120, check=False)  # fmt: skip
+    assert plain.returncode == 0 and not record.exists()  # only with --open
+    res = subprocess.run([exe, str(root), "--open", "--no-thumbnails"], env=env,
+                         capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    page = root / "contact_sheet.html"
+    assert res.stdout.strip() == str(page)
+    assert record.read_text().splitlines() == [page.resolve().as_uri()]
+    assert record.read_text().startswith("file:///") and "my%20batch" in record.read_text()
