@@ -56,14 +56,16 @@ def server_of(opts: Options, cfg: SweepConfig) -> str:
 
 
 def make_client(
-    opts: Options, cfg: SweepConfig, *, retries: int = 3, timeout: float | None = None
+    opts: Options, cfg: SweepConfig, *, retry_window: float = 3.5, timeout: float | None = None
 ) -> ComfyClient:
+    """A client whose first contact fails fast; run_batch widens the retry window
+    to ``comfyui.reconnect_window`` once the server has answered."""
     token = token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
     return ComfyClient(
         server_of(opts, cfg),
         auth_token=token,
         timeout=timeout or cfg.comfyui.timeout,
-        retries=retries,
+        retry_window=retry_window,
     )
 
 
@@ -72,7 +74,7 @@ def make_client(
 
 async def _object_info_if_reachable(opts: Options, cfg: SweepConfig) -> ObjectInfo | None:
     try:
-        async with make_client(opts, cfg, retries=0, timeout=3.0) as client:
+        async with make_client(opts, cfg, retry_window=0, timeout=3.0) as client:
             return ObjectInfo(await client.object_info())
     except BackendError:
         return None
@@ -249,6 +251,8 @@ def fill_thumbnails(store: RunStore) -> None:
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
+        # Reachable: from now on a vanished server (a restart) is waited out.
+        client.retry_window = cfg.comfyui.reconnect_window
         validate_config(cfg, wf, info)  # out-of-bounds and bad COMBO values fail before queueing
         sel = select_batch(
             Path(cfg.output.base_dir), cfg, wf, info,

@@ -2,8 +2,10 @@
 froze on large downloads over them; HTTP polling is simple and robust).
 
 One ``ComfyClient`` holds one ``ClientSession``. Every call has a timeout;
-idempotent calls are retried with exponential backoff on connection errors and
-5xx answers. ``queue_prompt`` is retried too, but only with the same prompt id
+idempotent calls are retried with exponential backoff (capped) on connection
+errors and 5xx answers for up to ``retry_window`` seconds: short for a first
+contact (an unreachable address is reported at once), long once a sweep runs,
+because a ComfyUI restart takes 5-10 s and should be waited out, not fatal. ``queue_prompt`` is retried too, but only with the same prompt id
 and only after checking ``/history`` and ``/queue`` for it, so a retried submit
 never queues a prompt twice. Errors surface as ``BackendError`` (one line naming
 the address) or ``PromptRejected`` (ComfyUI's 400, in plain words).
@@ -14,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -25,6 +27,8 @@ from ..core.errors import BackendError, ConfigError, PromptRejected
 from .address import ServerAddress, parse_address
 
 CHUNK = 1 << 20  # 1 MiB: memory stays flat whatever the output size
+T = TypeVar("T")
+MAX_BACKOFF = 5.0  # seconds between two attempts, at most
 
 
 class _Transient(Exception):
@@ -57,7 +61,7 @@ class ComfyClient:
         auth_token: str | None = None,
         auth_header: str = "Authorization",
         timeout: float = 30.0,
-        retries: int = 3,
+        retry_window: float = 3.5,
         backoff: float = 0.5,
     ) -> None:
         self.address = parse_address(address) if isinstance(address, str) else address
@@ -66,7 +70,7 @@ class ComfyClient:
             value = f"Bearer {auth_token}" if auth_header.lower() == "authorization" else auth_token
             self._headers[auth_header] = value
         self._timeout = timeout
-        self._retries = max(0, retries)
+        self.retry_window = max(0.0, retry_window)
         self._backoff = backoff
         self._session: aiohttp.ClientSession | None = None
 
@@ -111,6 +115,30 @@ class ComfyClient:
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
             raise _Transient(_reason(err)) from err
 
+    async def _retrying(
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        before_retry: Callable[[], Awaitable[bool]] | None = None,
+    ) -> T:
+        """Run ``attempt`` until it stops raising _Transient or ``retry_window`` is spent.
+
+        ``before_retry`` may end the loop early by returning True (then ``attempt``
+        is not called again and None is returned): queue_prompt uses it to notice an
+        earlier attempt that reached ComfyUI before the connection dropped."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.retry_window
+        delay = self._backoff
+        while True:
+            try:
+                return await attempt()
+            except _Transient as err:
+                if loop.time() + delay > deadline:
+                    raise unreachable(self.address, str(err)) from None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF)
+            if before_retry is not None and await before_retry():
+                return None  # type: ignore[return-value]
+
     async def request(
         self,
         method: str,
@@ -121,18 +149,17 @@ class ComfyClient:
         retry: bool = True,
     ) -> tuple[int, Any]:
         """(status, decoded JSON or text); BackendError once retries are spent."""
-        attempts = self._retries + 1 if retry else 1
-        for attempt in range(attempts):
+        if not retry:
             try:
                 return await self._once(method, path, body, params)
             except _Transient as err:
-                if attempt == attempts - 1:
-                    raise unreachable(self.address, str(err)) from None
-                await asyncio.sleep(self._backoff * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+                raise unreachable(self.address, str(err)) from None
+        return await self._retrying(lambda: self._once(method, path, body, params))
 
-    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        status, data = await self.request("GET", path, params=params)
+    async def get_json(
+        self, path: str, params: Mapping[str, str] | None = None, *, retry: bool = True
+    ) -> Any:
+        status, data = await self.request("GET", path, params=params, retry=retry)
         if status != 200:
             raise BackendError(f"ComfyUI at {self.address.display}: GET {path} answered {status}")
         return data
@@ -145,15 +172,15 @@ class ComfyClient:
     async def object_info(self) -> dict[str, Any]:
         return dict(await self.get_json("/object_info"))
 
-    async def history(self, prompt_id: str) -> dict[str, Any] | None:
+    async def history(self, prompt_id: str, *, retry: bool = True) -> dict[str, Any] | None:
         """The finished prompt's history entry, or None while it is not finished."""
-        data = await self.get_json(f"/history/{prompt_id}")
+        data = await self.get_json(f"/history/{prompt_id}", retry=retry)
         entry = data.get(prompt_id) if isinstance(data, dict) else None
         return entry if isinstance(entry, dict) else None
 
-    async def queue(self) -> tuple[list[str], list[str]]:
+    async def queue(self, *, retry: bool = True) -> tuple[list[str], list[str]]:
         """(running prompt ids, pending prompt ids)."""
-        data = await self.get_json("/queue")
+        data = await self.get_json("/queue", retry=retry)
         return _queue_ids(data.get("queue_running")), _queue_ids(data.get("queue_pending"))
 
     async def delete_from_queue(self, prompt_ids: Sequence[str]) -> None:
@@ -171,11 +198,11 @@ class ComfyClient:
             return data
         return None
 
-    async def known(self, prompt_id: str) -> bool:
+    async def known(self, prompt_id: str, *, retry: bool = True) -> bool:
         """Whether the server has this prompt (finished, running or pending)."""
-        if await self.history(prompt_id) is not None:
+        if await self.history(prompt_id, retry=retry) is not None:
             return True
-        running, pending = await self.queue()
+        running, pending = await self.queue(retry=retry)
         return prompt_id in running or prompt_id in pending
 
     async def queue_prompt(
@@ -191,29 +218,23 @@ class ComfyClient:
             body["client_id"] = client_id
         if extra_pnginfo:
             body["extra_data"] = {"extra_pnginfo": dict(extra_pnginfo)}
-        for attempt in range(self._retries + 1):
-            if attempt and await self._known_quietly(prompt_id):
-                return  # an earlier attempt got through before the connection dropped
-            try:
-                status, data = await self._once("POST", "/prompt", body, None)
-            except _Transient as err:
-                if attempt == self._retries:
-                    raise unreachable(self.address, str(err)) from None
-                await asyncio.sleep(self._backoff * 2**attempt)
-                continue
-            if status == 200:
-                return
-            raise PromptRejected(
-                describe_rejection(data, prompt, status),
-                details={
-                    "prompt_id": prompt_id,
-                    "response": data if isinstance(data, dict) else {},
-                },
-            )
+        # A retried submit first asks ComfyUI whether an earlier attempt got through.
+        answer = await self._retrying(
+            lambda: self._once("POST", "/prompt", body, None),
+            before_retry=lambda: self._known_quietly(prompt_id),
+        )
+        if answer is None or answer[0] == 200:
+            return
+        status, data = answer
+        raise PromptRejected(
+            describe_rejection(data, prompt, status),
+            details={"prompt_id": prompt_id, "response": data if isinstance(data, dict) else {}},
+        )
 
     async def _known_quietly(self, prompt_id: str) -> bool:
         with contextlib.suppress(BackendError):
-            return await self.known(prompt_id)
+            # One look, no retries: the enclosing retry loop keeps the time budget.
+            return await self.known(prompt_id, retry=False)
         return False
 
     async def download(self, filename: str, subfolder: str, type_: str, dest: Path) -> Path:
@@ -226,18 +247,18 @@ class ComfyClient:
     ) -> Path:
         """GET ``path`` streamed into ``<dest>.part``, renamed when complete."""
         part = dest.with_name(dest.name + ".part")
-        for attempt in range(self._retries + 1):
+
+        async def attempt() -> Path:
             try:
                 await self._stream_to(path, params, part)
-                os.replace(part, dest)
-                return dest
-            except _Transient as err:
+            except _Transient:
                 with contextlib.suppress(OSError):
                     part.unlink()
-                if attempt == self._retries:
-                    raise unreachable(self.address, str(err)) from None
-                await asyncio.sleep(self._backoff * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+                raise
+            os.replace(part, dest)
+            return dest
+
+        return await self._retrying(attempt)
 
     async def _stream_to(self, path: str, params: Mapping[str, str] | None, part: Path) -> None:
         try:

@@ -314,12 +314,13 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         "auth_token_env",
         "timeout",
         "fail_fast",
+        "reconnect_window",
     )
     rd.warn_unknown(data, known, ("comfyui",))
     c = ComfySpec()
     if data.get("server_address") is not None:
         c.server_address = rd.text(data["server_address"], ("comfyui", "server_address"))
-    for attr in ("poll_interval", "timeout"):
+    for attr in ("poll_interval", "timeout", "reconnect_window"):
         if data.get(attr) is not None:
             value = rd.number(data[attr], ("comfyui", attr))
             if value <= 0:

@@ -68,6 +68,9 @@ class ComfySpec:
     auth_token_env: str | None = None
     timeout: float = 30.0
     fail_fast: bool = False
+    # Seconds a running sweep keeps retrying a ComfyUI that went away: a restart
+    # takes 5-10 s and should be waited out; past this the batch stops, resumable.
+    reconnect_window: float = 60.0
 
 
 @dataclass

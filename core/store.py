@@ -459,8 +459,11 @@ class RunStore:
             self._write_progress()
 
     def replace_plan(self, plan: Plan, cfg: SweepConfig) -> None:
-        """Swap in an extended plan; every recorded run must keep its run_id."""
-        from .config import dump_config_yaml
+        """Swap in an extended plan; every recorded run must keep its run_id.
+
+        The fingerprint follows the new config, so rerunning the extended config
+        finds this batch again."""
+        from .config import config_fingerprint, dump_config_yaml
 
         with self._writer():
             kept = {r.run_id for r in plan.runs}
@@ -472,6 +475,7 @@ class RunStore:
             self._put(atomic.write_text, self.root / "plan.json", atomic.json_text(plan.to_json()))
             self._attach(cfg, self.workflow, plan)
             self._st.progress["total"] = len(plan.runs)
+            self._st.progress["fingerprint"] = config_fingerprint(cfg, self.workflow)
             if self._st.meta.params != list(plan.parameters):
                 self._rewrite_metadata()
             self._write_progress()

@@ -4,6 +4,7 @@ scores, extension, resumable lookup, and bytes-per-record linearity."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import socket
@@ -14,7 +15,12 @@ from pathlib import Path
 
 import pytest
 from comfy_sweep.core import atomic
-from comfy_sweep.core.config import SweepConfig, load_config, resolve_workflow_path
+from comfy_sweep.core.config import (
+    SweepConfig,
+    config_fingerprint,
+    load_config,
+    resolve_workflow_path,
+)
 from comfy_sweep.core.errors import StoreError, StoreLockedError
 from comfy_sweep.core.plan import Plan, PlannedRun, build_plan
 from comfy_sweep.core.store import SCHEMA_VERSION, RunRecord, RunStore
@@ -269,9 +275,12 @@ def test_replace_plan_keeps_finished_runs(store: RunStore, setup: tuple) -> None
     bigger = Plan(
         [*plan.runs, extra], plan.parameters, plan.strategy, [], [], plan.sweep_seed
     )  # fmt: skip
-    store.replace_plan(bigger, cfg)
+    bigger_cfg = dataclasses.replace(cfg, num_samples=cfg.num_samples + 1)
+    store.replace_plan(bigger, bigger_cfg)
     again = RunStore.open(store.root)
     assert again.progress()["total"] == 7 and again.progress()["done"] == 1
+    # the extended config finds its batch again on a rerun
+    assert again.fingerprint == config_fingerprint(bigger_cfg, wf) != config_fingerprint(cfg, wf)
     assert [r.run_id for r in again.pending()] == [2, 3, 4, 5, 6, 7]
     smaller = Plan(plan.runs[1:], plan.parameters, plan.strategy, [], [], plan.sweep_seed)
     with pytest.raises(StoreError, match=r"drops recorded runs \[1\]"):
