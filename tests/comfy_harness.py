@@ -95,18 +95,31 @@ class ComfyServer:
             try:
                 link.symlink_to(REPO, target_is_directory=True)
             except OSError:  # no symlinks (Windows without privilege): copy instead
-                shutil.copytree(REPO, link, ignore=shutil.ignore_patterns(".git", ".venv", "output"))
+                shutil.copytree(
+                    REPO, link, ignore=shutil.ignore_patterns(".git", ".venv", "output")
+                )
 
     def command(self) -> list[str]:
         cmd = [
-            str(comfyui_python()), "main.py", "--cpu", "--listen", "127.0.0.1",
-            "--port", str(self.port), "--disable-auto-launch",
-            "--base-directory", str(self.base_dir),
-            "--output-directory", str(self.output_dir),
-            "--input-directory", str(self.input_dir),
-            "--user-directory", str(self.user_dir),
+            str(comfyui_python()),
+            "main.py",
+            "--cpu",
+            "--listen",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--disable-auto-launch",
+            "--base-directory",
+            str(self.base_dir),
+            "--output-directory",
+            str(self.output_dir),
+            "--input-directory",
+            str(self.input_dir),
+            "--user-directory",
+            str(self.user_dir),
             # The default database path lives in the (read-only to us) ComfyUI tree.
-            "--database-url", f"sqlite:///{self.user_dir / 'comfyui.db'}",
+            "--database-url",
+            f"sqlite:///{self.user_dir / 'comfyui.db'}",
         ]
         if self.front_end_root:
             cmd += ["--front-end-root", str(self.front_end_root)]
@@ -119,8 +132,13 @@ class ComfyServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            self.command(), cwd=comfyui_dir(), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+            self.command(),
+            cwd=comfyui_dir(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
         )
         log.close()
         self._wait_ready(timeout)
@@ -131,7 +149,9 @@ class ComfyServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"ComfyUI exited with {self.proc.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"ComfyUI exited with {self.proc.returncode}:\n{self.log_tail()}"
+                )
             try:
                 with urllib.request.urlopen(self.url + "/system_stats", timeout=2) as r:
                     if r.status == 200:
@@ -186,8 +206,10 @@ class ComfyServer:
 
     def post_json(self, path: str, body: object) -> object:
         req = urllib.request.Request(
-            self.url + path, data=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json"}, method="POST",
+            self.url + path,
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
         with urllib.request.urlopen(req, timeout=30) as r:
             raw = r.read()

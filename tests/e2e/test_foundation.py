@@ -8,9 +8,8 @@ from pathlib import Path
 
 import av
 import pytest
-from PIL import Image
-
 from comfy_harness import LINK_NAME, ComfyServer
+from PIL import Image
 
 pytestmark = pytest.mark.comfy
 

@@ -27,7 +27,9 @@ def test_core_imports_no_adapter_or_comfyui_module() -> None:
 
 
 def test_root_package_is_inert_outside_comfyui() -> None:
-    code = "import sys, comfy_sweep; print('aiohttp' in sys.modules, comfy_sweep.NODE_CLASS_MAPPINGS)"
+    code = (
+        "import sys, comfy_sweep; print('aiohttp' in sys.modules, comfy_sweep.NODE_CLASS_MAPPINGS)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False {}"
 
@@ -37,7 +39,8 @@ def test_no_module_imports_comfy_api() -> None:
     offenders = [
         str(p.relative_to(root))
         for p in root.rglob("*.py")
-        if ".venv" not in p.parts and "comfy_api" in p.read_text(encoding="utf-8", errors="replace")
+        if ".venv" not in p.parts
+        and "comfy_api" in p.read_text(encoding="utf-8", errors="replace")
         and p.name != "test_layering.py"
     ]
     assert offenders == []
