@@ -295,10 +295,12 @@ class SweepService:
         active.lock.close()  # only now: every queued write is on disk
         store.write_behind(None)
         await asyncio.to_thread(active.writer.close)
+        # The final sheet before the sweep shows finished: a client mirroring
+        # it gets the last one, and a DELETE never races the render.
+        await active.refresher.flush()
         self._active.pop(store.name, None)
         self._stores[store.name] = store
         self._notify(active)
-        await active.refresher.flush()
 
     def _on_event(self, active: _Active, ev: EngineEvent) -> None:
         active.last = ev

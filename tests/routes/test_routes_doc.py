@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-
 from comfy_sweep.server_routes.errors import STATUS
 from comfy_sweep.server_routes.routes import add_routes
 
