@@ -47,7 +47,6 @@ COMMON_OPTIONS = {  # well-tried alternatives offered next to the current value
     "scheduler": ("normal", "karras", "simple", "sgm_uniform", "beta"),
 }
 MAX_COMBO_SUGGESTIONS = 3
-_PLAIN = re.compile(r"[A-Za-z_][\w.\-]*")
 SENTINEL_MIN = 1000  # an INT at its max this large means "no limit" (end_at_step 10000)
 
 
