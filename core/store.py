@@ -93,6 +93,7 @@ class _State:
     meta: Meta
     progress_dirty: bool = False
     signature: tuple[Any, ...] = ()
+    written: str | None = None  # progress.json as last written by this instance
 
 
 class RunStore:
@@ -254,6 +255,16 @@ class RunStore:
         with self._mutex:
             copy: dict[str, Any] = json.loads(json.dumps(self._st.progress))
             return copy
+
+    def progress_on_disk(self) -> dict[str, Any]:
+        """progress.json as this instance last wrote it: with ``write_behind``
+        it trails ``progress()`` by the writes still queued (what a crash now
+        would leave); otherwise, and before any write, ``progress()``."""
+        text = self._st.written
+        if text is None:
+            return self.progress()
+        data: dict[str, Any] = json.loads(text)
+        return data
 
     def records(self) -> list[RunRecord]:
         """Every recorded run, in run_id order. The records are copies (changing
@@ -509,6 +520,7 @@ class RunStore:
 
     def _write_progress_file(self, text: str, state: _State) -> None:
         atomic.write_text(self.root / "progress.json", text)
+        state.written = text
         # Our own write must not look like another process's on the next lock
         # (progress.json is always the last file of a write, so this covers all).
         state.signature = self._signature()

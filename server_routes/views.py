@@ -66,9 +66,10 @@ def summary(
     live: bool = False,
 ) -> dict[str, Any]:
     """``live``: this process drives the sweep. Its store's files trail its
-    memory by a few writes (docs/routes.md), so a finished state is shown only
-    once the service has put every file on disk and let go of the sweep."""
-    p = store.progress()
+    memory by a few writes (docs/routes.md): counts are those on disk (they
+    never go back after a crash), and a finished state is shown only once the
+    service has put every file on disk and let go of the sweep."""
+    p = store.progress_on_disk() if live else store.progress()
     state = "running" if live and p["state"] not in ("queued", "running") else p["state"]
     done, failed, total = int(p.get("done", 0)), int(p.get("failed", 0)), int(p["total"])
     base = f"{PREFIX}/sweeps/{sweep_id}"

@@ -81,6 +81,7 @@ def test_store_writes_trail_memory_in_order_and_land_before_unlock(store: RunSto
         store.record_submitted(1, "pid-1", {"1": {"class_type": "X", "inputs": {}}})
         assert store.in_flight() == {1: "pid-1"}  # memory at once
         assert progress_on_disk(store.root)["submitted"] == {}  # disk not yet
+        assert store.progress_on_disk()["submitted"] == {}  # and the store knows it
         flushed = store.flushed()
         assert not flushed.done()
         out = store.run_dir(1) / "out.png"
@@ -94,6 +95,7 @@ def test_store_writes_trail_memory_in_order_and_land_before_unlock(store: RunSto
         gate.set()
         flushed.result(timeout=5)
         assert progress_on_disk(store.root)["submitted"] == {"1": "pid-1"}
+        assert store.progress_on_disk() == progress_on_disk(store.root)
         store.set_state("done")
     # Releasing the lock waited for the last writes.
     assert progress_on_disk(store.root)["state"] == "done"
