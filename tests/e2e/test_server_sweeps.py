@@ -177,7 +177,11 @@ def test_kill_restart_resume_records_each_run_once(
     sid, total = made["id"], made["total"]
     wait_for(server, sid, lambda b: b["done"] >= 2)
     server.kill()  # SIGKILL mid-sweep: no shutdown code runs
+    progress = server.output_dir / "sweeps" / sid / "progress.json"
+    assert json.loads(progress.read_text())["state"] == "running"
     server.start()  # same base/output folders
+    # Marked while ComfyUI started, before any request to our routes.
+    assert json.loads(progress.read_text())["state"] == "interrupted"
     status, body = request(server, "GET", f"{API}/sweeps/{sid}")
     assert status == 200 and body["state"] == "interrupted", body
     assert 2 <= body["done"] < total
