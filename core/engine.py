@@ -252,9 +252,7 @@ class _Sweep:
 
     # -- events -----------------------------------------------------------
     def counts(self) -> tuple[int, int]:
-        recs = self.store.records()
-        done = sum(1 for r in recs if r.status == "done")
-        return done, len(recs) - done
+        return self.store.counts()
 
     def emit(self, kind: str, run: PlannedRun | None = None, message: str = "") -> None:
         cb = self.opts["on_event"]

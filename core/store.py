@@ -256,6 +256,11 @@ class RunStore:
             copy: dict[str, Any] = json.loads(json.dumps(self._st.progress))
             return copy
 
+    def counts(self) -> tuple[int, int]:
+        """(done, failed) without copying anything: the engine asks after every event."""
+        with self._mutex:
+            return int(self._st.progress["done"]), int(self._st.progress["failed"])
+
     def progress_on_disk(self) -> dict[str, Any]:
         """progress.json as this instance last wrote it: with ``write_behind``
         it trails ``progress()`` by the writes still queued (what a crash now
