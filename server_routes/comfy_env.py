@@ -7,7 +7,7 @@ ComfyUI module is pulled in at import time. Inside ComfyUI these are the
 top-level modules of the running server (our own ``nodes`` subpackage is only
 ever imported relatively, so the names cannot clash).
 
-Facts relied on (docs: /work/shared/reference/comfyui-internals.md, checked on
+Facts relied on (see the team notes on ComfyUI internals, checked on
 0.3.75): ``PromptServer.instance`` exists before custom nodes load; the queue
 is a heap of 5-tuples (<= 0.3.64) or 6-tuples (0.3.75+), told apart by
 ``PromptQueue.task_done`` accepting ``process_item``; ``validate_prompt`` is

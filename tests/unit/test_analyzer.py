@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,9 @@ from comfy_sweep.core.objectinfo import InputSpec, ObjectInfo
 from comfy_sweep.core.workflow import Workflow, load_workflow
 from hypothesis import given
 from hypothesis import strategies as st
+from shared_paths import SHARED_WORKFLOWS
 
-SHARED = Path("/work/shared/workflows")
+SHARED = SHARED_WORKFLOWS
 SAVED = SHARED / "object_info_0.3.75.json"
 NAMES = ["default", "lora", "flux_schnell", "sdxl_refiner_prompt_example", "video_wan2_2_5B_ti2v"]
 needs_shared = pytest.mark.skipif(not SAVED.exists(), reason="shared workflows not present")

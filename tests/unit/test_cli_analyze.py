@@ -10,9 +10,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from comfy_sweep.cli.analyze import main
+from shared_paths import SHARED_WORKFLOWS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "image_noise_blur.json"
-SHARED = Path("/work/shared/workflows")
+SHARED = SHARED_WORKFLOWS
 SAVED = SHARED / "object_info_0.3.75.json"
 needs_shared = pytest.mark.skipif(not SAVED.exists(), reason="shared workflows not present")
 

@@ -23,9 +23,10 @@ from comfy_sweep.core.plan import build_plan
 from comfy_sweep.core.workflow import Workflow
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_paths import ORIGINAL_README, SHARED_WORKFLOWS
 
-README = Path("/work/shared/reference/original-suite-README.md")
-SHARED = Path("/work/shared/workflows")
+README = ORIGINAL_README
+SHARED = SHARED_WORKFLOWS
 
 # The YAML examples of the original suite's README, verbatim (checked against it below).
 README_CONFIGURE = """\

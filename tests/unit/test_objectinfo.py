@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from comfy_sweep.core.errors import SweepError
 from comfy_sweep.core.objectinfo import SEED_MAX, ObjectInfo, parse_input_spec
+from shared_paths import SAVED_OBJECT_INFO
 
-SAVED = Path("/work/shared/workflows/object_info_0.3.75.json")
+SAVED = SAVED_OBJECT_INFO
 
 DATA = {
     "KS": {

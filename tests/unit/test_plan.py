@@ -25,6 +25,7 @@ from comfy_sweep.core.plan import (
 from comfy_sweep.core.workflow import Workflow
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_paths import SHARED_WORKFLOWS
 
 # The original README's LoRA example, verbatim (test_config.py checks it against the README).
 README_LORA = """\
@@ -513,9 +514,8 @@ def test_plans_never_violate_bounds_or_integerness(data: dict[str, Any]) -> None
 
 
 def test_real_sdxl_refiner_linked_steps_and_two_seeds() -> None:
-    from pathlib import Path
 
-    shared = Path("/work/shared/workflows")
+    shared = SHARED_WORKFLOWS
     if not (shared / "api/sdxl_refiner_prompt_example.json").exists():
         pytest.skip("shared workflows not present")
     wf = Workflow.from_data(

@@ -16,8 +16,9 @@ from comfy_sweep.core.workflow import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
+from shared_paths import SHARED_WORKFLOWS
 
-SHARED = Path("/work/shared/workflows")
+SHARED = SHARED_WORKFLOWS
 
 
 def node(cls: str, title: str | None = None, **inputs: object) -> dict[str, object]:
