@@ -37,7 +37,11 @@ CS.caption = function (sheet, r) {
   const cap = CS.el("div", "cap");
   cap.append(CS.el("b", null, "#" + r.id + " "));
   const parts = sheet.varying.map((n) => n + "=" + CS.fmt(r.v[n]));
-  cap.append(document.createTextNode(parts.join("  ")));
+  // One unbreakable span per name=value: lines wrap between values, never inside one.
+  parts.forEach((p, i) => {
+    if (i) cap.append(document.createTextNode(" "));
+    cap.append(CS.el("span", "kv", p));
+  });
   cap.title = parts.join("\n");
   return cap;
 };
