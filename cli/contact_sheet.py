@@ -31,3 +31,7 @@ def main(batch_dir: Path, open_page: bool, no_thumbnails: bool, workers: int | N
     click.echo(str(page))
     if open_page:
         webbrowser.open(page.resolve().as_uri())
+
+
+if __name__ == "__main__":  # python -m comfy_sweep.cli.contact_sheet
+    main()

@@ -168,3 +168,7 @@ def main(
     timeout: float,
 ) -> None:
     sys.exit(asyncio.run(_main(workflow, server, out, sets, auth_token_env, timeout)))
+
+
+if __name__ == "__main__":  # python -m comfy_sweep.cli.run
+    main()

@@ -70,3 +70,7 @@ def main(target: Path, provider: str, frames: int, keep_frames: bool, api_base: 
     merged = "; scores merged into metadata.csv" if result.merged else ""
     click.echo(f"{len(result.files)} video(s) analysed, {len(result.errors)} failed{merged}")
     sys.exit(EXIT_RUNS_FAILED if result.errors else EXIT_OK)
+
+
+if __name__ == "__main__":  # python -m comfy_sweep.cli.video_analyze
+    main()
