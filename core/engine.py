@@ -15,6 +15,10 @@ Crash safety: a prompt id is recorded in the store *before* it is submitted;
 on resume every such in-flight id is looked up on the server (finished ->
 collected, queued/running -> waited for, unknown or interrupted -> submitted
 again under a new id), so no run is lost, recorded twice or run twice.
+
+Split out (and re-exported here, so callers import from this module as before):
+``RunOutcome`` and the history parsing both backends share are in
+core/engine_history.py; the adaptive poll pacing is in core/engine_pacing.py.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ import contextlib
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .engine_history import RunOutcome, outcome_from_history, output_files
+from .engine_pacing import MAX_IDLE_POLL, Pacer
 from .errors import BackendError, PromptRejected
 from .labels import fill_label_nodes
 from .store import RunRecord
@@ -37,25 +43,7 @@ if TYPE_CHECKING:
     from .plan import PlannedRun
     from .store import RunStore
 
-MAX_IDLE_POLL = 2.0  # seconds; idle polling backs off to this, never further
 QUEUE_CHECK_EVERY = 5.0  # seconds between /queue looks for prompts lost by the server
-
-
-@dataclass
-class RunOutcome:
-    prompt_id: str
-    status: str  # "success" | "error" | "interrupted"
-    outputs: list[dict[str, str]]  # {"filename", "subfolder", "type", "node_id"}
-    error: str
-    started_at: float | None
-    finished_at: float | None
-    cached_nodes: list[str] = field(default_factory=list)
-
-    @property
-    def execution_s(self) -> float | None:
-        if self.started_at is None or self.finished_at is None:
-            return None
-        return max(0.0, self.finished_at - self.started_at)
 
 
 class Backend(Protocol):
@@ -100,89 +88,9 @@ class EngineSummary:
     finished_now: int = 0
 
 
-# ----------------------------------------------------------- history parsing
-
-
 def new_prompt_id() -> str:
     """Our own prompt ids: lowercase uuid4 (what ComfyUI itself would choose)."""
     return str(uuid.uuid4())
-
-
-def output_files(outputs: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Every file of type "output" in a history entry's outputs (images, gifs,
-    videos, audio, 3D...); temp previews are skipped."""
-    found: list[dict[str, str]] = []
-    for node_id, node_out in outputs.items():
-        if not isinstance(node_out, Mapping):
-            continue
-        for items in node_out.values():
-            if not isinstance(items, list):
-                continue
-            for item in items:
-                if (
-                    isinstance(item, Mapping)
-                    and "filename" in item
-                    and item.get("type") == "output"
-                ):
-                    found.append(
-                        {
-                            "filename": str(item["filename"]),
-                            "subfolder": str(item.get("subfolder") or ""),
-                            "type": "output",
-                            "node_id": str(node_id),
-                        }
-                    )
-    return found
-
-
-def _describe_error(data: Mapping[str, Any], prompt: Mapping[str, Any] | None) -> str:
-    node_id = str(data.get("node_id", "?"))
-    cls = str(data.get("node_type") or "?")
-    node = (prompt or {}).get(node_id)
-    meta = node.get("_meta") if isinstance(node, Mapping) else None
-    title = meta.get("title") if isinstance(meta, Mapping) else None
-    label = (
-        f'node {node_id} "{title}" ({cls})' if title and title != cls else f"node {node_id} ({cls})"
-    )
-    msg = str(data.get("exception_message") or data.get("exception_type") or "error").strip()
-    return f"{label}: {msg}"
-
-
-def outcome_from_history(
-    prompt_id: str, entry: Mapping[str, Any], prompt: Mapping[str, Any] | None = None
-) -> RunOutcome:
-    """A finished history entry (GET /history/{id} or get_history in-process) as a RunOutcome.
-
-    Timings come from the status messages' timestamps (ms since the epoch):
-    execution_start -> execution_success/error/interrupted.
-    """
-    raw_status = entry.get("status")
-    status: Mapping[str, Any] = raw_status if isinstance(raw_status, Mapping) else {}
-    started = finished = None
-    cached: list[str] = []
-    error = ""
-    result = "success" if status.get("status_str", "success") == "success" else "error"
-    for msg in status.get("messages") or []:
-        if not (isinstance(msg, (list, tuple)) and len(msg) == 2 and isinstance(msg[1], Mapping)):
-            continue
-        kind, data = msg
-        stamp = data.get("timestamp")
-        when = stamp / 1000.0 if isinstance(stamp, (int, float)) else None
-        if kind == "execution_start":
-            started = when
-        elif kind == "execution_cached":
-            cached = [str(n) for n in data.get("nodes") or []]
-        elif kind in ("execution_success", "execution_error", "execution_interrupted"):
-            finished = when
-            if kind == "execution_error":
-                result, error = "error", _describe_error(data, prompt)
-            elif kind == "execution_interrupted":
-                result, error = "interrupted", "interrupted in ComfyUI"
-    if result == "error" and not error:
-        error = "ComfyUI reported an error without details"
-    outputs = entry.get("outputs")
-    files = output_files(outputs) if isinstance(outputs, Mapping) else []
-    return RunOutcome(prompt_id, result, files, error, started, finished, cached)
 
 
 # ------------------------------------------------------------------ engine
@@ -195,36 +103,6 @@ class _Flight:
     queued_at: float
     losses: int = 0
     adopted: bool = False  # submitted by an earlier session
-
-
-class _Pacer:
-    """Adaptive polling: fast right after a finish is expected, backing off to
-    MAX_IDLE_POLL when nothing happens (cheap, never hammering the server)."""
-
-    def __init__(self, base: float) -> None:
-        self.base = max(0.02, base)
-        self.delay = self.base
-        self.run_s: float | None = None  # moving average of time between finishes
-        self.last_finish = time.monotonic()
-
-    def finished(self, count: int) -> None:
-        now = time.monotonic()
-        gap = (now - self.last_finish) / max(1, count)
-        self.run_s = gap if self.run_s is None else 0.7 * self.run_s + 0.3 * gap
-        self.last_finish = now
-        self.delay = self.base
-
-    def next_delay(self) -> float:
-        if self.run_s is not None:
-            until = self.last_finish + self.run_s - time.monotonic()
-            if until > self.base:  # sleep until just before the expected finish
-                return min(until - self.base / 2, MAX_IDLE_POLL)
-        delay = self.delay
-        self.delay = min(self.delay * 1.5, MAX_IDLE_POLL)
-        return delay
-
-    def eta(self, remaining: int) -> float | None:
-        return None if self.run_s is None else self.run_s * remaining
 
 
 class _Sweep:
@@ -242,7 +120,7 @@ class _Sweep:
         self.todo: deque[PlannedRun] = deque()
         self.flights: OrderedDict[str, _Flight] = OrderedDict()
         self.collecting: set[asyncio.Task[None]] = set()
-        self.pacer = _Pacer(opts["poll_interval"])
+        self.pacer = Pacer(opts["poll_interval"])
         self.stop: asyncio.Event = opts["stop"] or asyncio.Event()
         self.halted = False  # fail-fast tripped
         self.submitted = self.finished_now = 0
@@ -505,3 +383,17 @@ async def run_sweep(
         with contextlib.suppress(Exception):
             store.set_state("interrupted")
         raise
+
+
+__all__ = [
+    "MAX_IDLE_POLL",
+    "QUEUE_CHECK_EVERY",
+    "Backend",
+    "EngineEvent",
+    "EngineSummary",
+    "RunOutcome",
+    "new_prompt_id",
+    "outcome_from_history",
+    "output_files",
+    "run_sweep",
+]

@@ -1,0 +1,40 @@
+"""How often the engine polls its backend, and the ETA that falls out of it."""
+
+from __future__ import annotations
+
+import time
+
+MAX_IDLE_POLL = 2.0  # seconds; idle polling backs off to this, never further
+
+
+class Pacer:
+    """Adaptive polling: fast right after a finish is expected, backing off to
+    MAX_IDLE_POLL when nothing happens (cheap, never hammering the server)."""
+
+    def __init__(self, base: float) -> None:
+        self.base = max(0.02, base)
+        self.delay = self.base
+        self.run_s: float | None = None  # moving average of time between finishes
+        self.last_finish = time.monotonic()
+
+    def finished(self, count: int) -> None:
+        now = time.monotonic()
+        gap = (now - self.last_finish) / max(1, count)
+        self.run_s = gap if self.run_s is None else 0.7 * self.run_s + 0.3 * gap
+        self.last_finish = now
+        self.delay = self.base
+
+    def next_delay(self) -> float:
+        if self.run_s is not None:
+            until = self.last_finish + self.run_s - time.monotonic()
+            if until > self.base:  # sleep until just before the expected finish
+                return min(until - self.base / 2, MAX_IDLE_POLL)
+        delay = self.delay
+        self.delay = min(self.delay * 1.5, MAX_IDLE_POLL)
+        return delay
+
+    def eta(self, remaining: int) -> float | None:
+        return None if self.run_s is None else self.run_s * remaining
+
+
+__all__ = ["MAX_IDLE_POLL", "Pacer"]
