@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -24,14 +26,21 @@ from ..core.engine import EngineSummary, run_sweep
 from ..core.errors import BackendError, ConflictError, NotFoundError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan import build_plan, format_plan_table
+from ..core.report import SHEET_FILE
 from ..core.store import RunStore
 from ..core.workflow import Workflow, load_workflow
+from ..media.live_sheet import LiveSheet
 from .batch_select import apply_extension, is_server_batch, select_batch
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors
-from .progress import ProgressPrinter, ServerProgress
+from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
 EXIT_INTERRUPTED = 130
+# How often at most a client-mode sweep rebuilds its contact sheet (the
+# server's is 3 s; here the page is opened as a file and reloaded by hand).
+# COMFY_SWEEP_SHEET_INTERVAL (seconds) overrides it.
+SHEET_INTERVAL_S = 5.0
+SHEET_INTERVAL_ENV = "COMFY_SWEEP_SHEET_INTERVAL"
 
 
 @dataclass
@@ -134,19 +143,42 @@ async def run_client_mode(
     stop = asyncio.Event()
     install_stop(stop)
     progress = ProgressPrinter()
+    note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
+    # Entered before the lock and left after it: the final render (state done
+    # or interrupted) happens once the engine has stopped and let go of SIGINT.
+    with LiveSheet(store.root, sheet_interval()) as live:
+        try:
+            with store.lock(holder()):
+                return await run_sweep(
+                    store,
+                    HttpBackend(client),
+                    window=opts.window or cfg.comfyui.queue_window,
+                    fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
+                    on_event=with_sheet(progress, live),
+                    stop=stop,
+                    poll_interval=cfg.comfyui.poll_interval,
+                )
+        finally:
+            progress.close()
+            default_sigint()
+
+
+def sheet_interval() -> float:
+    raw = os.environ.get(SHEET_INTERVAL_ENV, "")
     try:
-        with store.lock(holder()):
-            return await run_sweep(
-                store,
-                HttpBackend(client),
-                window=opts.window or cfg.comfyui.queue_window,
-                fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
-                on_event=progress,
-                stop=stop,
-                poll_interval=cfg.comfyui.poll_interval,
-            )
-    finally:
-        progress.close()
+        value = float(raw)
+    except ValueError:
+        if raw:
+            note(f"warning: {SHEET_INTERVAL_ENV}={raw!r} is not a number of seconds; using 5")
+        return SHEET_INTERVAL_S
+    return value if value >= 0 else SHEET_INTERVAL_S
+
+
+def default_sigint() -> None:
+    """From now on Ctrl-C raises KeyboardInterrupt at once (the engine's clean
+    stop is over), so the final sheet render can always be cut short."""
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
 
 
 # -- server mode -----------------------------------------------------------------
@@ -279,7 +311,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident)
         summary = await run_client_mode(opts, cfg, client, store)
-    return finish(store, summary)
+    return finish(store, summary, sheet_rendered=True)
 
 
 def render_sheet(store: RunStore) -> None:
@@ -293,12 +325,13 @@ def render_sheet(store: RunStore) -> None:
         note(f"warning: contact sheet not written: {err}")
 
 
-def finish(store: RunStore, summary: EngineSummary) -> int:
+def finish(store: RunStore, summary: EngineSummary, *, sheet_rendered: bool = False) -> int:
     if summary.state != "done":
         note(f"interrupted: {summary.done} done, {summary.failed} failed of {summary.total}.")
         note(f"Rerun the same command to resume ({store.root}).")
         return EXIT_INTERRUPTED
-    render_sheet(store)
+    if not sheet_rendered:
+        render_sheet(store)
     ratio = (
         f", {summary.wall_s / summary.execution_s:.2f}x ComfyUI's execution time"
         if summary.execution_s > 0

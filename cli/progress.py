@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Mapping
-from typing import Any, TextIO
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TextIO
 
 from ..core.engine import EngineEvent
 
@@ -87,6 +87,24 @@ class ProgressPrinter:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = False
+
+
+class Pokeable(Protocol):
+    def poke(self) -> None: ...
+
+
+def with_sheet(
+    progress: Callable[[EngineEvent], None], sheet: Pokeable
+) -> Callable[[EngineEvent], None]:
+    """``on_event`` that draws progress and marks the live contact sheet stale
+    whenever a run finishes (the poke only sets a flag: the engine never waits)."""
+
+    def on_event(ev: EngineEvent) -> None:
+        progress(ev)
+        if ev.kind in ("done", "failed"):
+            sheet.poke()
+
+    return on_event
 
 
 class ServerProgress:

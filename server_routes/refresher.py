@@ -1,53 +1,18 @@
-"""Debounced thumbnails + contact sheet refresh for a running sweep.
+"""The server's adapter to media/live_sheet.py: a sweep's thumbnails and
+contact sheet refreshed as its runs finish.
 
-A sweep of 1 s runs would otherwise rebuild contact_sheet.html every second;
-``poke`` marks the sheet stale and at most one rebuild happens per
-``interval`` seconds, in a worker thread (Pillow and jinja2 off the event
-loop), and never more than one rebuild at a time in the whole process (two
-sweeps finishing together do not render side by side on ComfyUI's CPU).
-``flush`` does the final rebuild when the sweep stops. Both pieces are
-optional: a missing media/report module (or its dependency) only skips them.
+The debouncing, the worker thread and the one-render-at-a-time rule live in
+``LiveSheet`` (shared with ``cr-batch --mode client``); this only keeps the
+service's interface: ``poke`` from ComfyUI's event loop (it never blocks on a
+render) and an awaitable ``flush`` for the final render, run off the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import threading
-import time
 from pathlib import Path
 
-from ..core.errors import SweepError
-
-log = logging.getLogger("comfy_sweep.server")
-
-# A thread lock, not an asyncio one: it is taken in the worker thread, and
-# route tests run many event loops in one process.
-_ONE_RENDER = threading.Lock()
-
-
-def _refresh(root: Path) -> None:
-    with _ONE_RENDER:
-        _render(root)
-
-
-def _render(root: Path) -> None:
-    try:
-        from ..media.thumbnails import ensure_thumbnails
-    except ImportError:  # Pillow/av absent: the sheet shows outputs without thumbnails
-        ensure_thumbnails = None
-    try:
-        from ..core.report import render_contact_sheet
-    except ImportError:
-        render_contact_sheet = None
-    try:
-        if ensure_thumbnails is not None:
-            ensure_thumbnails(root)
-        if render_contact_sheet is not None:
-            render_contact_sheet(root)
-    except (SweepError, OSError) as err:
-        # The sweep matters more than its preview: log and go on.
-        log.warning("comfy-sweep: contact sheet of %s not refreshed: %s", root.name, err)
+from ..media.live_sheet import LiveSheet
 
 
 class SheetRefresher:
@@ -56,27 +21,11 @@ class SheetRefresher:
     def __init__(self, root: Path, interval: float = 3.0) -> None:
         self.root = root
         self.interval = interval
-        self._dirty = False
-        self._last = 0.0
-        self._task: asyncio.Task[None] | None = None
+        self._live = LiveSheet(root, interval)
 
     def poke(self) -> None:
-        self._dirty = True
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._loop())
-
-    async def _loop(self) -> None:
-        while self._dirty:
-            delay = self._last + self.interval - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._dirty = False
-            self._last = time.monotonic()
-            await asyncio.to_thread(_refresh, self.root)
+        self._live.poke()
 
     async def flush(self) -> None:
         """Wait for a pending refresh, then rebuild once more (final state)."""
-        if self._task is not None:
-            self._dirty = False
-            await asyncio.gather(self._task, return_exceptions=True)
-        await asyncio.to_thread(_refresh, self.root)
+        await asyncio.to_thread(self._live.flush)

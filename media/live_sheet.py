@@ -1,0 +1,158 @@
+"""A running sweep's thumbnails and contact sheet, refreshed as runs finish.
+
+Shared by both adapters: the server extension (server_routes/refresher.py,
+one per sweep, poked from ComfyUI's event loop) and ``cr-batch --mode client``
+(poked from the engine's progress callback). Neither may slow the sweep, so:
+
+- ``poke`` only sets a flag (and starts a worker thread when none is alive);
+  the render itself (Pillow decoding, jinja2) runs in that thread.
+- Debounced: a sweep of 1 s runs would otherwise rebuild the page every
+  second. The next render starts at least ``interval`` seconds after the
+  previous one *ended*, so however long a render of a big batch takes, it
+  never occupies more than render/(render + interval) of a CPU.
+- One render at a time in the whole process (``_ONE_RENDER``): two sweeps
+  finishing together in one ComfyUI do not render side by side, and the final
+  render never overlaps a periodic one.
+- ``flush`` (blocking) waits for a render in progress and renders once more:
+  the final state (done, interrupted) that the page then shows.
+
+The worker is a daemon thread that exits when nothing is pending: a Ctrl-C or
+an abandoned sweep never waits for it, and every write it makes is atomic
+(core/atomic.py), so dying mid-render leaves the previous page intact.
+A render that fails is logged and skipped; the sweep matters more than its
+preview.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import types
+from collections.abc import Callable
+from pathlib import Path
+
+from ..core.errors import SweepError
+
+log = logging.getLogger("comfy_sweep.live_sheet")
+
+# A thread lock: renders run in worker threads, and one process may run many
+# event loops (route tests) or sweeps (a server).
+_ONE_RENDER = threading.Lock()
+
+
+def render_once(root: Path) -> bool:
+    """Thumbnails, then contact_sheet.html + contact_sheet.json of the batch at
+    ``root``, never two at once in this process; False when it failed."""
+    with _ONE_RENDER:
+        return _render(root)
+
+
+def _render(root: Path) -> bool:
+    try:
+        from .thumbnails import ensure_thumbnails
+    except ImportError:  # Pillow/av absent: the sheet shows outputs without thumbnails
+        ensure_thumbnails = None  # type: ignore[assignment]
+    from ..core.report import render_contact_sheet
+
+    try:
+        if ensure_thumbnails is not None:
+            ensure_thumbnails(root)
+        render_contact_sheet(root)
+    except (SweepError, OSError, ValueError) as err:
+        log.warning("comfy-sweep: contact sheet of %s not refreshed: %s", root.name, err)
+        return False
+    return True
+
+
+class LiveSheet:
+    """Debounced, threaded refresher of one batch's sheet (see module docstring)."""
+
+    def __init__(
+        self,
+        root: Path,
+        interval: float = 5.0,
+        render: Callable[[Path], object] = render_once,
+    ) -> None:
+        self.root = Path(root)
+        self.interval = interval
+        self.renders = 0  # how many renders ran (periodic and final)
+        self._render = render
+        self._cond = threading.Condition()
+        self._dirty = False
+        self._flushing = False
+        self._last_end = float("-inf")
+        self._worker: threading.Thread | None = None
+
+    def poke(self) -> None:
+        """Something changed: render soon. Never blocks on a render."""
+        with self._cond:
+            self._dirty = True
+            if self._worker is None and not self._flushing:
+                self._worker = threading.Thread(
+                    target=self._run, name=f"comfy-sweep sheet {self.root.name}", daemon=True
+                )
+                self._worker.start()
+
+    def _run(self) -> None:
+        while self._next_due():
+            self._do_render()
+
+    def _next_due(self) -> bool:
+        """Wait until a render is due; False (and the worker gone) when none is."""
+        with self._cond:
+            while self._dirty and not self._flushing:
+                delay = self._last_end + self.interval - time.monotonic()
+                if delay <= 0:
+                    self._dirty = False
+                    return True
+                self._cond.wait(delay)
+            self._worker = None
+            self._cond.notify_all()
+            return False
+
+    def _do_render(self) -> None:
+        try:
+            self._render(self.root)
+        finally:
+            with self._cond:
+                self.renders += 1
+                self._last_end = time.monotonic()
+
+    def flush(self) -> None:
+        """Wait for a render in progress, then render the final state once."""
+        with self._cond:
+            self._flushing = True  # wakes a waiting worker, which then exits
+            self._dirty = False  # the final render covers every pending poke
+            self._cond.notify_all()
+            worker = self._worker
+        try:
+            if worker is not None:
+                worker.join()  # interruptible by Ctrl-C on POSIX
+            self._do_render()
+        finally:
+            with self._cond:
+                self._flushing = False
+
+    def abandon(self) -> None:
+        """Stop without a final render (a second Ctrl-C): pending pokes are
+        dropped, a render in progress finishes on its own."""
+        with self._cond:
+            self._dirty = False
+            self._cond.notify_all()
+
+    def __enter__(self) -> LiveSheet:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        # A sweep that ended, normally or on an error (server gone), gets its
+        # final page; KeyboardInterrupt or cancellation must not wait for one.
+        if exc is None or isinstance(exc, Exception):
+            self.flush()
+        else:
+            self.abandon()

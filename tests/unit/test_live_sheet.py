@@ -1,0 +1,92 @@
+"""LiveSheet: debounced, threaded, one render at a time, a final render on flush."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from comfy_sweep.media.live_sheet import LiveSheet, render_once
+
+
+class SlowRender:
+    """A render that takes ``seconds`` and records overlaps and start times."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.starts: list[float] = []
+        self.ends: list[float] = []
+        self.active = 0
+        self.max_active = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, root: Path) -> None:
+        with self.lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            self.starts.append(time.monotonic())
+        time.sleep(self.seconds)
+        with self.lock:
+            self.active -= 1
+            self.ends.append(time.monotonic())
+
+
+def test_pokes_are_debounced_and_never_block(tmp_path: Path) -> None:
+    render = SlowRender(0.1)
+    live = LiveSheet(tmp_path, interval=0.3, render=render)
+    slowest = 0.0
+    deadline = time.monotonic() + 1.2
+    while time.monotonic() < deadline:
+        t = time.perf_counter()
+        live.poke()
+        slowest = max(slowest, time.perf_counter() - t)
+        time.sleep(0.005)
+    live.flush()
+    assert slowest < 0.05  # a poke never waits for the 0.1 s render
+    assert render.max_active == 1
+    # ~200 pokes over 1.2 s: the first at once, then one per interval after
+    # the previous render ended (0.4 s period), plus the final one.
+    assert 3 <= len(render.starts) <= 5, render.starts
+    gaps = [s - e for e, s in zip(render.ends[:-2], render.starts[1:-1], strict=True)]
+    assert all(g >= 0.29 for g in gaps), gaps
+    assert live.renders == len(render.starts)
+
+
+def test_flush_waits_for_a_render_in_progress_then_renders_once(tmp_path: Path) -> None:
+    render = SlowRender(0.3)
+    live = LiveSheet(tmp_path, interval=10.0, render=render)
+    live.poke()
+    time.sleep(0.05)  # the first render is under way
+    live.poke()  # pending, but the final render covers it
+    live.flush()
+    assert len(render.starts) == 2 and render.max_active == 1
+    assert render.starts[1] >= render.ends[0]
+    time.sleep(0.1)
+    assert len(render.starts) == 2  # nothing left pending after the flush
+
+
+def test_worker_exits_when_idle_and_a_new_poke_restarts_it(tmp_path: Path) -> None:
+    render = SlowRender(0.0)
+    live = LiveSheet(tmp_path, interval=0.05, render=render)
+    live.poke()
+    time.sleep(0.2)
+    assert len(render.starts) == 1
+    assert not [t for t in threading.enumerate() if t.name.startswith("comfy-sweep sheet")]
+    live.poke()
+    time.sleep(0.2)
+    assert len(render.starts) == 2
+
+
+def test_context_exit_on_keyboard_interrupt_skips_the_final_render(tmp_path: Path) -> None:
+    render = SlowRender(0.0)
+    with pytest.raises(KeyboardInterrupt), LiveSheet(tmp_path, 10.0, render):
+        raise KeyboardInterrupt
+    assert render.starts == []
+    with pytest.raises(RuntimeError), LiveSheet(tmp_path, 10.0, render):
+        raise RuntimeError("server gone")
+    assert len(render.starts) == 1  # an error still leaves the final page
+
+
+def test_render_once_of_a_non_batch_fails_quietly(tmp_path: Path) -> None:
+    assert render_once(tmp_path) is False  # no progress.json: logged, not raised
