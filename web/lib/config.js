@@ -164,3 +164,10 @@ export function setLinkedPaths(row, extraText) {
   row.paths = [row.paths[0], ...extra];
   return row;
 }
+
+// Placeholder of the "also set" field: a real path of another parameter with
+// the same input name (the usual link: two samplers' cfg), else a neutral hint.
+export function linkedPathHint(row, rows) {
+  const twin = rows.find((r) => r !== row && r.input === row.input && r.paths[0] && r.paths[0] !== row.paths[0]);
+  return twin ? twin.paths[0] : `nodes.<id>.inputs.${row.input || "<input>"}`;
+}

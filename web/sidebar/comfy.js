@@ -6,6 +6,12 @@ export { app, api };
 
 export const TAB_ID = "comfy-sweep";
 
+// The workflow's root graph even while the canvas shows a subgraph
+// (app.rootGraph on 1.5x; app.graph is the root on 1.32.9).
+export function rootGraph() {
+  return app.rootGraph ?? app.graph;
+}
+
 export function toast(severity, summary, detail = "", life = 4000) {
   app.extensionManager?.toast?.add({ severity, summary, detail, life });
 }

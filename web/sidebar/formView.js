@@ -1,5 +1,5 @@
 // The new-sweep form: parameters by category, strategy, live plan.
-import { STRATEGIES, TYPES, groupRows, setLinkedPaths } from "../lib/config.js";
+import { STRATEGIES, TYPES, groupRows, linkedPathHint, setLinkedPaths } from "../lib/config.js";
 import { formatEstimate, formatValue } from "../lib/format.js";
 import { button, h } from "./dom.js";
 import { cancelForm, exportYaml, formChanged, formEdited, importYaml, queueSweep } from "./newSweepActions.js";
@@ -20,7 +20,7 @@ function select(obj, key, options, onchange = formChanged) {
     options.map((o) => h("option", { value: o, selected: obj[key] === o }, o)));
 }
 
-function rowEditor(r) {
+function rowEditor(r, rows) {
   const range = r.type === "continuous" || r.type === "linear";
   const b = r.bounds ?? {};
   const hint = [b.min != null && `min ${b.min}`, b.max != null && `max ${b.max}`, b.step != null && `step ${b.step}`].filter(Boolean).join(", ");
@@ -32,11 +32,11 @@ function rowEditor(r) {
       field("step", input(r, "step", { type: "number", step: "any", data: { field: "step" } }))),
     r.type === "values" && field("values (comma-separated)", input(r, "valuesText", { data: { field: "values" } })),
     hint && h("div", { class: "comfy-sweep-muted comfy-sweep-small" }, `allowed: ${hint}`),
-    field("also set (linked inputs)", h("input", { class: "comfy-sweep-input", placeholder: "nodes.7.inputs.cfg",
+    field("also set (linked inputs)", h("input", { class: "comfy-sweep-input", placeholder: linkedPathHint(r, rows),
       value: r.paths.slice(1).join(", "), oninput: (e) => { setLinkedPaths(r, e.target.value); formEdited(); } })));
 }
 
-function paramRow(r, errors) {
+function paramRow(r, errors, rows) {
   const error = errors.find((e) => e.field?.includes(`parameters.${r.name}`));
   return h("div", { class: `comfy-sweep-param${r.enabled ? " comfy-sweep-on" : ""}${r.focused ? " comfy-sweep-focused" : ""}`,
     data: { param: r.name, path: r.paths[0] } },
@@ -45,7 +45,7 @@ function paramRow(r, errors) {
     h("span", { class: "comfy-sweep-param-name" }, `${r.title} › ${r.input}`),
     h("span", { class: "comfy-sweep-muted" }, formatValue(r.value))),
   r.warnings?.length > 0 && h("div", { class: "comfy-sweep-warn" }, r.warnings.join(" ")),
-  r.enabled && rowEditor(r),
+  r.enabled && rowEditor(r, rows),
   error && h("div", { class: "comfy-sweep-error" }, error.message));
 }
 
@@ -82,7 +82,7 @@ export function formView(state) {
   const groups = groupRows(form.rows).map(([cat, rows]) =>
     h("details", { class: "comfy-sweep-group", open: !COLLAPSED.has(cat) || rows.some((r) => r.enabled) },
       h("summary", {}, `${cat} (${rows.filter((r) => r.enabled).length}/${rows.length})`),
-      rows.map((r) => paramRow(r, state.formErrors))));
+      rows.map((r) => paramRow(r, state.formErrors, form.rows))));
   return h("div", { class: "comfy-sweep-form" },
     h("div", { class: "comfy-sweep-toolbar" },
       button("← Sweeps", cancelForm, { action: "back" }),

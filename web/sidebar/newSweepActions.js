@@ -3,7 +3,8 @@
 import { client } from "../lib/api.js";
 import { store } from "../lib/state.js";
 import { buildConfig, formFromAnalysis, formFromConfig, validateForm } from "../lib/config.js";
-import { api, app, openSweepTab, toast, toastError } from "./comfy.js";
+import { apiIdOf } from "../lib/graphPath.js";
+import { api, app, openSweepTab, rootGraph, toast, toastError } from "./comfy.js";
 import { refreshSweeps } from "./sweepActions.js";
 
 const PLAN_DELAY_MS = 350;
@@ -27,7 +28,7 @@ export async function startNewSweep(focus = null) {
 
 export async function exploreParameter(node, widget) {
   await openSweepTab();
-  await startNewSweep({ nodeId: String(node.id), input: widget.name });
+  await startNewSweep({ nodeId: apiIdOf(rootGraph(), node), input: widget.name });
 }
 
 // Inputs mutate the form in place (so typing keeps focus) and call this.

@@ -5,7 +5,7 @@ import { store } from "../lib/state.js";
 import { ensureStyles, h } from "./dom.js";
 import { formView, planBox } from "./formView.js";
 import { listView } from "./listView.js";
-import { refreshSweeps } from "./sweepActions.js";
+import { loadRuns, refreshSweeps } from "./sweepActions.js";
 
 const POLL_MS = 5000; // fallback when progress events were missed (reconnects)
 let mounted = null;
@@ -41,6 +41,8 @@ export function renderPanel(el) {
   mounted = { off, timer };
   redraw(store.state);
   refreshSweeps();
+  // Runs shown before the tab was closed may have gained thumbnails since.
+  if (store.state.expanded) loadRuns(store.state.expanded);
 }
 
 export function destroyPanel() {

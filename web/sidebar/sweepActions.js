@@ -3,9 +3,19 @@
 import { client } from "../lib/api.js";
 import { store } from "../lib/state.js";
 import { formatValues } from "../lib/format.js";
-import { app, toast, toastError } from "./comfy.js";
+import { nodeByApiId } from "../lib/graphPath.js";
+import { app, rootGraph, toast, toastError } from "./comfy.js";
 
 let refreshing = null;
+
+// The server writes thumbnails at most every ~3 s, so a run can be done
+// before its thumbnail exists: the open run list is re-read on progress events
+// (coalesced) and, while a done run still lacks one, a few times afterwards.
+const RUNS_DELAY_MS = 1500;
+const THUMB_RETRY_MS = 3500;
+const THUMB_RETRIES = 4;
+let runsTimer = null;
+let thumbRetries = 0;
 
 export function refreshSweeps() {
   // Coalesce: a burst of progress events or clicks makes one request.
@@ -20,6 +30,10 @@ const announced = new Set();
 
 export function onProgress(detail) {
   store.progress(detail);
+  if (store.state.expanded === detail.sweep_id) {
+    thumbRetries = 0;
+    refreshRunsSoon(detail.sweep_id);
+  }
   const final = ["done", "cancelled", "interrupted"].includes(detail.state);
   const key = `${detail.sweep_id}|${detail.state}|${detail.done}`;
   if (!final || announced.has(key)) return;
@@ -27,7 +41,6 @@ export function onProgress(detail) {
   const failed = detail.failed ? `, ${detail.failed} failed` : "";
   toast(detail.failed ? "warn" : "success", `Sweep ${detail.state}`, `${detail.done}/${detail.total} done${failed}`);
   refreshSweeps();
-  if (store.state.expanded === detail.sweep_id) loadRuns(detail.sweep_id);
 }
 
 async function act(label, fn) {
@@ -46,10 +59,26 @@ export const deleteSweep = (id) => act("Delete failed", async () => {
   if (store.state.expanded === id) store.set({ expanded: null });
 });
 
+export function refreshRunsSoon(id, delay = RUNS_DELAY_MS) {
+  if (runsTimer) return;
+  runsTimer = setTimeout(() => {
+    runsTimer = null;
+    if (store.state.expanded === id) loadRuns(id);
+  }, delay);
+}
+
+export const missingThumbnails = (runs) => runs.some((r) => r.status === "done" && !r.thumbnail);
+
 export async function loadRuns(id) {
   try {
     const detail = await client.getSweep(id, 0, 200);
-    store.set({ runs: { ...store.state.runs, [id]: detail.runs ?? [] } });
+    const runs = detail.runs ?? [];
+    store.set({ runs: { ...store.state.runs, [id]: runs } });
+    if (!missingThumbnails(runs)) thumbRetries = 0;
+    else if (thumbRetries < THUMB_RETRIES) {
+      thumbRetries += 1;
+      refreshRunsSoon(id, THUMB_RETRY_MS);
+    }
   } catch (err) {
     toastError("Could not load runs", err);
   }
@@ -58,18 +87,19 @@ export async function loadRuns(id) {
 export function toggleRuns(id) {
   const expanded = store.state.expanded === id ? null : id;
   store.set({ expanded });
+  thumbRetries = 0;
   if (expanded) loadRuns(id);
 }
 
 const unwrap = (v) => (v && typeof v === "object" && "__value__" in v ? v.__value__ : v);
 const isLink = (v) => Array.isArray(v) && v.length === 2 && typeof v[1] === "number";
 
-// Top-level node ids in the API prompt equal the graph's node ids; widgets are
-// found by name. Returns the number of widgets that changed.
-export function applyPromptToGraph(prompt, graph = app.graph) {
+// API ids name nodes by their path through subgraphs ("75:58"); widgets are
+// found by name on the resolved node. Returns the number of widgets changed.
+export function applyPromptToGraph(prompt, graph = rootGraph()) {
   let changed = 0;
   for (const [id, node] of Object.entries(prompt ?? {})) {
-    const target = graph.getNodeById(Number.isNaN(Number(id)) ? id : Number(id));
+    const target = nodeByApiId(graph, id);
     if (!target?.widgets) continue;
     for (const [name, raw] of Object.entries(node.inputs ?? {})) {
       if (isLink(raw)) continue;
@@ -80,7 +110,8 @@ export function applyPromptToGraph(prompt, graph = app.graph) {
       changed += 1;
     }
   }
-  graph.setDirtyCanvas(true, true);
+  app.canvas?.setDirty?.(true, true);
+  graph.setDirtyCanvas?.(true, true);
   return changed;
 }
 
