@@ -78,6 +78,27 @@ def _make_batch_dir(base_dir: Path, name: str | None) -> Path:
     raise StoreError(f"{base_dir}: no free batch folder name for {stem}")
 
 
+def _new_progress(
+    name: str, fingerprint: str, total: int, extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    """progress.json of a batch just created: queued, nothing counted yet."""
+    stamp = now_iso()
+    progress: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "name": name,
+        "state": "queued",
+        "mode": "client",
+        "server_sweep_id": None,
+        "fingerprint": fingerprint,
+        "created_at": stamp,
+        "updated_at": stamp,
+        "total": total,
+        **dict(extra),
+    }
+    recount(progress, {})
+    return progress
+
+
 # ------------------------------------------------------------------ the store
 class RunStore(StoreReader):
     """One batch folder; construct with ``create`` or ``open``."""
@@ -115,20 +136,8 @@ class RunStore(StoreReader):
         atomic.write_json(root / "plan.json", plan.to_json())
         (root / "runs").mkdir()
         atomic.write_text(root / "metadata.csv", csv_text([metadata_header(plan.parameters, [])]))
-        stamp = now_iso()
-        progress: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "name": root.name,
-            "state": "queued",
-            "mode": "client",
-            "server_sweep_id": None,
-            "fingerprint": config_fingerprint(cfg, workflow),
-            "created_at": stamp,
-            "updated_at": stamp,
-            "total": len(plan.runs),
-            **dict(extra or {}),
-        }
-        recount(progress, {})
+        fingerprint = config_fingerprint(cfg, workflow)
+        progress = _new_progress(root.name, fingerprint, len(plan.runs), extra or {})
         store = cls(root)
         store._attach(cfg, workflow, plan)
         store._st = StoreState(progress, Meta(list(plan.parameters), [], {}, False))
