@@ -2,12 +2,15 @@
 the real ComfyUI with comfy-sweep loaded, on the bundled frontend (1.32.9) and
 on a 1.53.x frontend served with --front-end-root.
 
-Each run: load examples/image_noise_blur.json, right-click the Blur node's
+End to end: load examples/image_noise_blur.json, right-click the Blur node's
 sigma widget -> "Explore parameter ▸ sigma" -> the form opens prefilled ->
 queue; then build a two-parameter grid from the graph, queue it, watch it
-reach done, open its contact sheet, load a run back into the graph. Panel
-screenshots go to test-artifacts/frontend/. No console error may come from
-our code.
+reach done, open its contact sheet, load a run back into the graph.
+Also: the panel's text contrast in the dark and light palettes, the menu on
+Nodes 2.0 (Vue nodes, 1.53.x only), and a sweep over nodes inside a subgraph
+whose run list gains thumbnails live and whose run loads into the inner
+widgets. Panel screenshots go to test-artifacts/frontend/. No console error
+may come from our code.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_harness import CACHE, LINK_NAME, REPO
+from comfy_harness import CACHE, LINK_NAME, REPO, ComfyServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -67,12 +70,22 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+@pytest.fixture(scope="module")
+def new_frontend_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One server on the 1.53.x frontend for this module (a start costs ~30 s)."""
+    server = ComfyServer(
+        tmp_path_factory.mktemp("comfy-fe"), front_end_root=frontend_root(NEW_FRONTEND)
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(params=["bundled", NEW_FRONTEND])
 def ui_server(request: pytest.FixtureRequest) -> Any:
     if request.param == "bundled":
         return request.getfixturevalue("comfy_server")
-    factory = request.getfixturevalue("comfy_server_factory")
-    return factory(front_end_root=frontend_root(NEW_FRONTEND))
+    return request.getfixturevalue("new_frontend_server")
 
 
 class Console:
@@ -97,9 +110,19 @@ def _shot(target: Any, label: str, name: str) -> None:
     target.screenshot(path=str(ARTIFACTS / f"{label}-{name}.png"))
 
 
-def open_ui(browser: Any, server: Any) -> tuple[Any, Console]:
-    # A first start shows the template browser over the canvas; a returning user does not.
-    server.post_json("/settings/Comfy.TutorialCompleted", True)
+# Settings live on the server and the servers are shared: every test states
+# the ones it depends on. A first start shows the template browser over the
+# canvas; a returning user does not.
+DEFAULT_SETTINGS = {
+    "Comfy.TutorialCompleted": True,
+    "Comfy.ColorPalette": "dark",
+    "Comfy.VueNodes.Enabled": False,
+}
+
+
+def open_ui(browser: Any, server: Any, **settings: Any) -> tuple[Any, Console]:
+    for key, value in {**DEFAULT_SETTINGS, **settings}.items():
+        server.post_json(f"/settings/{key}", value)
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     console = Console(page)
     page.goto(server.url)
@@ -278,3 +301,185 @@ def test_version_route_answers_for_the_panel(comfy_server: Any) -> None:
         info = json.loads(r.read())
     assert info["name"] == "comfy-sweep"
     assert "sweeps" in info["capabilities"]
+
+
+# WCAG contrast of each visible element's text colour against the first
+# opaque background behind it; colours are normalised through a 1x1 canvas so
+# any CSS colour syntax (hex, rgb, color-mix) compares alike.
+CONTRAST_JS = r"""(sel) => {
+  const ctx = Object.assign(document.createElement('canvas'), { width: 1, height: 1 })
+    .getContext('2d', { willReadFrequently: true });
+  const rgba = (c) => { ctx.clearRect(0, 0, 1, 1); ctx.fillStyle = '#000'; ctx.fillStyle = c;
+    ctx.fillRect(0, 0, 1, 1); const d = ctx.getImageData(0, 0, 1, 1).data; return [d[0], d[1], d[2], d[3] / 255]; };
+  const bgOf = (el) => { for (let e = el; e; e = e.parentElement) {
+    const c = rgba(getComputedStyle(e).backgroundColor); if (c[3] > 0.5) return c; } return [255, 255, 255, 1]; };
+  const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+  return [...document.querySelectorAll(sel)].filter((e) => e.offsetParent && e.textContent.trim() && !e.disabled)
+    .map((e) => { const [hi, lo] = [lum(rgba(getComputedStyle(e).color)), lum(bgOf(e))].sort((a, b) => b - a);
+      return { text: e.textContent.trim().slice(0, 30), cls: e.className, ratio: (hi + 0.05) / (lo + 0.05) }; });
+}"""
+MAIN_LABELS = ", ".join(
+    f".comfy-sweep-panel {s}"
+    for s in (".comfy-sweep-param-name", ".comfy-sweep-field > span", ".comfy-sweep-group > summary",
+              ".comfy-sweep-btn", ".comfy-sweep-total", ".comfy-sweep-muted", ".comfy-sweep-input",
+              ".comfy-sweep-name", ".comfy-sweep-badge", ".comfy-sweep-error", ".comfy-sweep-warn")
+)  # fmt: skip
+
+
+def set_setting(page: Any, key: str, value: Any) -> None:
+    page.evaluate(
+        "async ([k, v]) => { await window.comfyAPI.app.app.extensionManager.setting.set(k, v) }",
+        [key, value],
+    )
+
+
+def test_panel_readable_in_dark_and_light(
+    browser: Any, ui_server: Any, request: pytest.FixtureRequest
+) -> None:
+    label = request.node.callspec.id
+    page, console = open_ui(browser, ui_server)
+    try:
+        page.locator(TAB_BUTTON).first.click()
+        page.locator("[data-sweep-action=new]").click()
+        page.locator(".comfy-sweep-param").first.wait_for(timeout=60_000)
+        backgrounds = {}
+        for palette in ("dark", "light"):
+            set_setting(page, "Comfy.ColorPalette", palette)
+            page.wait_for_function(
+                "(p) => window.comfyAPI.app.app.extensionManager.setting.get('Comfy.ColorPalette') === p",
+                arg=palette,
+            )
+            page.wait_for_timeout(300)  # the palette's CSS variables apply on the next frame
+            _shot(page.locator(".comfy-sweep-panel"), label, f"{palette}-panel")
+            backgrounds[palette] = page.evaluate(
+                "() => getComputedStyle(document.querySelector('.comfy-sweep-panel')).backgroundColor"
+            )
+            measured = page.evaluate(CONTRAST_JS, MAIN_LABELS)
+            assert len(measured) >= 10, measured  # names, fields, buttons, groups were found
+            poor = [m for m in measured if m["ratio"] < 4.5]
+            assert poor == [], f"{palette}: low contrast {poor}"
+        assert backgrounds["dark"] != backgrounds["light"]  # the panel follows the palette
+        assert console.ours() == []
+    finally:
+        set_setting(page, "Comfy.ColorPalette", "dark")
+        page.close()
+
+
+def test_explore_parameter_on_vue_nodes(
+    browser: Any, ui_server: Any, request: pytest.FixtureRequest
+) -> None:
+    label = request.node.callspec.id
+    if label == "bundled":
+        pytest.skip(
+            "frontend 1.32.9: the Vue node menu (useMoreOptionsMenu) has no extension items"
+        )
+    page, console = open_ui(browser, ui_server, **{"Comfy.VueNodes.Enabled": True})
+    try:
+        blur = page.locator("[data-node-id='3']").first
+        blur.wait_for(timeout=30_000)  # drawn as a Vue component, not on the canvas
+        blur.click(button="right")
+        menu = page.locator(".p-contextmenu")
+        menu.get_by_text("Explore parameter", exact=True).hover()
+        item = menu.get_by_role("menuitem", name="sigma", exact=True)
+        item.wait_for()
+        _shot(page, label, "vue-nodes-menu")
+        item.click()  # the Vue menu calls the callback with no arguments
+        focused = page.locator(".comfy-sweep-focused[data-path='nodes.3.inputs.sigma']")
+        focused.wait_for(timeout=90_000)
+        assert enabled_paths(page) == {"nodes.3.inputs.sigma", "nodes.2.inputs.seed"}
+        assert focused.locator("[data-field=min]").input_value() != ""
+        _shot(page, label, "vue-nodes-explore-form")
+        assert console.ours() == []
+    finally:
+        page.close()
+
+
+INNER = """([path, name, value]) => {
+  const app = window.comfyAPI.app.app;
+  let graph = app.rootGraph ?? app.graph, node = null;
+  for (const id of path.split(':')) {
+    node = graph.getNodeById(id) ?? graph.getNodeById(Number(id));
+    graph = node.subgraph;
+  }
+  const w = node.widgets.find((x) => x.name === name);
+  if (value !== null) w.value = value;
+  return w.value;
+}"""
+
+
+def convert_to_subgraph(page: Any, ids: list[int]) -> str:
+    """What "Convert to Subgraph" does; returns the new subgraph node's id."""
+    return str(
+        page.evaluate(
+            "(ids) => { const g = window.comfyAPI.app.app.graph;"
+            " return g.convertToSubgraph(new Set(ids.map((i) => g.getNodeById(i)))).node.id }",
+            ids,
+        )
+    )
+
+
+def explore_inner_node(page: Any, sub: str) -> None:
+    """Our menu item for the Blur node inside the subgraph (what a right-click
+    there returns) opens the form on the flattened API id, "<sub>:3"."""
+    page.evaluate(
+        """(sub) => { const app = window.comfyAPI.app.app;
+          const inner = app.graph.getNodeById(sub).subgraph;
+          const node = inner.getNodeById('3') ?? inner.getNodeById(3);
+          const ext = app.extensions.find((e) => e.name === 'comfy-sweep');
+          const [item] = ext.getNodeMenuItems(node);
+          item.submenu.options.find((o) => o.content === 'sigma').callback(); }""",
+        sub,
+    )
+    focused = page.locator(f".comfy-sweep-focused[data-path*='{sub}:3'][data-path$='.sigma']")
+    focused.wait_for(timeout=60_000)
+    assert len(enabled_paths(page)) == 2  # sigma and the seed
+
+
+def test_subgraph_sweep_runs_thumbnails_and_load(
+    browser: Any, ui_server: Any, request: pytest.FixtureRequest
+) -> None:
+    label = request.node.callspec.id
+    before = len(ui_server.get_json("/comfy-sweep/sweeps")["sweeps"])
+    page, console = open_ui(browser, ui_server)
+    try:
+        sub = convert_to_subgraph(page, [2, 3])
+        explore_inner_node(page, sub)
+        strength = f".comfy-sweep-param[data-path*='{sub}:2'][data-path$='.strength']"
+        radius = f".comfy-sweep-param[data-path*='{sub}:3'][data-path$='.blur_radius']"
+        wanted = {page.locator(strength).get_attribute("data-path"),
+                  page.locator(radius).get_attribute("data-path")}  # fmt: skip
+        for path in enabled_paths(page) ^ wanted:
+            page.locator(f".comfy-sweep-param[data-path='{path}'] input[type=checkbox]").click()
+        page.locator(".comfy-sweep-settings select").select_option("grid")
+        page.locator(strength).locator("select").select_option("values")
+        page.locator(f"{strength} [data-field=values]").fill("0.2, 0.6")
+        page.locator(radius).locator("select").select_option("values")
+        page.locator(f"{radius} [data-field=values]").fill("1, 5")
+        total = page.locator(".comfy-sweep-total")
+        playwright_api.expect(total).to_contain_text("Planned: 4 runs", timeout=90_000)
+        page.locator("[data-sweep-action=queue]").click()
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.comfy-sweep-card').length >= {before + 1}"
+        )
+        # Open the run list while the sweep runs: thumbnails do not exist yet;
+        # they must appear without another click once the server writes them.
+        page.locator(".comfy-sweep-card").first.locator("[data-sweep-action=runs]").click()
+        card = wait_sweep_done(page, before + 1)
+        page.wait_for_function(
+            "() => document.querySelectorAll('.comfy-sweep-card:first-child .comfy-sweep-run img').length === 4",
+            timeout=30_000,
+        )
+        _shot(page.locator(".comfy-sweep-panel"), label, "subgraph-runs")
+        page.evaluate(INNER, [f"{sub}:2", "strength", 0.99])
+        card.locator(".comfy-sweep-run").first.locator("[data-sweep-action=load-run]").click()
+        page.wait_for_function(f"() => ({INNER})(['{sub}:2', 'strength', null]) !== 0.99")
+        assert page.evaluate(INNER, [f"{sub}:2", "strength", None]) in (0.2, 0.6)
+        assert page.evaluate(INNER, [f"{sub}:3", "blur_radius", None]) in (1, 5)
+        assert console.ours() == []
+    except Exception:
+        _shot(page, label, "subgraph-failure")
+        print("\n".join(console.lines[-40:]))
+        raise
+    finally:
+        page.close()

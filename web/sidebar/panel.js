@@ -5,7 +5,7 @@ import { store } from "../lib/state.js";
 import { ensureStyles, h } from "./dom.js";
 import { formView, planBox } from "./formView.js";
 import { listView } from "./listView.js";
-import { loadRuns, refreshSweeps } from "./sweepActions.js";
+import { openRuns, refreshSweeps } from "./sweepActions.js";
 
 const POLL_MS = 5000; // fallback when progress events were missed (reconnects)
 let mounted = null;
@@ -42,7 +42,7 @@ export function renderPanel(el) {
   redraw(store.state);
   refreshSweeps();
   // Runs shown before the tab was closed may have gained thumbnails since.
-  if (store.state.expanded) loadRuns(store.state.expanded);
+  if (store.state.expanded) openRuns(store.state.expanded);
 }
 
 export function destroyPanel() {

@@ -4,18 +4,12 @@ import { client } from "../lib/api.js";
 import { store } from "../lib/state.js";
 import { formatValues } from "../lib/format.js";
 import { nodeByApiId } from "../lib/graphPath.js";
+import { runsRefresher } from "../lib/runsRefresh.js";
 import { app, rootGraph, toast, toastError } from "./comfy.js";
 
 let refreshing = null;
 
-// The server writes thumbnails at most every ~3 s, so a run can be done
-// before its thumbnail exists: the open run list is re-read on progress events
-// (coalesced) and, while a done run still lacks one, a few times afterwards.
-const RUNS_DELAY_MS = 1500;
-const THUMB_RETRY_MS = 3500;
-const THUMB_RETRIES = 4;
-let runsTimer = null;
-let thumbRetries = 0;
+const runsRefresh = runsRefresher({ load: (id) => loadRuns(id), isOpen: (id) => store.state.expanded === id });
 
 export function refreshSweeps() {
   // Coalesce: a burst of progress events or clicks makes one request.
@@ -30,10 +24,7 @@ const announced = new Set();
 
 export function onProgress(detail) {
   store.progress(detail);
-  if (store.state.expanded === detail.sweep_id) {
-    thumbRetries = 0;
-    refreshRunsSoon(detail.sweep_id);
-  }
+  runsRefresh.progress(detail.sweep_id);
   const final = ["done", "cancelled", "interrupted"].includes(detail.state);
   const key = `${detail.sweep_id}|${detail.state}|${detail.done}`;
   if (!final || announced.has(key)) return;
@@ -59,26 +50,19 @@ export const deleteSweep = (id) => act("Delete failed", async () => {
   if (store.state.expanded === id) store.set({ expanded: null });
 });
 
-export function refreshRunsSoon(id, delay = RUNS_DELAY_MS) {
-  if (runsTimer) return;
-  runsTimer = setTimeout(() => {
-    runsTimer = null;
-    if (store.state.expanded === id) loadRuns(id);
-  }, delay);
+// Reading the runs when the list opens (or the tab is reopened with it open)
+// picks up thumbnails written since the last read.
+export function openRuns(id) {
+  runsRefresh.opened();
+  return loadRuns(id);
 }
-
-export const missingThumbnails = (runs) => runs.some((r) => r.status === "done" && !r.thumbnail);
 
 export async function loadRuns(id) {
   try {
     const detail = await client.getSweep(id, 0, 200);
     const runs = detail.runs ?? [];
     store.set({ runs: { ...store.state.runs, [id]: runs } });
-    if (!missingThumbnails(runs)) thumbRetries = 0;
-    else if (thumbRetries < THUMB_RETRIES) {
-      thumbRetries += 1;
-      refreshRunsSoon(id, THUMB_RETRY_MS);
-    }
+    runsRefresh.loaded(id, runs);
   } catch (err) {
     toastError("Could not load runs", err);
   }
@@ -87,8 +71,7 @@ export async function loadRuns(id) {
 export function toggleRuns(id) {
   const expanded = store.state.expanded === id ? null : id;
   store.set({ expanded });
-  thumbRetries = 0;
-  if (expanded) loadRuns(id);
+  if (expanded) openRuns(id);
 }
 
 const unwrap = (v) => (v && typeof v === "object" && "__value__" in v ? v.__value__ : v);
