@@ -8,8 +8,10 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -237,17 +239,27 @@ async def reattach(opts: Options, client: ComfyClient, store: RunStore) -> int:
 
 
 async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> int:
-    """Poll and mirror the server sweep until it ends; Ctrl-C detaches."""
+    """Poll and mirror the server sweep until it ends; Ctrl-C detaches. The local
+    contact sheet fills in as runs are mirrored, as in client mode."""
     stop = asyncio.Event()
     install_stop(stop)
     start = time.monotonic()
     printer = ProgressPrinter()
-    try:
-        with store.lock(holder()):
-            state = await follow(api, store, sid, stop, ServerProgress(printer, store.plan))
-            store.set_state("done" if state == "done" else "interrupted")
-    finally:
-        printer.close()
+    progress = ServerProgress(printer, store.plan)
+    note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
+    with LiveSheet(store.root, sheet_interval()) as live:
+
+        def on_status(summary: Mapping[str, Any], fresh: list[dict[str, Any]]) -> None:
+            progress(summary, fresh)
+            if fresh:
+                live.poke()  # thumbnails the server had not made yet are made here too
+
+        try:
+            with store.lock(holder()):
+                state = await follow(api, store, sid, stop, on_status)
+                store.set_state("done" if state == "done" else "interrupted")
+        finally:
+            printer.close()
     where = api.client.address.display
     if state == "detached":
         note(f"detached: sweep {sid} keeps running on {where}.")
@@ -260,21 +272,7 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
     summary = EngineSummary(len(recs) - failed, failed, total, time.monotonic() - start, 0.0, state)
     if state != "done":
         note(f"server sweep {sid} is {state} on {where}.")
-    else:
-        fill_thumbnails(store)
-    return finish(store, summary)
-
-
-def fill_thumbnails(store: RunStore) -> None:
-    """Thumbnails the server had not made yet when its sweep ended (it debounces them)."""
-    try:
-        from ..media.thumbnails import ensure_thumbnails
-    except ImportError:  # Pillow/av absent: the sheet shows outputs as they are
-        return
-    try:
-        ensure_thumbnails(store.root)
-    except (OSError, ValueError) as err:
-        note(f"warning: thumbnails not written: {err}")
+    return finish(store, summary, sheet_rendered=True)
 
 
 # -- dispatch --------------------------------------------------------------------

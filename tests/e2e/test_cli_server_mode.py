@@ -51,7 +51,10 @@ def test_server_mode_mirrors_the_client_layout(
     progress = json.loads((folder / "progress.json").read_text())
     assert progress["mode"] == "server" and progress["server_sweep_id"]
     assert (folder / "contact_sheet.html").is_file()
-    assert len(list((folder / "thumbnails").iterdir())) == 16
+    assert "contact sheet (updates as runs finish)" in out
+    sheet = json.loads((folder / "contact_sheet.json").read_text())
+    assert sheet["batch"]["state"] == "done" and len(sheet["runs"]) == 16
+    assert len(list((folder / "thumbnails").glob("thumb_*.jpg"))) == 16
     seen = history_ids(comfy_server)
 
     code, out = batch(cfg, comfy_server.address)
