@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from ..core import comfy_messages
 from ..core.errors import BackendError, ConfigError, PromptRejected
 from .address import ServerAddress, parse_address
 
@@ -308,42 +309,10 @@ def _queue_ids(items: object) -> list[str]:
     return ids
 
 
-def _node_label(node_id: str, prompt: Mapping[str, Any], class_type: str | None) -> str:
-    node = prompt.get(node_id)
-    node = node if isinstance(node, dict) else {}
-    cls = class_type or node.get("class_type") or "?"
-    meta = node.get("_meta")
-    title = meta.get("title") if isinstance(meta, dict) else None
-    return (
-        f'node {node_id} "{title}" ({cls})' if title and title != cls else f"node {node_id} ({cls})"
-    )
-
-
-def _error_text(err: Mapping[str, Any]) -> str:
-    msg = str(err.get("message") or err.get("type") or "invalid")
-    details = str(err.get("details") or "")
-    return f"{msg}: {details}" if details and details not in msg else msg
-
-
 def describe_rejection(data: Any, prompt: Mapping[str, Any], status: int) -> str:
     """ComfyUI's 400 body in plain words: each failing node (id, title, class) and input."""
     if not isinstance(data, dict):
         return f"ComfyUI rejected the prompt (HTTP {status}): {str(data)[:300]}"
-    parts: list[str] = []
-    node_errors = data.get("node_errors")
-    if isinstance(node_errors, dict):
-        for node_id, entry in node_errors.items():
-            if not isinstance(entry, dict):
-                continue
-            label = _node_label(str(node_id), prompt, entry.get("class_type"))
-            for err in entry.get("errors") or []:
-                if not isinstance(err, dict):
-                    continue
-                extra = err.get("extra_info")
-                inp = extra.get("input_name") if isinstance(extra, dict) else None
-                where = f"{label} input {inp}" if inp else label
-                parts.append(f"{where}: {_error_text(err)}")
-    if not parts:
-        top = data.get("error")
-        parts.append(_error_text(top) if isinstance(top, dict) else str(top or f"HTTP {status}"))
-    return "ComfyUI rejected the prompt: " + "; ".join(parts)
+    return comfy_messages.describe_rejection(
+        data.get("error") or f"HTTP {status}", data.get("node_errors"), prompt
+    )

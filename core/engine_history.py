@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .comfy_messages import describe_execution_error
+
 
 @dataclass
 class RunOutcome:
@@ -56,19 +58,6 @@ def output_files(outputs: Mapping[str, Any]) -> list[dict[str, str]]:
     return found
 
 
-def _describe_error(data: Mapping[str, Any], prompt: Mapping[str, Any] | None) -> str:
-    node_id = str(data.get("node_id", "?"))
-    cls = str(data.get("node_type") or "?")
-    node = (prompt or {}).get(node_id)
-    meta = node.get("_meta") if isinstance(node, Mapping) else None
-    title = meta.get("title") if isinstance(meta, Mapping) else None
-    label = (
-        f'node {node_id} "{title}" ({cls})' if title and title != cls else f"node {node_id} ({cls})"
-    )
-    msg = str(data.get("exception_message") or data.get("exception_type") or "error").strip()
-    return f"{label}: {msg}"
-
-
 def outcome_from_history(
     prompt_id: str, entry: Mapping[str, Any], prompt: Mapping[str, Any] | None = None
 ) -> RunOutcome:
@@ -96,7 +85,7 @@ def outcome_from_history(
         elif kind in ("execution_success", "execution_error", "execution_interrupted"):
             finished = when
             if kind == "execution_error":
-                result, error = "error", _describe_error(data, prompt)
+                result, error = "error", describe_execution_error(data, prompt)
             elif kind == "execution_interrupted":
                 result, error = "interrupted", "interrupted in ComfyUI"
     if result == "error" and not error:

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..core import comfy_messages
 from ..core.engine import RunOutcome, outcome_from_history
 from ..core.errors import BackendError, PromptRejected
 from .comfy_env import ComfyEnv
@@ -185,16 +186,4 @@ def link_or_copy(src: Path, target: Path) -> None:
 
 def describe_rejection(prompt: dict[str, Any], error: Any, node_errors: Any) -> str:
     """ComfyUI's validation result in plain words, naming nodes and inputs."""
-    parts: list[str] = []
-    for node_id, info in (node_errors or {}).items():
-        node = prompt.get(str(node_id)) or {}
-        title = (node.get("_meta") or {}).get("title")
-        who = f"node {node_id} ({info.get('class_type', node.get('class_type', '?'))}"
-        who += f', "{title}")' if title else ")"
-        for err in info.get("errors") or []:
-            name = (err.get("extra_info") or {}).get("input_name")
-            where = f" input {name}" if name else ""
-            parts.append(f"{who}{where}: {err.get('message', '')} {err.get('details', '')}".strip())
-    if not parts and isinstance(error, dict):
-        parts.append(f"{error.get('message', 'invalid prompt')} {error.get('details', '')}".strip())
-    return "ComfyUI rejected the prompt: " + ("; ".join(parts) or "invalid prompt")
+    return comfy_messages.describe_rejection(error, node_errors, prompt)
