@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.engine import RunOutcome, outcome_from_history
+from ..core.engine_history import run_file_name
 from .comfyui import ComfyClient
 
 
@@ -16,16 +17,6 @@ def _queued_prompt(entry: dict[str, Any]) -> dict[str, Any] | None:
     if isinstance(item, list) and len(item) > 2 and isinstance(item[2], dict):
         return item[2]
     return None
-
-
-def _local_name(item: dict[str, str], taken: set[str]) -> str:
-    """The output's file name in the run folder; a clash (two nodes writing the
-    same name in different subfolders) gets the node id in front."""
-    name = Path(item["filename"]).name
-    if name in taken:
-        name = f"{item.get('node_id', 'x')}_{name}"
-    taken.add(name)
-    return name
 
 
 class HttpBackend:
@@ -65,7 +56,7 @@ class HttpBackend:
         taken: set[str] = set()
         paths: list[Path] = []
         for item in outcome.outputs:
-            target = dest / _local_name(item, taken)
+            target = dest / run_file_name(item, taken)
             await self.client.download(item["filename"], item["subfolder"], item["type"], target)
             paths.append(target)
         return paths

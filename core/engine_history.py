@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .comfy_messages import describe_execution_error
@@ -96,3 +97,14 @@ def outcome_from_history(
 
 
 __all__ = ["RunOutcome", "outcome_from_history", "output_files"]
+
+
+def run_file_name(item: Mapping[str, str], taken: set[str]) -> str:
+    """An output's file name in its run folder. Two output nodes may write the
+    same name (in different subfolders): the later one gets its node id in front.
+    Both backends name collected files with this, so client and server batches match."""
+    name = Path(item["filename"]).name
+    if name in taken:
+        name = f"{item.get('node_id', 'x')}_{name}"
+    taken.add(name)
+    return name

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..core import comfy_messages
 from ..core.engine import RunOutcome, outcome_from_history
+from ..core.engine_history import run_file_name
 from ..core.errors import BackendError, PromptRejected
 from .comfy_env import ComfyEnv
 
@@ -131,11 +132,10 @@ class InProcessBackend:
     def _collect_sync(self, outcome: RunOutcome, dest: Path) -> list[Path]:
         dest.mkdir(parents=True, exist_ok=True)
         collected: list[Path] = []
+        taken: set[str] = set()
         for item in outcome.outputs:
             src = self._source_path(item)
-            target = dest / src.name
-            if target in collected:  # two output nodes wrote the same file name
-                target = dest / f"{item.get('node_id', 'x')}_{src.name}"
+            target = dest / run_file_name(item, taken)
             link_or_copy(src, target)
             collected.append(target)
         return collected
