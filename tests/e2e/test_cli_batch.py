@@ -121,9 +121,13 @@ def test_stopped_server_is_one_line_exit_2(
     assert "comfyui.server_address" in lines[0]
 
 
-def test_server_mode_produces_the_same_layout(comfy_server, examples_dir: Path, isolated_cwd: Path) -> None:
+def test_server_mode_produces_the_same_layout(
+    comfy_server, examples_dir: Path, isolated_cwd: Path
+) -> None:
     cfg = copy_config(examples_dir, "image_grid", isolated_cwd)
-    res = CliRunner().invoke(cr_batch, [str(cfg), "--server", comfy_server.address, "--mode", "server"])
+    res = CliRunner().invoke(
+        cr_batch, [str(cfg), "--server", comfy_server.address, "--mode", "server"]
+    )
     assert res.exit_code == 0, res.output
     batch = only_batch(isolated_cwd / "output")
     progress = json.loads((batch / "progress.json").read_text())

@@ -30,7 +30,9 @@ def wait_rows(batch_base: Path, n: int, timeout: float = 120.0) -> Path:
     raise TimeoutError(f"fewer than {n} runs recorded in {timeout}s")
 
 
-def test_killed_batch_resumes_without_loss_or_duplicates(comfy_server_factory, examples_dir: Path, isolated_cwd: Path) -> None:
+def test_killed_batch_resumes_without_loss_or_duplicates(
+    comfy_server_factory, examples_dir: Path, isolated_cwd: Path
+) -> None:
     server = comfy_server_factory()  # fresh: its history holds only this batch
     cfg = copy_config(examples_dir, "image_sobol", isolated_cwd)
     exe = shutil.which("cr-batch", path=str(BIN))
