@@ -245,7 +245,7 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
     install_stop(stop)
     start = time.monotonic()
     printer = ProgressPrinter()
-    progress = ServerProgress(printer, store.plan)
+    progress = ServerProgress(printer, store.plan, store.counts())
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
     with LiveSheet(store.root, sheet_interval()) as live:
 

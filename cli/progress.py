@@ -110,25 +110,34 @@ def with_sheet(
 class ServerProgress:
     """``follow``'s status callback for a server sweep, drawn by the same
     ProgressPrinter as client mode: one event per mirrored run, the server's
-    current run shown as the one in flight, its counts and ETA."""
+    current run shown as the one in flight, its ETA.
 
-    def __init__(self, printer: ProgressPrinter, plan: Any) -> None:
+    Done/failed are counted here, from the runs mirrored so far (``counts`` is
+    what the local store held when following began): the server's summary
+    counters can trail the run list of the same response, and a count derived
+    from them went negative (``[-2/16]``)."""
+
+    def __init__(
+        self, printer: ProgressPrinter, plan: Any, counts: tuple[int, int] = (0, 0)
+    ) -> None:
         self.printer = printer
         self.by_id = {r.run_id: r for r in plan.runs}
         self.current: int | None = None
+        self.done, self.failed = counts
 
     def __call__(self, summary: Mapping[str, Any], fresh: list[dict[str, Any]]) -> None:
         total, eta = int(summary["total"]), summary.get("eta_s")
-        done = int(summary["done"]) - sum(1 for r in fresh if r["status"] == "done")
-        failed = int(summary["failed"]) - sum(1 for r in fresh if r["status"] != "done")
         for row in fresh:
             ok = row["status"] == "done"
-            done, failed = done + ok, failed + (not ok)
+            self.done, self.failed = self.done + ok, self.failed + (not ok)
             run = self.by_id.get(int(row["run_id"]))
             kind = "done" if ok else "failed"
             self.printer(
-                EngineEvent(kind, run, done, failed, total, eta, str(row.get("error", "")))
+                EngineEvent(
+                    kind, run, self.done, self.failed, total, eta, str(row.get("error", ""))
+                )
             )
+        done, failed = self.done, self.failed
         cur = summary.get("current") or {}
         run_id = cur.get("run_id") if isinstance(cur, Mapping) else None
         if run_id is not None and run_id != self.current and run_id in self.by_id:
