@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkflowError
+from .textfile import NotText, read_text
 
 UI_FORMAT_MESSAGE = (
     "this is a UI-format workflow; export it with File → Export (API), "
@@ -283,9 +284,11 @@ def load_workflow(path: str | Path) -> Workflow:
     """Read and validate an API-format workflow file; WorkflowError names the file."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        text = read_text(p)
     except OSError as err:
         raise WorkflowError(f"{p}: cannot read workflow: {err.strerror or err}") from None
+    except NotText as err:
+        raise WorkflowError(f"{p}: {err}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
