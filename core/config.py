@@ -106,16 +106,24 @@ class _Reader:
 # ---- YAML text -> data + key lines --------------------------------------------
 
 
-def _key_lines(node: yaml.Node, prefix: KeyPath, out: dict[KeyPath, int]) -> None:
-    """Map every mapping key path to its 1-based line (yaml.compose keeps marks)."""
+def _key_lines(
+    node: yaml.Node, prefix: KeyPath, out: dict[KeyPath, int], dups: list[tuple[KeyPath, int]]
+) -> None:
+    """Map every mapping key path to its 1-based line (yaml.compose keeps marks);
+    a key repeated in one mapping goes to ``dups`` (PyYAML silently keeps the last)."""
     if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
         for key_node, value_node in node.value:
-            key = (*prefix, str(key_node.value))
+            name = str(key_node.value)
+            key = (*prefix, name)
+            if name in seen:
+                dups.append((key, key_node.start_mark.line + 1))
+            seen.add(name)
             out.setdefault(key, key_node.start_mark.line + 1)
-            _key_lines(value_node, key, out)
+            _key_lines(value_node, key, out, dups)
 
 
-def _load_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
+def _load_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int], list[tuple[KeyPath, int]]]:
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -123,14 +131,17 @@ def _load_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        if "'\\t'" in problem:
+            problem += " (YAML indents with spaces, never tabs)"
         where = f"{source}:{line}" if line else source
         raise ConfigError(
             f"{where}: YAML syntax error: {problem}", details={"line": line} if line else None
         ) from None
     lines: dict[KeyPath, int] = {}
+    dups: list[tuple[KeyPath, int]] = []
     if root is not None:
-        _key_lines(root, (), lines)
-    return data, lines
+        _key_lines(root, (), lines, dups)
+    return data, lines, dups
 
 
 # ---- parsing --------------------------------------------------------------------
@@ -139,9 +150,16 @@ def _load_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int]]:
 def parse_config(data: Mapping[str, Any] | str, source: str = "<config>") -> SweepConfig:
     """Parse YAML text or already-loaded data; ConfigError names key (and line)."""
     lines: dict[KeyPath, int] = {}
+    dups: list[tuple[KeyPath, int]] = []
     if isinstance(data, str):
-        data, lines = _load_yaml(data, source)
+        data, lines, dups = _load_yaml(data, source)
     rd = _Reader(source, lines)
+    for key, line in dups:
+        first = lines[key]
+        rd.warnings.append(
+            f"{source}:{line}: {'.'.join(key)}: repeated (first on line {first}); "
+            "only this last one is used"
+        )
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

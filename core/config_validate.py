@@ -28,6 +28,7 @@ def validate_config(
         if object_info is not None:
             _check_against_object_info(cfg, workflow, object_info, spec, refs)
     _check_strategy_fit(cfg)
+    _check_something_varies(cfg)
     _check_seeds(cfg, workflow)
     _check_pattern(cfg)
     return warnings
@@ -94,6 +95,14 @@ def _check_input_kinds(
                 ("parameters", spec.name, "type"),
                 f"type {spec.type} needs a numeric input, but {ref.path} is {kind}{hint}",
             )
+        if spec.type == "random_seed" and kind == "FLOAT":
+            # Seeds are integers: on a 0..1 strength they would only ever be 0 or 1.
+            raise _fail(
+                cfg,
+                ("parameters", spec.name, "type"),
+                f"type random_seed needs an integer input, but {ref.path} is FLOAT "
+                "(use type: continuous)",
+            )
     spec.integer = any(kind == "INT" for kind, _ in kinds)
     mins = [s.min for _, s in kinds if s is not None and s.min is not None]
     maxs = [s.max for _, s in kinds if s is not None and s.max is not None]
@@ -156,6 +165,21 @@ def _check_strategy_fit(cfg: SweepConfig) -> None:
     if size > MAX_RUNS:
         key = ("parameters",) if grid else ("num_samples",)
         raise _fail(cfg, key, f"the plan would have {size} runs (at most {MAX_RUNS})")
+
+
+def _check_something_varies(cfg: SweepConfig) -> None:
+    """No parameters: every run would queue the very same prompt (a generated
+    template with everything left commented out, or a mistyped ``parameters``)."""
+    grid = cfg.sampling_strategy in ("grid", "linear")
+    runs = cfg.seeds_per_sample * (1 if grid else cfg.num_samples)
+    if cfg.parameters or runs <= 1:
+        return
+    raise _fail(
+        cfg,
+        ("parameters",),
+        f"none given, so all {runs} runs would be the same prompt; uncomment or add at "
+        "least one parameter (or set num_samples: 1 to run the workflow once)",
+    )
 
 
 def _check_seeds(cfg: SweepConfig, workflow: Workflow) -> None:
