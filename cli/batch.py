@@ -33,7 +33,7 @@ from ..core.store import RunStore
 from ..core.workflow import Workflow, load_workflow
 from ..media.live_sheet import LiveSheet
 from .batch_select import apply_extension, is_server_batch, select_batch
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors
+from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, shell_arg
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
@@ -126,13 +126,13 @@ def report_complete(store: RunStore) -> int:
     """The newest batch of this config is finished: say so, run nothing (issue 3)."""
     recs = store.records()
     failed = sum(1 for r in recs if r.status != "done")
-    extra = f", {failed} failed: --resume {store.root} retries them" if failed else ""
+    extra = f", {failed} failed: --resume {shell_arg(store.root)} retries them" if failed else ""
     note(
         f"batch {store.root} is already complete ({len(store.plan.runs)} runs{extra}); "
         "use --new to run it again"
     )
     click.echo(str(store.root))
-    click.echo(f"next: cr-contact-sheet {store.root}")
+    click.echo(f"next: cr-contact-sheet {shell_arg(store.root)}")
     return EXIT_OK
 
 
@@ -219,7 +219,7 @@ async def reattach(opts: Options, client: ComfyClient, store: RunStore) -> int:
         raise ConflictError(
             f"{store.root} is server sweep {sid}, run by the comfy-sweep extension on {origin}; "
             f"ComfyUI at {client.address.display} has no extension: re-attach with "
-            f"cr-batch {opts.config} --server {origin} (or start afresh with --new)"
+            f"cr-batch {shell_arg(opts.config)} --server {origin} (or start afresh with --new)"
         )
     if opts.mode == "client":
         note(f"{store.root} is a server sweep: following it on the server (not --mode client)")
@@ -339,7 +339,7 @@ def finish(store: RunStore, summary: EngineSummary, *, sheet_rendered: bool = Fa
         f"{summary.done} done, {summary.failed} failed of {summary.total} in {summary.wall_s:.1f}s{ratio}"
     )
     click.echo(str(store.root))
-    click.echo(f"next: cr-contact-sheet {store.root}")
+    click.echo(f"next: cr-contact-sheet {shell_arg(store.root)}")
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
 
 

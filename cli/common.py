@@ -5,6 +5,8 @@ connection errors), so no command ever shows a traceback for bad input."""
 from __future__ import annotations
 
 import functools
+import os
+import shlex
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -24,6 +26,19 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     """Print one line to stderr and exit."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+_CMD_SPECIAL = " &()^;,=!'`"  # characters that split or change a cmd.exe/PowerShell word
+
+
+def shell_arg(value: object, windows: bool | None = None) -> str:
+    """A path as it must be typed in the hint commands we print (``next: cr-contact-sheet
+    DIR``): quoted when it holds spaces or shell characters, so copying the line works.
+    cmd.exe and PowerShell take double quotes; POSIX shells get shlex quoting."""
+    text = str(value)
+    if windows if windows is not None else os.name == "nt":
+        return f'"{text}"' if any(c in text for c in _CMD_SPECIAL) else text
+    return shlex.quote(text)
 
 
 def describe(err: SweepError) -> str:
