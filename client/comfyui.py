@@ -162,7 +162,13 @@ class ComfyClient:
     ) -> Any:
         status, data = await self.request("GET", path, params=params, retry=retry)
         if status != 200:
-            raise BackendError(f"ComfyUI at {self.address.display}: GET {path} answered {status}")
+            # A 404 here nearly always means the address is not ComfyUI's API root
+            # (a wrong /prefix, or another web server on that port): show the URL asked.
+            hint = " (is this ComfyUI, and the path prefix right?)" if status == 404 else ""
+            raise BackendError(
+                f"ComfyUI at {self.address.display}: GET {self.address.url(path)} "
+                f"answered {status}{hint}"
+            )
         return data
 
     # -- ComfyUI API -----------------------------------------------------------
