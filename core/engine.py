@@ -28,7 +28,7 @@ import contextlib
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -183,7 +183,7 @@ class _Sweep:
         if outcome.execution_s is not None:
             self.execution_s += outcome.execution_s
         if outcome.status == "success":
-            task = asyncio.ensure_future(self.collect(flight, outcome))
+            task = asyncio.ensure_future(self.guarded(self.collect(flight, outcome)))
             self.collecting.add(task)
             task.add_done_callback(self.collecting.discard)
             return
@@ -197,13 +197,29 @@ class _Sweep:
         if self.opts["fail_fast"]:
             self.halted = True
 
-    async def collect(self, flight: _Flight, outcome: RunOutcome) -> None:
+    async def guarded(self, work: Awaitable[None]) -> None:
+        """Run a task nobody awaits; keep its failure for the main loop to raise.
+        An unretrieved task exception would only surface as a traceback at exit,
+        and the sweep would go on as if nothing had happened."""
         try:
-            paths = await self.backend.collect(outcome, self.store.run_dir(flight.run.run_id))
+            await work
+        except Exception as err:  # our disk, the store, or a bug: stop, say it once
+            self.fatal = self.fatal or err
+
+    async def collect(self, flight: _Flight, outcome: RunOutcome) -> None:
+        dest = self.store.root / "runs"
+        try:
+            dest = self.store.run_dir(flight.run.run_id)
+            paths = await self.backend.collect(outcome, dest)
+        except OSError as err:
+            # Our disk (full, read-only): fatal for the sweep; the run stays in
+            # flight so a rerun collects it.
+            if err.filename is None:
+                err.filename = str(dest)  # a failed write() names no file
+            raise
         except BackendError as err:
             if err.details.get("address") is not None:  # server gone: fatal, rerun resumes
-                self.fatal = self.fatal or err
-                return
+                raise
             self.finished_now += 1
             self.record_failed(
                 flight.run, flight.prompt_id, f"collecting outputs: {err.message}", flight.queued_at
@@ -301,7 +317,7 @@ class _Sweep:
         )  # fmt: skip
 
     async def loop(self) -> None:
-        while (self.todo or self.flights) and not self.stopping:
+        while (self.todo or self.flights) and not self.stopping and self.fatal is None:
             await self.fill_window()
             if not self.flights:
                 break

@@ -4,6 +4,7 @@ and the real run store; the HTTP backend is tested against real ComfyUI in e2e."
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -337,3 +338,29 @@ def test_outcome_interrupted() -> None:
         },
     }
     assert outcome_from_history("p", entry).status == "interrupted"
+
+
+class DiskFullBackend(FakeBackend):
+    """Outputs cannot be written: the local disk is full (from the second run on)."""
+
+    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]:
+        if len(self.s.executed) > 1:
+            raise OSError(28, "No space left on device")  # as a failed write(): no filename
+        return await super().collect(outcome, dest)
+
+
+async def test_disk_full_while_collecting_is_one_error_naming_the_folder(
+    tmp_path: Path, server: FakeComfy
+) -> None:
+    # Several collects were in flight at once; each failure stayed inside its task and
+    # asyncio printed "Task exception was never retrieved" tracebacks at exit (QA pass).
+    store = make_store(tmp_path)
+    loop_errors: list[dict[str, Any]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: loop_errors.append(ctx))
+    with store.lock("test"), pytest.raises(OSError) as info:
+        await run_sweep(store, DiskFullBackend(server), window=3, poll_interval=0.005)
+    assert info.value.errno == 28 and str(store.root / "runs") in str(info.value.filename)
+    assert store.progress()["state"] == "interrupted"
+    assert len(store.records()) + len(store.in_flight()) >= 2  # the failed run stays in flight
+    gc.collect()  # unretrieved task exceptions are reported when the task is collected
+    assert loop_errors == []
