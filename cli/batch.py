@@ -324,6 +324,13 @@ def render_sheet(store: RunStore) -> None:
 
 
 def finish(store: RunStore, summary: EngineSummary, *, sheet_rendered: bool = False) -> int:
+    if summary.halted:  # --fail-fast: a run failed, the rest were not started (exit 1, not 130)
+        note(
+            f"stopped at the first failed run (--fail-fast): {summary.done} done, "
+            f"{summary.failed} failed of {summary.total}."
+        )
+        note(f"Fix the cause and rerun the same command: it retries the failed run ({store.root}).")
+        return EXIT_RUNS_FAILED
     if summary.state != "done":
         note(f"interrupted: {summary.done} done, {summary.failed} failed of {summary.total}.")
         note(f"Rerun the same command to resume ({store.root}).")

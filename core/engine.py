@@ -86,6 +86,7 @@ class EngineSummary:
     state: str  # "done" | "interrupted"
     submitted: int = 0
     finished_now: int = 0
+    halted: bool = False  # stopped by fail_fast (not by ``stop``): runs are left on purpose
 
 
 def new_prompt_id() -> str:
@@ -313,7 +314,7 @@ class _Sweep:
         self.emit("end")
         return EngineSummary(
             done, failed, self.total, time.monotonic() - start, self.execution_s, state,
-            self.submitted, self.finished_now,
+            self.submitted, self.finished_now, self.halted and state != "done",
         )  # fmt: skip
 
     async def loop(self) -> None:

@@ -165,6 +165,7 @@ async def test_runs_everything_within_the_window(tmp_path: Path, server: FakeCom
         store, server, window=2, on_event=lambda e: events.append(e.kind)
     )
     assert summary.state == "done" and summary.done == 6 and summary.failed == 0
+    assert not summary.halted
     assert server.max_queued <= 2
     assert len(backend.submits) == 6
     assert_complete(store, server)
@@ -199,6 +200,7 @@ async def test_fail_fast_stops_submitting(tmp_path: Path) -> None:
     finally:
         await srv.close()
     assert summary.failed == 1 and summary.state == "interrupted"
+    assert summary.halted  # cr-batch exits 1 (runs failed), not 130 (interrupted)
     assert len(backend.submits) == 1
 
 
