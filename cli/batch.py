@@ -202,6 +202,9 @@ async def new_server_sweep(
         )
         return None
     api = SweepsClient(client)
+    # The command-line overrides travel in the posted config: the server's engine reads them there.
+    cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
+    cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
     created = await api.create(wf.to_json(), config_payload(cfg), None)
     sid = str(created["id"])
     extra = {**ident, "server_address": where}
@@ -269,7 +272,11 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
     failed = sum(1 for r in recs if r.status != "done")
     total = len(store.plan.runs)
     # No execution-time ratio: the wall time here is only how long we followed the sweep.
-    summary = EngineSummary(len(recs) - failed, failed, total, time.monotonic() - start, 0.0, state)
+    # A fail-fast sweep the server stopped at a failed run ends like client mode's (exit 1).
+    halted = state != "done" and failed > 0 and store.config.comfyui.fail_fast
+    summary = EngineSummary(
+        len(recs) - failed, failed, total, time.monotonic() - start, 0.0, state, halted=halted
+    )
     if state != "done":
         note(f"server sweep {sid} is {state} on {where}.")
     return finish(store, summary, sheet_rendered=True)
@@ -329,7 +336,7 @@ def finish(store: RunStore, summary: EngineSummary, *, sheet_rendered: bool = Fa
             f"stopped at the first failed run (--fail-fast): {summary.done} done, "
             f"{summary.failed} failed of {summary.total}."
         )
-        note(f"Fix the cause and rerun the same command: it retries the failed run ({store.root}).")
+        note(f"Fix the cause, then rerun the same command to continue ({store.root}).")
         return EXIT_RUNS_FAILED
     if summary.state != "done":
         note(f"interrupted: {summary.done} done, {summary.failed} failed of {summary.total}.")
