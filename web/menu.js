@@ -3,22 +3,8 @@
 // undefined entry makes the whole node menu disappear), and callbacks close
 // over node and widget because the Vue node menu calls them without arguments.
 import { app } from "../../scripts/app.js";
+import { sweepableWidgets } from "./lib/widgets.js";
 import { exploreParameter } from "./sidebar/newSweepActions.js";
-
-const SWEEPABLE = new Set(["number", "slider", "knob", "combo"]);
-
-// A widget fed by a link is not a literal input: nothing to sweep there.
-function linkedWidgetNames(node) {
-  const connected = (input, slot) => (typeof node.isInputConnected === "function"
-    ? node.isInputConnected(slot) : input.link != null); // input.link is deprecated in 1.5x
-  return new Set((node.inputs ?? []).filter((i, slot) => i.widget && connected(i, slot)).map((i) => i.widget.name));
-}
-
-export function sweepableWidgets(node) {
-  const linked = linkedWidgetNames(node);
-  return (node.widgets ?? []).filter((w) => SWEEPABLE.has(w.type) && w.name !== "control_after_generate"
-    && w.options?.serialize !== false && !linked.has(w.name));
-}
 
 function widgetUnderMouse(node) {
   const pos = app.canvas?.graph_mouse;

@@ -108,3 +108,60 @@ test("groupRows orders categories seed, sampling, ... and drops empty ones", () 
   assert.deepEqual(groups.map(([c]) => c), ["seed", "sampling", "other"]);
   assert.equal(groups[1][1].length, 3);
 });
+
+// QA: slips the server used to catch (one failed request per keystroke in the
+// console) are now named in the form before any request.
+test("validateForm checks values against the kind and the analyzer's bounds", () => {
+  const form = formFromAnalysis(ANALYSIS);
+  const cfg = form.rows.find((r) => r.name === "cfg"); // FLOAT, bounds 0..100
+  cfg.type = "values";
+  const steps = form.rows.find((r) => r.name === "steps"); // INT
+  const messages = (text, row = cfg) => { row.valuesText = text; return validateForm(form).map((e) => e.message); };
+  assert.deepEqual(messages("1, abc"), ["cfg: 'abc' is not a number"]);
+  assert.deepEqual(messages("1, -5"), ["cfg: -5 is below the minimum 0"]);
+  assert.deepEqual(messages("1, 1e9"), ["cfg: 1000000000 is above the maximum 100"]);
+  assert.equal(validateForm(form)[0].field, "parameters.cfg.values.1");
+  cfg.valuesText = "1, 7.5";
+  steps.type = "values";
+  assert.deepEqual(messages("10, 2.5", steps), ["steps: 2.5 is not a whole number"]);
+  steps.valuesText = "10, 20";
+  assert.deepEqual(validateForm(form), []);
+});
+
+test("validateForm checks min and max against the bounds", () => {
+  const form = formFromAnalysis(ANALYSIS);
+  const cfg = form.rows.find((r) => r.name === "cfg");
+  cfg.min = -3;
+  assert.deepEqual(validateForm(form).map((e) => [e.field, e.message]), [["parameters.cfg.min", "cfg: -3 is below the minimum 0"]]);
+  cfg.min = 1;
+  cfg.max = 500;
+  assert.deepEqual(validateForm(form).map((e) => e.field), ["parameters.cfg.max"]);
+  cfg.max = "  ";
+  assert.deepEqual(validateForm(form).map((e) => e.message), ["cfg: max is not a number"]);
+});
+
+test("samples must be a whole number for sampling strategies; grid and linear ignore the field", () => {
+  const form = formFromAnalysis(ANALYSIS);
+  for (const bad of ["2.5", "", "0", "-1", "2000000"]) {
+    form.numSamples = bad;
+    assert.deepEqual(validateForm(form).map((e) => e.field), ["num_samples"], `samples ${JSON.stringify(bad)}`);
+  }
+  form.strategy = "grid";
+  form.rows[0].step = "2"; // grid needs a step on the continuous cfg row
+  form.numSamples = "";
+  assert.deepEqual(validateForm(form), []);
+  assert.equal("num_samples" in buildConfig(form), false);
+  form.numSamples = "4";
+  assert.equal(buildConfig(form).num_samples, 4);
+  form.seedsPerSample = "1.5";
+  assert.deepEqual(validateForm(form).map((e) => e.field), ["seeds_per_sample"]);
+});
+
+test("grid and linear need a step on continuous rows", () => {
+  const form = formFromAnalysis(ANALYSIS); // cfg: continuous 4..10, no step
+  assert.deepEqual(validateForm(form), []);
+  form.strategy = "linear";
+  assert.deepEqual(validateForm(form).map((e) => e.field), ["parameters.cfg.step"]);
+  form.rows[0].step = "2";
+  assert.deepEqual(validateForm(form), []);
+});

@@ -17,6 +17,9 @@ const AXIS_NODES = {
   SweepSeed: () => ({ input: "seed", entry: { type: "random_seed" } }),
 };
 
+// The input of each axis node that the sweep sets (the others describe the axis).
+export const AXIS_INPUTS = Object.fromEntries(Object.entries(AXIS_NODES).map(([cls, axis]) => [cls, axis({}).input]));
+
 export function splitValues(text) {
   const s = String(text ?? "");
   const sep = s.trim().includes("\n") ? "\n" : ",";
@@ -52,7 +55,7 @@ function rowFromParam(p) {
 // focus = {nodeId, input}: only that parameter and the seeds start enabled,
 // so "Explore parameter" + one click queues exactly what the user asked for.
 export function formFromAnalysis(analysis, { focus = null, prompt = null } = {}) {
-  let rows = (analysis?.params ?? []).map(rowFromParam);
+  let rows = (analysis?.params ?? []).filter((p) => !isAxisSetting(p)).map(rowFromParam);
   if (prompt) rows = applyAxisNodes(rows, prompt);
   if (focus) {
     for (const r of rows) {
@@ -62,6 +65,13 @@ export function formFromAnalysis(analysis, { focus = null, prompt = null } = {})
     }
   }
   return { rows, strategy: "sobol", numSamples: 8, seedsPerSample: 1, name: "" };
+}
+
+// An axis node's min/max/step/values widgets describe its axis and change no
+// output: not parameters worth a row of their own.
+function isAxisSetting(p) {
+  const axis = AXIS_INPUTS[p.class_type];
+  return axis !== undefined && p.input !== axis;
 }
 
 export function applyAxisNodes(rows, prompt) {
@@ -104,35 +114,82 @@ function entryFromRow(r) {
 export function buildConfig(form) {
   const parameters = {};
   for (const r of form.rows) if (r.enabled) parameters[r.name] = entryFromRow(r);
+  const samples = Number(form.numSamples);
+  // grid/linear ignore num_samples: a blank field there must not block them.
+  const keepSamples = usesSamples(form.strategy) || (Number.isInteger(samples) && samples >= 1);
   return {
     sampling_strategy: form.strategy,
-    num_samples: Number(form.numSamples),
+    ...(keepSamples ? { num_samples: samples } : {}),
     seeds_per_sample: Number(form.seedsPerSample),
     parameters,
   };
 }
 
-// Client-side checks so obvious slips show before a round trip; the server
-// remains the judge (its envelope's `field` is shown next to the row).
+// Client-side checks so obvious slips show before a round trip (and without
+// a failed request in the console); the server remains the judge (its
+// envelope's `field` is shown next to the row). Bounds are the analyzer's,
+// which come from the same object_info the server validates against.
+const MAX_SAMPLES = 1_000_000; // the server's cap (docs/config.md)
+
+function boundErrors(r, value, field) {
+  const b = r.bounds ?? {};
+  if (b.min != null && value < b.min) return [{ field, message: `${r.name}: ${value} is below the minimum ${b.min}` }];
+  if (b.max != null && value > b.max) return [{ field, message: `${r.name}: ${value} is above the maximum ${b.max}` }];
+  return [];
+}
+
+function rangeErrors(r, f) {
+  const [lo, hi] = [Number(r.min), Number(r.max)];
+  const blank = (v) => v === null || v === undefined || String(v).trim() === "";
+  if (blank(r.min) || !Number.isFinite(lo)) return [{ field: `${f}.min`, message: `${r.name}: min is not a number` }];
+  if (blank(r.max) || !Number.isFinite(hi)) return [{ field: `${f}.max`, message: `${r.name}: max is not a number` }];
+  if (lo > hi) return [{ field: `${f}.min`, message: `${r.name}: min ${lo} is above max ${hi}` }];
+  const errors = [...boundErrors(r, lo, `${f}.min`), ...boundErrors(r, hi, `${f}.max`)];
+  if (r.type === "linear" && !(Number(r.step) > 0)) errors.push({ field: `${f}.step`, message: `${r.name}: step must be above 0` });
+  return errors;
+}
+
+function valuesErrors(r, f) {
+  const values = parseValuesText(r.valuesText, r.kind);
+  if (values.length === 0) return [{ field: `${f}.values`, message: `${r.name}: list at least one value` }];
+  if (r.kind !== "INT" && r.kind !== "FLOAT") return [];
+  for (const [i, v] of values.entries()) {
+    const field = `${f}.values.${i}`;
+    if (typeof v !== "number") return [{ field, message: `${r.name}: '${v}' is not a number` }];
+    if (r.kind === "INT" && !Number.isInteger(v)) return [{ field, message: `${r.name}: ${v} is not a whole number` }];
+    const out = boundErrors(r, v, field);
+    if (out.length) return out;
+  }
+  return [];
+}
+
+function countError(value, field, label) {
+  const n = Number(value);
+  if (String(value ?? "").trim() === "" || !Number.isInteger(n) || n < 1) return [{ field, message: `${label} must be a whole number, at least 1` }];
+  if (n > MAX_SAMPLES) return [{ field, message: `${label} must be at most ${MAX_SAMPLES}` }];
+  return [];
+}
+
 export function validateForm(form) {
   const errors = [];
   const enabled = form.rows.filter((r) => r.enabled);
   if (enabled.length === 0) errors.push({ field: "parameters", message: "enable at least one parameter" });
   for (const r of enabled) {
     const f = `parameters.${r.name}`;
-    if (r.type === "continuous" || r.type === "linear") {
-      const [lo, hi] = [Number(r.min), Number(r.max)];
-      if (r.min === null || r.min === "" || !Number.isFinite(lo)) errors.push({ field: `${f}.min`, message: `${r.name}: min is not a number` });
-      else if (r.max === null || r.max === "" || !Number.isFinite(hi)) errors.push({ field: `${f}.max`, message: `${r.name}: max is not a number` });
-      else if (lo > hi) errors.push({ field: `${f}.min`, message: `${r.name}: min ${lo} is above max ${hi}` });
-      if (r.type === "linear" && !(Number(r.step) > 0)) errors.push({ field: `${f}.step`, message: `${r.name}: step must be above 0` });
-    } else if (r.type === "values" && parseValuesText(r.valuesText, r.kind).length === 0) {
-      errors.push({ field: `${f}.values`, message: `${r.name}: list at least one value` });
+    if (r.type === "continuous" && !usesSamples(form.strategy) && !(Number(r.step) > 0)) {
+      errors.push({ field: `${f}.step`, message: `${r.name}: ${form.strategy} takes every combination: give a step (or type linear/values)` });
     }
+    if (r.type === "continuous" || r.type === "linear") errors.push(...rangeErrors(r, f));
+    else if (r.type === "values") errors.push(...valuesErrors(r, f));
   }
-  if (!(Number(form.numSamples) >= 1)) errors.push({ field: "num_samples", message: "number of samples must be at least 1" });
-  if (!(Number(form.seedsPerSample) >= 1)) errors.push({ field: "seeds_per_sample", message: "seeds per sample must be at least 1" });
+  if (usesSamples(form.strategy)) errors.push(...countError(form.numSamples, "num_samples", "number of samples"));
+  errors.push(...countError(form.seedsPerSample, "seeds_per_sample", "seeds per sample"));
   return errors;
+}
+
+// grid and linear take every combination; num_samples is ignored there.
+export function usesSamples(strategy) {
+  return strategy !== "grid" && strategy !== "linear";
 }
 
 // Imported YAML (already parsed by the server) -> form. Rows are matched by

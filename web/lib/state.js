@@ -27,6 +27,7 @@ export class Store extends EventTarget {
       source: null, // {prompt, workflow} captured from the graph
       analysisWarnings: [],
       plan: null, // /plan answer, or {error}
+      planPending: false, // a /plan request for the current form is on its way
       busy: false,
       formErrors: [],
     };

@@ -49,15 +49,19 @@ export async function planNow() {
   if (!form || !source) return;
   const formErrors = validateForm(form);
   if (formErrors.length) {
-    store.set({ formErrors, plan: null });
+    planSeq += 1; // an answer to an earlier, valid form is stale now
+    store.set({ formErrors, plan: null, planPending: false });
     return;
   }
   const seq = ++planSeq;
+  // The edit fixed any earlier slip: drop its message now, not when a slow
+  // plan (large sweeps take seconds) answers.
+  store.set({ formErrors: [], planPending: true });
   try {
     const plan = await client.plan(source.prompt, buildConfig(form));
-    if (seq === planSeq) store.set({ plan, formErrors: [] });
+    if (seq === planSeq) store.set({ plan, planPending: false });
   } catch (err) {
-    if (seq === planSeq) store.set({ plan: { error: err.message, field: err.field }, formErrors: [] });
+    if (seq === planSeq) store.set({ plan: { error: err.message, field: err.field }, planPending: false });
   }
 }
 
@@ -81,7 +85,7 @@ export async function queueSweep() {
 
 export function cancelForm() {
   clearTimeout(planTimer);
-  store.set({ view: "list", form: null, plan: null, formErrors: [] });
+  store.set({ view: "list", form: null, plan: null, formErrors: [], planPending: false });
 }
 
 export async function importYaml(file) {
