@@ -69,3 +69,12 @@ test("the error envelope becomes a SweepApiError with code and field", async () 
   const { fn: bare } = fakeFetch(502, undefined);
   await assert.rejects(makeClient(bare).listSweeps(), /server answered 502/);
 });
+
+// QA: a stopped ComfyUI showed a bare "Failed to fetch" in the panel.
+test("userMessage names an unreachable ComfyUI and passes other messages through", async () => {
+  const { userMessage, valuePairs } = await import("../../web/lib/format.js");
+  assert.match(userMessage(new TypeError("Failed to fetch")), /^ComfyUI is not reachable/);
+  assert.equal(userMessage(new SweepApiError(400, "invalid_config", "cfg: bad")), "cfg: bad");
+  assert.equal(userMessage("plain"), "plain");
+  assert.deepEqual(valuePairs({ seed: 12, cfg: 7.123456 }), ["seed=12", "cfg=7.1235"]);
+});

@@ -17,8 +17,12 @@ export function formatValue(v) {
   return String(v);
 }
 
+export function valuePairs(values) {
+  return Object.entries(values ?? {}).map(([k, v]) => `${k}=${formatValue(v)}`);
+}
+
 export function formatValues(values) {
-  return Object.entries(values ?? {}).map(([k, v]) => `${k}=${formatValue(v)}`).join(" · ");
+  return valuePairs(values).join(" · ");
 }
 
 export function formatProgress(s) {
@@ -38,4 +42,13 @@ export function formatTime(iso) {
   if (!iso) return "";
   const d = new Date(typeof iso === "number" ? iso * 1000 : iso);
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
+}
+
+// fetch() rejects with a bare TypeError ("Failed to fetch") while ComfyUI is
+// down or restarting; say so in words a user can act on.
+export function userMessage(err) {
+  if (err instanceof TypeError && /fetch|network/i.test(err.message)) {
+    return `ComfyUI is not reachable (stopped or restarting?): ${err.message}`;
+  }
+  return err?.message ?? String(err);
 }

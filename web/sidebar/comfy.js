@@ -1,6 +1,7 @@
 // The few ComfyUI services the panel uses, in one place (documented hooks only).
 import { app } from "../../../scripts/app.js";
 import { api } from "../../../scripts/api.js";
+import { userMessage } from "../lib/format.js";
 
 export { app, api };
 
@@ -16,9 +17,12 @@ export function toast(severity, summary, detail = "", life = 4000) {
   app.extensionManager?.toast?.add({ severity, summary, detail, life });
 }
 
+// A 4xx answer is the user's slip, already told in the toast (and the form):
+// only unexpected failures (5xx, bugs) go to the console as well.
 export function toastError(summary, err) {
-  console.warn("[comfy-sweep]", summary, err);
-  toast("error", summary, err?.message ?? String(err), 8000);
+  const expected = err?.name === "SweepApiError" && err.status >= 400 && err.status < 500;
+  if (!expected) console.warn("[comfy-sweep]", summary, err);
+  toast("error", summary, userMessage(err), 8000);
 }
 
 // Registering the tab created the command "Workspace.ToggleSidebarTab.<id>";

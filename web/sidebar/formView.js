@@ -1,5 +1,5 @@
 // The new-sweep form: parameters by category, strategy, live plan.
-import { STRATEGIES, TYPES, groupRows, linkedPathHint, setLinkedPaths } from "../lib/config.js";
+import { STRATEGIES, TYPES, groupRows, linkedPathHint, setLinkedPaths, usesSamples } from "../lib/config.js";
 import { formatEstimate, formatValue } from "../lib/format.js";
 import { button, h } from "./dom.js";
 import { cancelForm, exportYaml, formChanged, formEdited, importYaml, queueSweep } from "./newSweepActions.js";
@@ -42,31 +42,38 @@ function paramRow(r, errors, rows) {
     data: { param: r.name, path: r.paths[0] } },
   h("label", { class: "comfy-sweep-param-head", title: r.reason },
     h("input", { type: "checkbox", checked: r.enabled, onchange: (e) => { r.enabled = e.target.checked; formChanged(); } }),
-    h("span", { class: "comfy-sweep-param-name" }, `${r.title} › ${r.input}`),
-    h("span", { class: "comfy-sweep-muted" }, formatValue(r.value))),
+    h("span", { class: "comfy-sweep-param-name", title: `${r.title} › ${r.input}` }, `${r.title} › ${r.input}`),
+    h("span", { class: "comfy-sweep-muted comfy-sweep-param-value", title: formatValue(r.value) }, formatValue(r.value))),
   r.warnings?.length > 0 && h("div", { class: "comfy-sweep-warn" }, r.warnings.join(" ")),
   r.enabled && rowEditor(r, rows),
   error && h("div", { class: "comfy-sweep-error" }, error.message));
 }
 
+// data-plan-state is "pending" while the answer for the current form is on
+// its way, so nobody (user or test) reads a stale total or error as current.
 export function planBox(state) {
-  const { plan, formErrors, busy } = state;
-  const box = h("div", { class: "comfy-sweep-plan", data: { planState: plan?.error || formErrors.length ? "error" : plan ? "ok" : "pending" } });
+  const { plan, formErrors, busy, planPending } = state;
+  const stateName = formErrors.length ? "error" : planPending || !plan ? "pending" : plan.error ? "error" : "ok";
+  const box = h("div", { class: "comfy-sweep-plan", data: { planState: stateName } });
   if (busy) box.append(h("span", { class: "comfy-sweep-muted" }, "working…"));
   else if (formErrors.length) formErrors.forEach((e) => box.append(h("div", { class: "comfy-sweep-error" }, e.message)));
-  else if (plan?.error) box.append(h("div", { class: "comfy-sweep-error" }, plan.error));
-  else if (plan) {
-    box.append(h("div", { class: "comfy-sweep-total" }, `Planned: ${formatEstimate(plan)}`));
+  else if (plan && !plan.error) {
+    box.append(h("div", { class: "comfy-sweep-total" }, `Planned: ${formatEstimate(plan)}`,
+      planPending && h("span", { class: "comfy-sweep-muted" }, " · updating…")));
     [...(plan.warnings ?? []), ...(plan.notes ?? [])].forEach((w) => box.append(h("div", { class: "comfy-sweep-warn" }, w)));
-  } else box.append(h("span", { class: "comfy-sweep-muted" }, "planning…"));
+  } else if (plan?.error && !planPending) box.append(h("div", { class: "comfy-sweep-error" }, plan.error));
+  else box.append(h("span", { class: "comfy-sweep-muted" }, "planning…"));
   return box;
 }
 
 function settings(form) {
+  // grid/linear take every combination: the samples field does nothing there.
+  const sampled = usesSamples(form.strategy);
   return h("div", { class: "comfy-sweep-settings" },
     field("name", input(form, "name", { placeholder: "optional", onedit: () => {} })),
-    field("strategy", select(form, "strategy", STRATEGIES, formEdited)),
-    field("samples", input(form, "numSamples", { type: "number", min: 1, data: { field: "num_samples" } })),
+    field("strategy", select(form, "strategy", STRATEGIES)),
+    field(sampled ? "samples" : `samples (not used by ${form.strategy})`,
+      input(form, "numSamples", { type: "number", min: 1, step: 1, disabled: !sampled, data: { field: "num_samples" } })),
     field("seeds per sample", input(form, "seedsPerSample", { type: "number", min: 1, data: { field: "seeds_per_sample" } })));
 }
 
@@ -83,12 +90,15 @@ export function formView(state) {
     h("details", { class: "comfy-sweep-group", open: !COLLAPSED.has(cat) || rows.some((r) => r.enabled) },
       h("summary", {}, `${cat} (${rows.filter((r) => r.enabled).length}/${rows.length})`),
       rows.map((r) => paramRow(r, state.formErrors, form.rows))));
+  // The header (Queue sweep + the plan) stays in view while the rows scroll,
+  // so after "Explore parameter" scrolls to its row the one button is there.
   return h("div", { class: "comfy-sweep-form" },
-    h("div", { class: "comfy-sweep-toolbar" },
-      button("← Sweeps", cancelForm, { action: "back" }),
-      button("Queue sweep", queueSweep, { action: "queue", primary: true, disabled: busy })),
+    h("div", { class: "comfy-sweep-sticky" },
+      h("div", { class: "comfy-sweep-toolbar" },
+        button("← Sweeps", cancelForm, { action: "back" }),
+        button("Queue sweep", queueSweep, { action: "queue", primary: true, disabled: busy })),
+      planBox(state)),
     settings(form),
-    planBox(state),
     h("div", { class: "comfy-sweep-actions" }, yamlButtons()),
     state.analysisWarnings.map((w) => h("div", { class: "comfy-sweep-warn" }, w)),
     groups);

@@ -1,6 +1,6 @@
 // The sweep list: progress, ETA, current values, actions, runs.
 import { contactSheetUrl, fileUrl } from "../lib/api.js";
-import { formatDuration, formatProgress, formatTime, formatValues } from "../lib/format.js";
+import { formatDuration, formatProgress, formatTime, valuePairs } from "../lib/format.js";
 import { button, h } from "./dom.js";
 import { startNewSweep } from "./newSweepActions.js";
 import { cancelSweep, deleteSweep, loadRunIntoGraph, refreshSweeps, resumeSweep, toggleRuns } from "./sweepActions.js";
@@ -28,12 +28,20 @@ function sweepActions(s) {
     !active && deleteButton(s));
 }
 
+// One unbreakable span per name=value pair: a narrow panel wraps between
+// pairs, never inside a number.
+function valuesLine(values, prefix = "") {
+  const list = valuePairs(values);
+  const pairs = list.flatMap((p, i) => [i ? " " : null, h("span", { class: "comfy-sweep-pair" }, i < list.length - 1 ? `${p} ·` : p)]);
+  return h("div", { class: "comfy-sweep-muted comfy-sweep-values" }, prefix, pairs);
+}
+
 function runRow(sweepId, run) {
   return h("li", { class: `comfy-sweep-run comfy-sweep-status-${run.status}` },
     run.thumbnail ? h("img", { src: fileUrl(sweepId, run.thumbnail), alt: "", loading: "lazy" }) : h("span", { class: "comfy-sweep-thumb" }),
     h("div", { class: "comfy-sweep-run-text" },
       h("div", {}, `#${run.run_id} ${run.status}`),
-      h("div", { class: "comfy-sweep-muted" }, formatValues(run.values)),
+      valuesLine(run.values),
       run.error && h("div", { class: "comfy-sweep-error" }, run.error)),
     run.status === "done" && button("Load into graph", () => loadRunIntoGraph(sweepId, run.run_id), { action: "load-run" }));
 }
@@ -48,7 +56,8 @@ function sweepCard(s, state) {
       h("span", { class: `comfy-sweep-badge comfy-sweep-state-${s.state}` }, s.state)),
     h("div", { class: "comfy-sweep-bar" }, h("div", { style: `width:${pct}%` })),
     h("div", { class: "comfy-sweep-muted comfy-sweep-progress" }, text + eta),
-    s.current && ACTIVE.has(s.state) && h("div", { class: "comfy-sweep-muted" }, `now: ${formatValues(s.current.values)}`),
+    s.current && ACTIVE.has(s.state) && valuesLine(s.current.values, "now: "),
+    s.message && !ACTIVE.has(s.state) && h("div", { class: "comfy-sweep-muted comfy-sweep-message" }, s.message),
     h("div", { class: "comfy-sweep-muted comfy-sweep-small" }, formatTime(s.created_at)),
     sweepActions(s),
     runs && h("ul", { class: "comfy-sweep-runs" }, runs.length ? runs.map((r) => runRow(s.id, r)) : h("li", {}, "no runs yet")));

@@ -2,7 +2,7 @@
 // "Load into graph".
 import { client } from "../lib/api.js";
 import { store } from "../lib/state.js";
-import { formatValues } from "../lib/format.js";
+import { formatValues, userMessage } from "../lib/format.js";
 import { nodeByApiId } from "../lib/graphPath.js";
 import { runsRefresher } from "../lib/runsRefresh.js";
 import { app, rootGraph, toast, toastError } from "./comfy.js";
@@ -15,7 +15,7 @@ export function refreshSweeps() {
   // Coalesce: a burst of progress events or clicks makes one request.
   refreshing ??= client.listSweeps()
     .then((res) => store.set({ sweeps: res?.sweeps ?? [], listError: null }))
-    .catch((err) => store.set({ listError: err.message }))
+    .catch((err) => store.set({ listError: userMessage(err) }))
     .finally(() => { refreshing = null; });
   return refreshing;
 }
