@@ -23,7 +23,15 @@ import urllib.request
 from typing import Any
 
 import pytest
-from test_frontend_browser import EXAMPLE, TAB_BUTTON, _shot, browser, open_ui  # noqa: F401 - fixture
+from test_frontend_browser import (  # noqa: F401 - fixtures
+    EXAMPLE,
+    TAB_BUTTON,
+    _shot,
+    browser,
+    new_frontend_server,
+    open_ui,
+    ui_server,
+)
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -103,8 +111,13 @@ def grid_disables_samples(page: Any) -> None:
     EXPECT(page.locator(".comfy-sweep-total")).to_contain_text("Planned: 2 runs", timeout=60_000)
 
 
-def test_queue_button_stays_in_view_while_rows_scroll(browser: Any, comfy_server: Any) -> None:  # noqa: F811
-    page, console = open_ui(browser, comfy_server)
+def test_queue_button_stays_in_view_while_rows_scroll(
+    browser: Any,  # noqa: F811
+    ui_server: Any,  # noqa: F811
+    request: pytest.FixtureRequest,
+) -> None:
+    """On both frontends: the sidebar's own container scrolls the panel."""
+    page, console = open_ui(browser, ui_server)
     try:
         # Scroll the open form to its last row, as Explore parameter does for a far row.
         page.set_viewport_size({"width": 1200, "height": 520})  # a form taller than the sidebar
@@ -117,7 +130,7 @@ def test_queue_button_stays_in_view_while_rows_scroll(browser: Any, comfy_server
             """() => { const b = document.querySelector('[data-sweep-action=queue]').getBoundingClientRect();
               return document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2)?.dataset?.sweepAction ?? null; }"""
         )
-        _shot(page, "qa", "sticky-header")
+        _shot(page, f"qa-{request.node.callspec.id}", "sticky-header")
         assert hit == "queue"
         assert console.ours() == []
     finally:
