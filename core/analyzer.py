@@ -278,6 +278,11 @@ def _value_warnings(spec: InputSpec | None, value: Any) -> list[str]:
     return [f"current value: {reason}"] if reason else []
 
 
+def _adds_no_noise(workflow: Workflow, node_id: str) -> bool:
+    flag = workflow.prompt[node_id].get("inputs", {}).get("add_noise")
+    return flag is False or flag == "disable"
+
+
 def analyze_input(
     workflow: Workflow, ref: InputRef, value: Any, oi: ObjectInfo | None
 ) -> ParamInfo:
@@ -287,6 +292,10 @@ def analyze_input(
     kind = spec.kind if spec else guess_kind(name, value)
     category = categorize(name, kind, value, spec)
     suggestion, enabled, reason = suggest(name, kind, category, value, spec)
+    if category == "seed" and _adds_no_noise(workflow, ref.node_id):
+        # A refiner pass (KSamplerAdvanced add_noise: disable) never uses its seed:
+        # varying it only adds a column that changes nothing.
+        enabled, reason = False, "unused: this sampler's add_noise is disabled"
     warnings = _value_warnings(spec, value)
     if oi is not None and spec is None and oi.has_class(class_type):
         warnings.append(f"{class_type} has no input {name!r} in object_info (guessed)")

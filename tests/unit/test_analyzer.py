@@ -44,7 +44,8 @@ def assert_valid(p: ParamInfo, spec: InputSpec | None) -> None:
     """The suggestion of one parameter is valid for its object_info spec."""
     s = p.suggestion
     if p.category == "seed":
-        assert s == {"type": "random_seed"} and p.enabled
+        assert s == {"type": "random_seed"}
+        assert p.enabled or p.reason == "unused: this sampler's add_noise is disabled", p.path
         return
     if p.enabled:
         assert p.input in ENABLED_INPUTS, p.path
@@ -261,3 +262,26 @@ def test_subgraph_ids_and_odd_values() -> None:
     assert by_input["steps"].suggestion == {"type": "values", "values": [float("inf")]}
     assert by_input["flag"].suggestion == {"type": "values", "values": [True, False]}
     assert by_input["seed"].suggestion == {"type": "random_seed"}
+
+
+@pytest.mark.parametrize("oi_used", [True, False])
+def test_seed_of_a_sampler_that_adds_no_noise_is_not_enabled(oi_used: bool) -> None:
+    # The SDXL refiner pass (KSamplerAdvanced add_noise: disable) never uses its seed.
+    wf = Workflow.from_data(
+        {
+            "10": {
+                "class_type": "KSamplerAdvanced",
+                "inputs": {"add_noise": "enable", "noise_seed": 5},
+            },
+            "11": {
+                "class_type": "KSamplerAdvanced",
+                "inputs": {"add_noise": "disable", "noise_seed": 0},
+            },
+        }
+    )
+    oi = ObjectInfo.load(SAVED) if oi_used and SAVED.is_file() else None
+    by_node = {p.node_id: p for p in analyze(wf, oi).params if p.input == "noise_seed"}
+    assert by_node["10"].enabled and by_node["10"].category == "seed"
+    assert not by_node["11"].enabled and by_node["11"].category == "seed"
+    assert by_node["11"].suggestion == {"type": "random_seed"}  # still offered, just off
+    assert "add_noise is disabled" in by_node["11"].reason
