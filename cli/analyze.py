@@ -17,7 +17,7 @@ from ..client.comfyui import ComfyClient
 from ..core.analyzer import Analysis, ParamInfo, analyze, render_config_template
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import load_workflow
-from .common import handle_errors
+from .common import fail, handle_errors
 
 SUFFIX = "_batch_config.yaml"  # the original suite's name: <workflow stem>_batch_config.yaml
 
@@ -73,11 +73,23 @@ def format_table(analysis: Analysis) -> str:
 
 def _write_config(analysis: Analysis, workflow: Path, output: Path, force: bool) -> None:
     if output.exists() and not force:
-        raise click.UsageError(
-            f"{output} exists; pass --force to overwrite or -o to choose another"
-        )
-    rel = os.path.relpath(workflow.resolve(), output.resolve().parent)
-    output.write_text(render_config_template(analysis, Path(rel).as_posix()), encoding="utf-8")
+        fail(f"{output} exists; pass --force to overwrite or -o to choose another")
+    where = workflow_file_for(workflow, output)
+    output.write_text(render_config_template(analysis, where), encoding="utf-8")
+
+
+def workflow_file_for(workflow: Path, config: Path) -> str:
+    """``workflow_file`` as the config should say it: relative to the config's folder
+    when both share a folder below the root, else absolute (no ``../../../work/...``
+    climbing to the root; on Windows another drive has no relative path at all)."""
+    wf, folder = workflow.resolve(), config.resolve().parent
+    try:
+        shared = Path(os.path.commonpath([wf, folder]))
+    except ValueError:  # different drives
+        return wf.as_posix()
+    if shared == Path(shared.anchor):
+        return wf.as_posix()
+    return Path(os.path.relpath(wf, folder)).as_posix()
 
 
 def _print_report(analysis: Analysis, output: Path | None) -> None:
@@ -128,7 +140,7 @@ def main(
     as_json: bool, force: bool,
 ) -> None:  # fmt: skip
     if server and object_info:
-        raise click.UsageError("give either --server or --object-info, not both")
+        fail("give either --server or --object-info, not both")
     wf = load_workflow(workflow)
     analysis = analyze(wf, load_object_info(server, object_info))
     if output is None and not as_json:

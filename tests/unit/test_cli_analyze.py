@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from comfy_sweep.cli.analyze import main
+from comfy_sweep.cli.analyze import main, workflow_file_for
 from shared_paths import SHARED_WORKFLOWS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "image_noise_blur.json"
@@ -62,9 +62,8 @@ def test_example_without_object_info(tmp_path: Path) -> None:
     assert code == 0, err
     assert "no object_info" in err
     config = yaml.safe_load(target.read_text())
-    assert (
-        config["workflow_file"] == Path(__import__("os").path.relpath(EXAMPLE, tmp_path)).as_posix()
-    )
+    # tmp_path and the checkout share no folder but the root: an absolute path
+    assert config["workflow_file"] == EXAMPLE.resolve().as_posix()
     assert "parameters" in config and "output" in config
 
 
@@ -105,3 +104,27 @@ def test_server_object_info(tmp_path: Path, comfy_server) -> None:  # type: igno
     data = json.loads(out)
     assert data["object_info_used"] is True
     assert not [w for w in data["warnings"] if "not in object_info" in w]
+
+
+def test_workflow_file_is_relative_only_below_a_shared_folder(tmp_path: Path) -> None:
+    wf = tmp_path / "workflows" / "wan" / "workflow.json"
+    assert workflow_file_for(wf, tmp_path / "workflows" / "wan" / "c.yaml") == "workflow.json"
+    assert workflow_file_for(wf, tmp_path / "workflows" / "wan" / "configs" / "c.yaml") == (
+        "../workflow.json"
+    )
+    assert (
+        workflow_file_for(wf, tmp_path / "elsewhere" / "c.yaml") == "../workflows/wan/workflow.json"
+    )
+    # only the root in common: absolute, never ../../.. up to it
+    assert workflow_file_for(Path("/opt/wf.json"), tmp_path / "c.yaml") == "/opt/wf.json"
+
+
+def test_config_that_exists_is_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "cfg.yaml"
+    target.write_text("x: 1\n")
+    code, _, err = run([str(EXAMPLE), "-o", str(target)])
+    assert (
+        code == 2
+        and err == f"error: {target} exists; pass --force to overwrite or -o to choose another\n"
+    )
+    assert target.read_text() == "x: 1\n"
