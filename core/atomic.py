@@ -367,8 +367,10 @@ class LockFile:
     def _raise_locked(self, info: dict[str, Any]) -> None:
         from .errors import StoreLockedError
 
-        who = info.get("holder", "another process")
-        where = f"pid {info.get('pid', '?')} on {info.get('host', '?')}"
+        who = str(info.get("holder", "another process"))
+        pid = f"pid {info.get('pid', '?')}"
+        # Holders usually name their pid already ("cr-batch (pid 12)"): say it once.
+        where = f"on {info.get('host', '?')}" if pid in who else f"{pid} on {info.get('host', '?')}"
         raise StoreLockedError(
             f"batch {self.label} is in use by {who} ({where}, since {info.get('created_at', '?')}); "
             f"if that process is gone, delete {self.path}",

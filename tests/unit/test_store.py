@@ -149,6 +149,18 @@ def test_lock_contention_names_the_holder(store: RunStore) -> None:
         assert (store.root / "store.lock").exists()
 
 
+def test_lock_message_names_the_pid_once(store: RunStore) -> None:
+    other = RunStore.open(store.root)
+    with (
+        store.lock(f"cr-batch (pid {os.getpid()})"),
+        pytest.raises(StoreLockedError) as err,
+        other.lock("sidebar"),
+    ):
+        pass
+    assert err.value.message.count(f"pid {os.getpid()}") == 1  # was "(pid N) (pid N on host"
+    assert f"in use by cr-batch (pid {os.getpid()}) (on " in err.value.message
+
+
 def dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
