@@ -52,6 +52,7 @@ _JS_FILES = (
     "sheet_grid.js",
     "sheet_xy.js",
     "sheet_plot.js",
+    "sheet_bridge.js",
     "sheet_dialog.js",
     "sheet_filters.js",
     "sheet_live.js",
@@ -239,6 +240,11 @@ def _thumb_state(root: Path) -> tuple[set[str], dict[str, str]]:
     return thumbs, {str(k): str(v) for k, v in notes.items()} if isinstance(notes, dict) else {}
 
 
+def _sweep_name(progress: Mapping[str, Any]) -> str:
+    label = progress.get("label")
+    return label.strip() if isinstance(label, str) else ""
+
+
 def build_report_data(store_root: Path) -> dict[str, Any]:
     """The contact sheet's data: batch summary, parameter and metric columns, runs."""
     batch = read_batch(Path(store_root))
@@ -250,6 +256,8 @@ def build_report_data(store_root: Path) -> dict[str, Any]:
         "schema": DATA_SCHEMA,
         "batch": {
             "name": batch.root.name,
+            # the name given in the panel (progress.json "label"); "" when none
+            "sweep_name": _sweep_name(p),
             # favourites are kept per batch: name + creation time tells two
             # batches of the same name (in different folders) apart
             "key": f"{batch.root.name}@{p.get('created_at', '')}",

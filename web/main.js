@@ -5,6 +5,7 @@ import { api } from "../../scripts/api.js";
 import { nodeMenuItems } from "./menu.js";
 import { destroyPanel, renderPanel } from "./sidebar/panel.js";
 import { onProgress, refreshSweeps } from "./sidebar/sweepActions.js";
+import { listenForSheets } from "./sidebar/sheetLink.js";
 
 app.registerExtension({
   name: "comfy-sweep",
@@ -20,6 +21,7 @@ app.registerExtension({
     });
     api.addEventListener("comfy-sweep.progress", (e) => onProgress(e.detail));
     api.addEventListener("reconnected", () => refreshSweeps());
+    listenForSheets(); // "Load into graph" from a contact sheet tab
   },
   getNodeMenuItems(node) {
     return nodeMenuItems(node);

@@ -51,6 +51,7 @@ CS.Dialog = class {
     const side = CS.el("div", "side");
     side.append(CS.el("h2", null, "Run #" + r.id + " · " + r.status));
     side.append(this.buttons(r));
+    if (r.status === "done") side.append(this.loadRow(r));
     if (r.error) side.append(CS.el("div", "err", r.error));
     if (r.note) side.append(CS.el("div", "err", "thumbnail: " + r.note));
     side.append(this.table(r));
@@ -74,6 +75,28 @@ CS.Dialog = class {
     const copy = btn("copy params.json", () => CS.copyText(CS.paramsJson(this.sheet.data, r), copy));
     copy.className = "copy-params";
     btn("close (Esc)", () => this.close());
+    return row;
+  }
+
+  // "Load into graph" (sheet_bridge.js) when the page is served by ComfyUI,
+  // else the one line saying why it is not there.
+  loadRow(r) {
+    const bridge = this.sheet.bridge;
+    if (!bridge) return CS.el("div", "bridge-note", this.sheet.bridgeNote);
+    const row = CS.el("div", "btns load-row");
+    const b = CS.el("button", "load-graph", "Load into graph");
+    const status = CS.el("span", "load-status");
+    status.setAttribute("role", "status");
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      status.textContent = "asking the ComfyUI tab…";
+      delete status.dataset.ok;
+      const res = await bridge.load(r.id);
+      status.textContent = res.text;
+      status.dataset.ok = String(res.ok);
+      b.disabled = false;
+    });
+    row.append(b, status);
     return row;
   }
 

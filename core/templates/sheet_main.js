@@ -151,6 +151,7 @@ CS.onKey = function (sheet, ev) {
 CS.start = function () {
   const sheet = new CS.Sheet(CS.load());
   window.contactSheet = sheet;
+  CS.startBridge(sheet);
   CS.buildToolbar(sheet);
   CS.buildFilters(sheet);
   document.addEventListener("keydown", (ev) => CS.onKey(sheet, ev));

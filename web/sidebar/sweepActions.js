@@ -98,12 +98,17 @@ export function applyPromptToGraph(prompt, graph = rootGraph()) {
   return changed;
 }
 
+// From the run list and from a contact sheet (sheetLink.js): {ok, message},
+// the toast's text, which the sheet shows too.
 export async function loadRunIntoGraph(id, runId) {
   try {
     const { prompt, values } = await client.runPrompt(id, runId);
     const changed = applyPromptToGraph(prompt);
-    toast("success", `Run ${runId} loaded into the graph`, `${formatValues(values)} (${changed} widget${changed === 1 ? "" : "s"} changed)`);
+    const message = `${formatValues(values)} (${changed} widget${changed === 1 ? "" : "s"} changed)`;
+    toast("success", `Run ${runId} loaded into the graph`, message);
+    return { ok: true, message };
   } catch (err) {
     toastError("Load into graph failed", err);
+    return { ok: false, message: userMessage(err) };
   }
 }
