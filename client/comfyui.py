@@ -37,9 +37,12 @@ class _Transient(Exception):
 
 
 def unreachable(addr: ServerAddress, reason: str) -> BackendError:
+    hint = "start it or set --server / comfyui.server_address"
+    if addr.base_url.startswith("https://") and ("SSL" in reason or "TLS" in reason):
+        # ComfyUI itself speaks plain HTTP; TLS only comes from a proxy in front of it.
+        hint = "is it plain http:// (ComfyUI has no TLS of its own)?"
     return BackendError(
-        f"cannot reach ComfyUI at {addr.display} ({reason}); "
-        "start it or set --server / comfyui.server_address",
+        f"cannot reach ComfyUI at {addr.display} ({reason}); {hint}",
         details={"address": addr.display},
     )
 

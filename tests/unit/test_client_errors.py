@@ -23,3 +23,17 @@ async def test_a_404_names_the_url_and_suggests_the_prefix() -> None:
         f"ComfyUI at {base}: GET {base}/object_info answered 404 "
         "(is this ComfyUI, and the path prefix right?)"
     )
+
+
+async def test_https_to_a_plain_http_comfyui_suggests_http() -> None:
+    app = web.Application()
+    async with TestServer(app, host="127.0.0.1") as server:
+        address = parse_address(f"https://127.0.0.1:{server.port}")
+        async with ComfyClient(address, retry_window=0) as client:
+            with pytest.raises(BackendError) as info:
+                await client.object_info()
+        where = f"https://127.0.0.1:{server.port}"
+    message = info.value.message
+    assert message.startswith(f"cannot reach ComfyUI at {where} (")
+    assert message.endswith("; is it plain http:// (ComfyUI has no TLS of its own)?")
+    assert "\n" not in message
