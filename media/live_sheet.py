@@ -62,6 +62,15 @@ def _render(root: Path) -> bool:
     except (SweepError, OSError, ValueError) as err:
         log.warning("comfy-sweep: contact sheet of %s not refreshed: %s", root.name, err)
         return False
+    except Exception as err:  # noqa: BLE001 - a bug in the preview must not end the sweep
+        # One line with the type, as above: the finished sweep's exit code and its
+        # last lines must not be replaced by a rendering traceback.
+        log.warning(
+            "comfy-sweep: contact sheet of %s not refreshed (%s: %s); "
+            "cr-contact-sheet %s retries it",
+            root.name, type(err).__name__, err, root,
+        )  # fmt: skip
+        return False
     return True
 
 

@@ -90,3 +90,20 @@ def test_context_exit_on_keyboard_interrupt_skips_the_final_render(tmp_path: Pat
 
 def test_render_once_of_a_non_batch_fails_quietly(tmp_path: Path) -> None:
     assert render_once(tmp_path) is False  # no progress.json: logged, not raised
+
+
+def test_a_bug_in_the_renderer_is_one_warning_not_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A template/report mismatch (jinja2 UndefinedError) ended a finished 256-run
+    # cr-batch with a traceback and exit 1 from the final render (QA pass).
+    from comfy_sweep.media import thumbnails
+
+    def broken(root: Path) -> None:
+        raise KeyError("sweep_name")
+
+    monkeypatch.setattr(thumbnails, "ensure_thumbnails", broken)
+    with caplog.at_level("WARNING", logger="comfy_sweep.live_sheet"):
+        assert render_once(tmp_path) is False
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "not refreshed (KeyError: 'sweep_name')" in line and "\n" not in line
