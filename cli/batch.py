@@ -97,11 +97,20 @@ def dry_run(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         note(
             f"(ComfyUI at {server_of(opts, cfg)} not reachable: checking values by heuristics only)"
         )
-    for warning in validate_config(cfg, wf, info):
-        note(f"warning: {warning}")
-    plan = build_plan(cfg, wf, info)
+    plan = build_plan(cfg, wf, info)  # validates; its warnings include the config's own
+    note_plan(plan.warnings, plan.notes, shown=[])
     click.echo(format_plan_table(plan))
     return EXIT_OK
+
+
+def note_plan(warnings: list[str], notes: list[str], shown: list[str]) -> None:
+    """The plan's warnings not printed yet (``shown``: the config's, printed before
+    choosing a batch) and its notes (e.g. duplicate samples merged)."""
+    for warning in warnings:
+        if warning not in shown:
+            note(f"warning: {warning}")
+    for text in notes:
+        note(f"note: {text}")
 
 
 # -- choosing the batch folder ---------------------------------------------------
@@ -112,11 +121,10 @@ def holder() -> str:
 
 
 def create_client_batch(
-    cfg: SweepConfig, wf: Workflow, info: ObjectInfo, ident: dict[str, str]
+    cfg: SweepConfig, wf: Workflow, info: ObjectInfo, ident: dict[str, str], shown: list[str]
 ) -> RunStore:
-    for warning in validate_config(cfg, wf, info):
-        note(f"warning: {warning}")
     plan = build_plan(cfg, wf, info)
+    note_plan(plan.warnings, plan.notes, shown)
     store = RunStore.create(Path(cfg.output.base_dir), cfg, wf, plan, extra=ident)
     note(f"new batch {store.root}: {len(plan.runs)} runs planned")
     return store
@@ -187,7 +195,12 @@ def default_sigint() -> None:
 
 
 async def new_server_sweep(
-    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient, ident: dict[str, str]
+    opts: Options,
+    cfg: SweepConfig,
+    wf: Workflow,
+    client: ComfyClient,
+    ident: dict[str, str],
+    shown: list[str],
 ) -> int | None:
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
@@ -209,6 +222,8 @@ async def new_server_sweep(
     sid = str(created["id"])
     extra = {**ident, "server_address": where}
     store = await mirror_store(api, sid, Path(cfg.output.base_dir), extra)
+    server_warnings = [str(w) for w in created.get("warnings") or []]
+    note_plan([*server_warnings, *store.plan.warnings], store.plan.notes, shown)
     note(f"server sweep {sid}: {created['total']} runs, mirrored into {store.root}")
     return await follow_server_sweep(api, store, sid)
 
@@ -290,7 +305,11 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         info = ObjectInfo(await client.object_info())
         # Reachable: from now on a vanished server (a restart) is waited out.
         client.retry_window = cfg.comfyui.reconnect_window
-        validate_config(cfg, wf, info)  # out-of-bounds and bad COMBO values fail before queueing
+        # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown
+        # keys, ...) are printed here once, whichever mode then runs the sweep.
+        shown = validate_config(cfg, wf, info)
+        for warning in shown:
+            note(f"warning: {warning}")
         sel = select_batch(
             Path(cfg.output.base_dir), cfg, wf, info,
             resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
@@ -311,10 +330,10 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         store = sel.store
         if store is None:
             if opts.mode != "client":
-                code = await new_server_sweep(opts, cfg, wf, client, sel.ident)
+                code = await new_server_sweep(opts, cfg, wf, client, sel.ident, shown)
                 if code is not None:
                     return code
-            store = create_client_batch(cfg, wf, info, sel.ident)
+            store = create_client_batch(cfg, wf, info, sel.ident, shown)
         summary = await run_client_mode(opts, cfg, client, store)
     return finish(store, summary, sheet_rendered=True)
 
