@@ -85,11 +85,13 @@ class Selection:
 
 
 def _try_extend(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> Plan:
-    if is_server_batch(store):
-        raise PlanError("a server sweep cannot be extended from the CLI")
+    # The plan comparison first: its reason ("sampling_strategy changed from grid to
+    # lhs") says more than the server-sweep rule when the config is another one.
     plan = extend_plan(store.plan, store.config, cfg, wf, info)
     if len(plan.runs) == len(store.plan.runs):
         raise PlanError("the changed config adds no runs")
+    if is_server_batch(store):
+        raise PlanError("a server sweep cannot be extended from the CLI")
     return plan
 
 

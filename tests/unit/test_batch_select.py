@@ -102,3 +102,18 @@ def test_legacy_batch_matched_by_fingerprint(tmp_path: Path) -> None:
     store = create(path, identity=False)
     sel = select(path)[0]
     assert sel.action == "resume" and sel.store.root == store.root
+
+
+def test_a_server_sweep_refusal_gives_the_real_reason_first(tmp_path: Path) -> None:
+    # --resume of a server sweep with another config said only "a server sweep cannot
+    # be extended from the CLI", hiding that the strategy itself differs (QA pass).
+    path = write(tmp_path)
+    cfg, wf = load(path)
+    extra = {**batch_identity(cfg, wf), "server_sweep_id": "batch_x"}
+    store = RunStore.create(Path(cfg.output.base_dir), cfg, wf, build_plan(cfg, wf), extra=extra)
+    write(tmp_path, sampling_strategy="random")
+    with pytest.raises(ConfigChangedError, match="sampling_strategy changed from sobol to random"):
+        select(path, resume_dir=str(store.root))
+    write(tmp_path, num_samples=8)  # would extend a client batch
+    with pytest.raises(ConfigChangedError, match="a server sweep cannot be extended from the CLI"):
+        select(path, resume_dir=str(store.root))
