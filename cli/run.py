@@ -87,6 +87,18 @@ async def wait_finished(
     return None
 
 
+def no_outputs_reason(outcome: RunOutcome, prompt: Mapping[str, Any]) -> str:
+    """Why a successful prompt left nothing to save. ComfyUI answers a prompt identical
+    to the one it ran last from its cache, output nodes included, and then reports no
+    outputs at all (0.3.75): say so, since rerunning the same workflow is common."""
+    if outcome.cached_nodes and set(prompt) <= set(outcome.cached_nodes):
+        return (
+            "ComfyUI reported no outputs: every node came from its cache (this exact "
+            "prompt ran just before); change an input, e.g. --set the seed, to run it again"
+        )
+    return "ComfyUI reported no outputs (does the workflow have a Save node?)"
+
+
 async def run_one(
     client: ComfyClient,
     prompt: dict[str, Any],
@@ -113,8 +125,11 @@ async def run_one(
     if outcome.status != "success":
         click.echo(f"run failed: {outcome.error}", err=True)
         return EXIT_RUNS_FAILED
-    for path in await backend.collect(outcome, dest):
+    paths = await backend.collect(outcome, dest)
+    for path in paths:
         click.echo(str(path))
+    if not paths:
+        click.echo(f"warning: {no_outputs_reason(outcome, prompt)}", err=True)
     if outcome.execution_s is not None:
         click.echo(f"done in {outcome.execution_s:.2f}s (ComfyUI execution time)", err=True)
     return EXIT_OK
