@@ -17,13 +17,13 @@ from ..client.comfyui import ComfyClient
 from ..core.analyzer import Analysis, ParamInfo, analyze, render_config_template
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import load_workflow
-from .common import fail, handle_errors
+from .common import fail, handle_errors, server_option
 
 SUFFIX = "_batch_config.yaml"  # the original suite's name: <workflow stem>_batch_config.yaml
 
 
 async def _fetch_object_info(address: str) -> dict[str, Any]:
-    async with ComfyClient(address, timeout=10.0) as client:
+    async with ComfyClient(server_option(address), timeout=10.0) as client:
         return await client.object_info()
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_store
@@ -24,8 +25,9 @@ from ..core.config import (
     resolve_workflow_path,
     validate_config,
 )
+from ..core.config_model import config_error
 from ..core.engine import EngineSummary, run_sweep
-from ..core.errors import BackendError, ConflictError, NotFoundError
+from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan import build_plan, format_plan_table
 from ..core.report import SHEET_FILE
@@ -33,7 +35,7 @@ from ..core.store import RunStore
 from ..core.workflow import Workflow, load_workflow
 from ..media.live_sheet import LiveSheet
 from .batch_select import apply_extension, is_server_batch, select_batch
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, shell_arg
+from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
@@ -66,6 +68,16 @@ def server_of(opts: Options, cfg: SweepConfig) -> str:
     return opts.server or cfg.comfyui.server_address
 
 
+def config_server(cfg: SweepConfig) -> ServerAddress:
+    """comfyui.server_address parsed; a bad one names the config file and line."""
+    try:
+        return parse_address(cfg.comfyui.server_address)
+    except ConfigError as err:
+        raise config_error(
+            cfg.source, cfg.lines, ("comfyui", "server_address"), err.message
+        ) from None
+
+
 def make_client(
     opts: Options, cfg: SweepConfig, *, retry_window: float = 3.5, timeout: float | None = None
 ) -> ComfyClient:
@@ -73,7 +85,7 @@ def make_client(
     to ``comfyui.reconnect_window`` once the server has answered."""
     token = token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
     return ComfyClient(
-        server_of(opts, cfg),
+        server_option(opts.server) if opts.server else config_server(cfg),
         auth_token=token,
         timeout=timeout or cfg.comfyui.timeout,
         retry_window=retry_window,

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import click
 
-from ..core.errors import SweepError
+from ..client.address import ServerAddress, parse_address
+from ..core.errors import ConfigError, SweepError
 
 EXIT_OK = 0
 EXIT_RUNS_FAILED = 1
@@ -39,6 +40,15 @@ def shell_arg(value: object, windows: bool | None = None) -> str:
     if windows if windows is not None else os.name == "nt":
         return f'"{text}"' if any(c in text for c in _CMD_SPECIAL) else text
     return shlex.quote(text)
+
+
+def server_option(text: str) -> ServerAddress:
+    """``--server ADDR`` parsed; a bad one is blamed on --server, not on the config
+    key ``comfyui.server_address`` (cr-run and cr-analyze have no config at all)."""
+    try:
+        return parse_address(text)
+    except ConfigError as err:
+        raise ConfigError(err.message, field="--server") from None
 
 
 def describe(err: SweepError) -> str:

@@ -20,13 +20,14 @@ from ..core.engine import RunOutcome, new_prompt_id
 from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import InputRef, Workflow, load_workflow
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors
+from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option
 
 DEFAULT_SERVER = "127.0.0.1:8188"
 
 
 def make_client(server: str, auth_token_env: str | None, timeout: float = 30.0) -> ComfyClient:
-    return ComfyClient(server, auth_token=token_from_env(auth_token_env), timeout=timeout)
+    address = server_option(server)
+    return ComfyClient(address, auth_token=token_from_env(auth_token_env), timeout=timeout)
 
 
 def install_stop(stop: asyncio.Event) -> None:
