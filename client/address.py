@@ -1,5 +1,8 @@
 """Server addresses as users type them: ``127.0.0.1:8188``, ``http://host:port``,
-``https://host/prefix`` (a reverse-proxy prefix is kept in every URL)."""
+``https://host/prefix`` (a reverse-proxy prefix is kept in every URL).
+
+A bare host with no scheme and no port means ComfyUI's own default port 8188
+(``localhost`` → ``http://localhost:8188``); a URL keeps its scheme's port."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ..core.errors import ConfigError
+
+COMFYUI_PORT = 8188
 
 
 @dataclass(frozen=True)
@@ -41,4 +46,7 @@ def parse_address(text: str) -> ServerAddress:
             field="comfyui.server_address",
         )
     prefix = parts.path.rstrip("/")
-    return ServerAddress(f"{parts.scheme}://{parts.netloc}{prefix}", raw)
+    netloc = parts.netloc
+    if "://" not in raw and port is None:
+        netloc += f":{COMFYUI_PORT}"
+    return ServerAddress(f"{parts.scheme}://{netloc}{prefix}", raw)

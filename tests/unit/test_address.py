@@ -7,7 +7,9 @@ from comfy_sweep.core.errors import ConfigError
     ("text", "base"),
     [
         ("127.0.0.1:8188", "http://127.0.0.1:8188"),
-        ("localhost", "http://localhost"),
+        ("localhost", "http://localhost:8188"),  # bare host: ComfyUI's default port
+        ("gpu-box/comfy", "http://gpu-box:8188/comfy"),
+        ("http://localhost", "http://localhost"),  # a URL keeps its scheme's port
         ("http://gpu-box:8188/", "http://gpu-box:8188"),
         ("https://comfy.example.com/prefix/", "https://comfy.example.com/prefix"),
         ("https://comfy.example.com/a/b", "https://comfy.example.com/a/b"),
