@@ -81,7 +81,12 @@ def test_read_only_mid_sweep_then_rerun(
             return dirs[0] if dirs and metadata_rows(dirs[0]) else None
 
         batch = Path(wait_until(first, 120, "a first recorded run", step=0.02))
+        # "mount point is busy" while cr-batch has a file open for writing: retry.
+        deadline = time.monotonic() + 10
         ro = mount("-o", "remount,ro", str(small_disk))
+        while ro.returncode != 0 and "busy" in ro.stderr and time.monotonic() < deadline:
+            time.sleep(0.01)
+            ro = mount("-o", "remount,ro", str(small_disk))
         assert ro.returncode == 0, ro.stderr
         _, err = proc.communicate(timeout=120)
     finally:
