@@ -17,6 +17,7 @@ from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
 from ..core import atomic
 from ..core.engine import RunOutcome, new_prompt_id
+from ..core.engine_history import fully_cached
 from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import InputRef, Workflow, load_workflow
@@ -92,7 +93,7 @@ def no_outputs_reason(outcome: RunOutcome, prompt: Mapping[str, Any]) -> str:
     """Why a successful prompt left nothing to save. ComfyUI answers a prompt identical
     to the one it ran last from its cache, output nodes included, and then reports no
     outputs at all (0.3.75): say so, since rerunning the same workflow is common."""
-    if outcome.cached_nodes and set(prompt) <= set(outcome.cached_nodes):
+    if fully_cached(outcome, prompt):
         return (
             "ComfyUI reported no outputs: every node came from its cache (this exact "
             "prompt ran just before); change an input, e.g. --set the seed, to run it again"

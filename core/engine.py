@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .engine_history import RunOutcome, outcome_from_history, output_files
+from .engine_history import RunOutcome, fully_cached, outcome_from_history, output_files
 from .engine_pacing import MAX_IDLE_POLL, Pacer
 from .errors import BackendError, PromptRejected
 from .labels import fill_label_nodes
@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from .plan import PlannedRun
     from .store import RunStore
 
+FULLY_CACHED = (
+    "ComfyUI answered from its cache with no output files (the identical prompt had "
+    "just run); rerun the command to execute it again"
+)
 QUEUE_CHECK_EVERY = 5.0  # seconds between /queue looks for prompts lost by the server
 
 
@@ -225,6 +229,12 @@ class _Sweep:
             self.record_failed(
                 flight.run, flight.prompt_id, f"collecting outputs: {err.message}", flight.queued_at
             )
+            return
+        if not paths and fully_cached(outcome, self.store.workflow.prompt):
+            # Recording this as done would be a silent empty run; as a failure it
+            # is retried on resume, when ComfyUI's previous prompt is another one.
+            self.finished_now += 1
+            self.record_failed(flight.run, flight.prompt_id, FULLY_CACHED, flight.queued_at)
             return
         self.finished_now += 1
         self.store.record_result(_record(flight, outcome, paths, self.store.root))

@@ -96,7 +96,13 @@ def outcome_from_history(
     return RunOutcome(prompt_id, result, files, error, started, finished, cached)
 
 
-__all__ = ["RunOutcome", "outcome_from_history", "output_files"]
+def fully_cached(outcome: RunOutcome, prompt: Mapping[str, Any]) -> bool:
+    """Every node of ``prompt`` came from ComfyUI's cache. ComfyUI 0.3.75 answers a
+    prompt identical to the one it ran just before that way, and lists no files."""
+    return bool(prompt) and set(map(str, prompt)) <= set(outcome.cached_nodes)
+
+
+__all__ = ["RunOutcome", "fully_cached", "outcome_from_history", "output_files"]
 
 
 def run_file_name(item: Mapping[str, str], taken: set[str]) -> str:

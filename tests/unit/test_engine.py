@@ -366,3 +366,38 @@ async def test_disk_full_while_collecting_is_one_error_naming_the_folder(
     assert len(store.records()) + len(store.in_flight()) >= 2  # the failed run stays in flight
     gc.collect()  # unretrieved task exceptions are reported when the task is collected
     assert loop_errors == []
+
+
+class CacheEchoComfy(FakeComfy):
+    """Answers the first prompt it runs as ComfyUI 0.3.75 answers a prompt identical
+    to the previous one: success, every node cached, no files."""
+
+    async def _work(self) -> None:
+        while True:
+            if not self.queue:
+                await asyncio.sleep(0.002)
+                continue
+            pid, prompt = self.queue.pop(0)
+            await asyncio.sleep(self.run_s)
+            self.executed.append(pid)
+            if len(self.executed) == 1:
+                self.history[pid] = RunOutcome(pid, "success", [], "", 1.0, 1.0, list(prompt))
+            else:
+                out = [{"filename": f"{pid}.png", "subfolder": "", "type": "output"}]
+                self.history[pid] = RunOutcome(pid, "success", out, "", 1.0, 1.5, [])
+
+
+async def test_fully_cached_run_is_a_failure_retried_on_resume(tmp_path: Path) -> None:
+    srv = CacheEchoComfy()
+    srv.start()
+    try:
+        store = make_store(tmp_path)
+        summary, _ = await sweep(store, srv)
+        assert (summary.done, summary.failed) == (5, 1)
+        (failed,) = [r for r in store.records() if r.status == "failed"]
+        assert failed.error == engine_mod.FULLY_CACHED and failed.outputs == []
+        again, _ = await sweep(store, srv)  # resume retries it; ComfyUI now runs it
+    finally:
+        await srv.close()
+    assert (again.done, again.failed) == (6, 0)
+    assert all(r.outputs for r in store.records())
