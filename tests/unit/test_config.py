@@ -23,6 +23,7 @@ from comfy_sweep.core.plan import build_plan
 from comfy_sweep.core.workflow import Workflow
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from original_suite import README_LORA
 from shared_paths import ORIGINAL_README, SHARED_WORKFLOWS
 
 README = ORIGINAL_README
@@ -71,32 +72,6 @@ README_RESUME = """\
 resume:
   enabled: true      # Default: true
   skip_existing: true  # Skip if output already exists
-"""
-README_LORA = """\
-workflow_file: video_wan2_2_14B_flf2v.json
-sampling_strategy: linear
-num_samples: 10  # Ignored for linear strategy
-seeds_per_sample: 5  # 5 variations per strength value
-
-parameters:
-  lora_high_strength:
-    path: nodes.91.inputs.strength_model
-    type: linear
-    min: 0.5
-    max: 3.0
-    step: 0.5
-    # Results in: 0.5, 1.0, 1.5, 2.0, 2.5, 3.0
-
-  lora_low_strength:
-    path: nodes.92.inputs.strength_model
-    type: linear
-    min: 0.5
-    max: 3.0
-    step: 0.5
-
-  seed:
-    path: nodes.57.inputs.noise_seed
-    type: random_seed  # Auto-generated per run
 """
 README_EXAMPLES = [
     README_CONFIGURE,

@@ -25,35 +25,8 @@ from comfy_sweep.core.plan import (
 from comfy_sweep.core.workflow import Workflow
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from original_suite import README_LORA
 from shared_paths import SHARED_WORKFLOWS
-
-# The original README's LoRA example, verbatim (test_config.py checks it against the README).
-README_LORA = """\
-workflow_file: video_wan2_2_14B_flf2v.json
-sampling_strategy: linear
-num_samples: 10  # Ignored for linear strategy
-seeds_per_sample: 5  # 5 variations per strength value
-
-parameters:
-  lora_high_strength:
-    path: nodes.91.inputs.strength_model
-    type: linear
-    min: 0.5
-    max: 3.0
-    step: 0.5
-    # Results in: 0.5, 1.0, 1.5, 2.0, 2.5, 3.0
-
-  lora_low_strength:
-    path: nodes.92.inputs.strength_model
-    type: linear
-    min: 0.5
-    max: 3.0
-    step: 0.5
-
-  seed:
-    path: nodes.57.inputs.noise_seed
-    type: random_seed  # Auto-generated per run
-"""
 
 
 def sampler_workflow() -> Workflow:
