@@ -117,3 +117,18 @@ def test_plain_comfyui_refuses_a_server_sweep(
     assert out.strip().count("\n") == 0
     assert f"{store.root} is server sweep batch_x" in out and "--server gpu:8188" in out
     assert history_ids(plain) == set()  # nothing was queued
+
+
+def test_auto_mode_against_a_plain_comfyui_runs_the_sweep_itself(
+    comfy_server_factory, examples_dir: Path, isolated_cwd: Path
+) -> None:
+    plain = comfy_server_factory(link_package=False)  # no comfy-sweep extension
+    cfg_path = copy_config(examples_dir, "image_grid", isolated_cwd)
+    code, out = batch(cfg_path, plain.address)  # --mode auto, the default
+    assert code == 0, out
+    notices = [ln for ln in out.splitlines() if "has no comfy-sweep extension" in ln]
+    assert len(notices) == 1 and "running the sweep from this process" in notices[0]
+    folder = only_batch(isolated_cwd / "output")
+    assert len(assert_batch_complete(folder)) == 6
+    assert json.loads((folder / "progress.json").read_text()).get("mode") != "server"
+    assert len(history_ids(plain)) == 6  # every run queued by the CLI itself, once
