@@ -101,6 +101,14 @@ def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
     async def resume_sweep(request: web.Request) -> web.Response:
         return _json(await service.resume(request.match_info["sweep_id"]), status=202)
 
+    @routes.post(f"{PREFIX}/sweeps/{{sweep_id}}/extend")
+    @guarded
+    async def extend_sweep(request: web.Request) -> web.Response:
+        body = schemas.require_object(await read_json(request))
+        config, warnings = schemas.config_field(body)
+        sweep = request.match_info["sweep_id"]
+        return _json(await service.extend(sweep, config, warnings), status=202)
+
     @routes.delete(f"{PREFIX}/sweeps/{{sweep_id}}")
     @guarded
     async def delete_sweep(request: web.Request) -> web.Response:

@@ -39,9 +39,9 @@ from ..core import atomic
 from ..core.analyzer import analyze, render_config_template
 from ..core.config import config_to_dict, dump_config_yaml, parse_config, validate_config
 from ..core.engine import Backend, EngineEvent, run_sweep
-from ..core.errors import ConflictError, NotFoundError, StoreError, SweepError
+from ..core.errors import ConflictError, NotFoundError, PlanError, StoreError, SweepError
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import build_plan, prompt_for_run
+from ..core.plan import build_plan, extend_plan, prompt_for_run
 from ..core.store import RunStore
 from ..core.workflow import Workflow
 from . import schemas, views
@@ -416,6 +416,36 @@ class SweepService:
             store, store.progress().get("client_id"), _read_json(store.root / UI_WORKFLOW_FILE)
         )
         return views.summary(sweep_id, store, **self._live(sweep_id))
+
+    async def extend(
+        self, sweep_id: str, config: dict[str, Any], warnings: list[str]
+    ) -> dict[str, Any]:
+        """More Sobol/random samples or new grid values for a stopped sweep: every
+        recorded run is kept with its run_id, the new ones run like a resume."""
+        store = await self.require(sweep_id)
+        state = store.progress()["state"]
+        if sweep_id in self._active or state in ACTIVE_STATES:
+            raise ConflictError(
+                f"sweep {sweep_id} is {state}; wait for it to finish or cancel it first"
+            )
+        oi = await self._objectinfo()
+        with _field_prefix("config"):
+            cfg = parse_config(config, source="config")
+            warnings = [*warnings, *validate_config(cfg, store.workflow, oi)]
+            plan = await asyncio.to_thread(
+                extend_plan, store.plan, store.config, cfg, store.workflow, oi
+            )
+        before = len(store.plan.runs)
+        if len(plan.runs) == before:
+            raise PlanError("cannot extend the sweep: the changed config adds no runs")
+        await self._prevalidate(prompt_for_run(store.workflow, cfg, plan.runs[before]))
+        store.replace_plan(plan, cfg)
+        store.set_state("queued", message="")
+        self._start(
+            store, store.progress().get("client_id"), _read_json(store.root / UI_WORKFLOW_FILE)
+        )
+        summary = views.summary(sweep_id, store, **self._live(sweep_id))
+        return {**summary, "added": len(plan.runs) - before, "warnings": warnings}
 
     async def delete(self, sweep_id: str) -> dict[str, Any]:
         store = await self.require(sweep_id)
