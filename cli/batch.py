@@ -18,7 +18,7 @@ import click
 from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
-from ..client.sweeps import SweepsClient, config_payload, follow, mirror_store
+from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
 from ..core.config import (
     SweepConfig,
     load_config,
@@ -34,7 +34,7 @@ from ..core.report import SHEET_FILE
 from ..core.store import RunStore
 from ..core.workflow import Workflow, load_workflow
 from ..media.live_sheet import LiveSheet
-from .batch_select import apply_extension, is_server_batch, select_batch
+from .batch_select import Selection, apply_extension, is_server_batch, select_batch
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
@@ -268,6 +268,36 @@ async def reattach(opts: Options, client: ComfyClient, store: RunStore) -> int:
     return await follow_server_sweep(api, store, sid)
 
 
+async def extend_server_sweep(
+    opts: Options, cfg: SweepConfig, client: ComfyClient, sel: Selection
+) -> int:
+    """The rerun's config grows a server sweep: the server extends it (every
+    finished run kept), the local mirror takes its new plan, and we follow it."""
+    assert sel.store is not None
+    store = sel.store
+    sid = str(store.progress()["server_sweep_id"])
+    if await client.extension_version() is None:
+        return await reattach(opts, client, store)  # refuses in one line, naming the server
+    api = SweepsClient(client)
+    cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
+    cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
+    try:
+        grown = await api.extend(sid, config_payload(cfg))
+    except ConflictError:
+        raise ConflictError(
+            f"server sweep {sid} ({store.root}) is still running on {client.address.display}: "
+            f"wait for it to finish (rerun without changes to follow it) or cancel it "
+            f"({api.cancel_hint(sid)}), then rerun to extend it",
+            details={"folder": str(store.root)},
+        ) from None
+    total = int(grown["total"])
+    note(f"extending {store.root}: {total - int(grown['added'])} → {total} runs (on the server)")
+    with store.lock(holder()):
+        await mirror_plan(api, store, sid)
+        store.set_state("queued", config_fingerprint=sel.ident["config_fingerprint"])
+    return await follow_server_sweep(api, store, sid)
+
+
 async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> int:
     """Poll and mirror the server sweep until it ends; Ctrl-C detaches. The local
     contact sheet fills in as runs are mirrored, as in client mode."""
@@ -329,6 +359,8 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         if sel.action == "complete" and sel.store is not None:
             return report_complete(sel.store)
         if sel.store is not None and is_server_batch(sel.store):
+            if sel.action == "extend":
+                return await extend_server_sweep(opts, cfg, client, sel)
             return await reattach(opts, client, sel.store)  # says what it does
         if sel.store is not None and opts.mode == "server":
             raise ConflictError(

@@ -84,21 +84,28 @@ class Selection:
     ident: dict[str, str] = field(default_factory=dict)
 
 
-def _try_extend(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> Plan:
+def _try_extend(
+    store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo, *, server: bool = False
+) -> Plan:
+    """The extended plan. A server sweep (``server``: allowed) is extended by the
+    server's extend route; the plan here only checks that it is an extension."""
     # The plan comparison first: its reason ("sampling_strategy changed from grid to
     # lhs") says more than the server-sweep rule when the config is another one.
     plan = extend_plan(store.plan, store.config, cfg, wf, info)
     if len(plan.runs) == len(store.plan.runs):
         raise PlanError("the changed config adds no runs")
-    if is_server_batch(store):
-        raise PlanError("a server sweep cannot be extended from the CLI")
+    if is_server_batch(store) and not server:
+        raise PlanError(
+            "a server sweep cannot be extended from the CLI with --resume; "
+            "rerun without --resume to extend it on the server"
+        )
     return plan
 
 
 def _changed(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> Selection:
     before = len(store.plan.runs)
     try:
-        plan = _try_extend(store, cfg, wf, info)
+        plan = _try_extend(store, cfg, wf, info, server=True)
     except PlanError as err:
         reason = err.message.removeprefix("cannot extend the batch: ")
         return Selection("new", notice=f"not extending {store.root} ({reason}): new batch")

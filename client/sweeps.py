@@ -15,14 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import SweepConfig, config_to_dict, parse_config
-from ..core.errors import BackendError, ConfigError, NotFoundError, SweepError
+from ..core.errors import (
+    BackendError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    PlanError,
+    SweepError,
+)
 from ..core.plan import Plan
 from ..core.store import RunRecord, RunStore
 from ..core.workflow import Workflow
 from .comfyui import ComfyClient
 
 PREFIX = "/comfy-sweep"
-_CODES: dict[str, type[SweepError]] = {"invalid_config": ConfigError, "not_found": NotFoundError}
+_CODES: dict[str, type[SweepError]] = {
+    "invalid_config": ConfigError,
+    "invalid_plan": PlanError,
+    "not_found": NotFoundError,
+    "conflict": ConflictError,
+}
 
 
 def envelope_error(status: int, data: Any, what: str) -> SweepError:
@@ -69,6 +81,10 @@ class SweepsClient:
 
     async def resume(self, sweep_id: str) -> None:
         await self._json("POST", f"/sweeps/{sweep_id}/resume")
+
+    async def extend(self, sweep_id: str, config: dict[str, Any]) -> dict[str, Any]:
+        """Grow a stopped sweep (more samples, new grid values); ConflictError while it runs."""
+        return dict(await self._json("POST", f"/sweeps/{sweep_id}/extend", {"config": config}))
 
     async def file_text(self, sweep_id: str, rel: str) -> str:
         status, data = await self.client.request("GET", f"{PREFIX}/sweeps/{sweep_id}/files/{rel}")
@@ -131,6 +147,13 @@ async def mirror_store(
     plan = Plan.from_json(json.loads(await api.file_text(sweep_id, "plan.json")))
     keys = {**(extra or {}), "mode": "server", "server_sweep_id": sweep_id}
     return RunStore.create(base, cfg, wf, plan, extra=keys)
+
+
+async def mirror_plan(api: SweepsClient, store: RunStore, sweep_id: str) -> None:
+    """After an extension: the server sweep's new plan and config into the local batch."""
+    cfg = parse_config(await api.file_text(sweep_id, "config.yaml"), source=f"sweep {sweep_id}")
+    plan = Plan.from_json(json.loads(await api.file_text(sweep_id, "plan.json")))
+    store.replace_plan(plan, cfg)
 
 
 async def mirror_finished(
