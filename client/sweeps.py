@@ -165,6 +165,10 @@ async def mirror_finished(
     if not fresh:
         return []
     rows = parse_metadata(await api.file_text(sweep_id, "metadata.csv"))
+    # The server writes metadata.csv behind its run list (write-behind thread): a run
+    # whose row has not landed yet is mirrored on a later poll, never with empty timings.
+    # A finished sweep reports "done" only once every row is on disk.
+    fresh = [r for r in fresh if int(r["run_id"]) in rows]
     for run in fresh:
         run_id = int(run["run_id"])
         outputs = [str(o) for o in run.get("outputs") or []]
