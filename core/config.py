@@ -41,7 +41,7 @@ from .config_model import (  # noqa: F401 - re-exported: the config API lives he
 )
 from .config_validate import validate_config  # noqa: F401
 from .errors import ConfigError
-from .textfile import NotText, read_text
+from .textfile import read_user_file
 
 
 class _Reader:
@@ -357,13 +357,7 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
 def load_config(path: str | Path) -> SweepConfig:
     """Read a YAML config file; `workflow_file` is then relative to its folder."""
     p = Path(path)
-    try:
-        text = read_text(p)
-    except OSError as err:
-        raise ConfigError(f"{p}: cannot read config: {err.strerror or err}") from None
-    except NotText as err:
-        raise ConfigError(f"{p}: {err}") from None
-    cfg = parse_config(text, source=str(p))
+    cfg = parse_config(read_user_file(p, "config", ConfigError), source=str(p))
     cfg.base_dir = p.resolve().parent
     return cfg
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SweepError
-from .textfile import NotText, read_text
+from .textfile import read_user_file
 
 # Inputs whose options are file names on the server's disk (models, media).
 FILE_INPUT_NAMES = frozenset(
@@ -167,12 +167,9 @@ class ObjectInfo:
     @classmethod
     def load(cls, path: str | Path) -> ObjectInfo:
         p = Path(path)
+        text = read_user_file(p, "object_info", SweepError)
         try:
-            data = json.loads(read_text(p))
-        except OSError as err:
-            raise SweepError(f"{p}: cannot read object_info: {err.strerror or err}") from None
-        except NotText as err:
-            raise SweepError(f"{p}: {err}") from None
+            data = json.loads(text)
         except json.JSONDecodeError as err:
             raise SweepError(f"{p}: not valid JSON (line {err.lineno}: {err.msg})") from None
         if not isinstance(data, dict):

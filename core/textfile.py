@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 from pathlib import Path
 
+from .errors import SweepError
+
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -40,3 +42,14 @@ def decode_text(raw: bytes) -> str:
 def read_text(path: Path) -> str:
     """The file's text; OSError as from open(), NotText for an undecodable file."""
     return decode_text(path.read_bytes())
+
+
+def read_user_file(path: Path, what: str, error: type[SweepError]) -> str:
+    """A file the user named: its text, or ``error`` with one line naming the file
+    ("<file>: cannot read <what>: …" or where the undecodable byte is)."""
+    try:
+        return read_text(path)
+    except OSError as err:
+        raise error(f"{path}: cannot read {what}: {err.strerror or err}") from None
+    except NotText as err:
+        raise error(f"{path}: {err}") from None

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkflowError
-from .textfile import NotText, read_text
+from .textfile import read_user_file
 
 UI_FORMAT_MESSAGE = (
     "this is a UI-format workflow; export it with File → Export (API), "
@@ -283,12 +283,7 @@ def _check_node(node_id: str, node: object, source: str) -> dict[str, Any]:
 def load_workflow(path: str | Path) -> Workflow:
     """Read and validate an API-format workflow file; WorkflowError names the file."""
     p = Path(path)
-    try:
-        text = read_text(p)
-    except OSError as err:
-        raise WorkflowError(f"{p}: cannot read workflow: {err.strerror or err}") from None
-    except NotText as err:
-        raise WorkflowError(f"{p}: {err}") from None
+    text = read_user_file(p, "workflow", WorkflowError)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
