@@ -114,16 +114,21 @@ def _replace(src: Path, dst: Path) -> None:
             time.sleep(0.05)
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Atomically replace ``path`` with ``data`` (temp file, fsync, rename)."""
+def _write_synced(path: Path, mode: str, data: bytes) -> None:
+    """Write and fsync; under the crash hook, possibly only half of it, then die."""
     torn = _tick(len(data))
-    tmp = temp_path(path)
-    with open(tmp, "wb") as f:
+    with open(path, mode) as f:
         f.write(data[: len(data) // 2] if torn else data)
         f.flush()
         os.fsync(f.fileno())
     if torn:
         _die()
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Atomically replace ``path`` with ``data`` (temp file, fsync, rename)."""
+    tmp = temp_path(path)
+    _write_synced(tmp, "wb", data)
     try:
         _replace(tmp, path)
     except OSError:
@@ -148,14 +153,7 @@ def write_json(path: Path, data: Any) -> None:
 
 def append_line(path: Path, line: str) -> None:
     """Append one complete line (must end in a newline) and fsync it."""
-    data = line.encode("utf-8")
-    torn = _tick(len(data))
-    with open(path, "ab") as f:
-        f.write(data[: len(data) // 2] if torn else data)
-        f.flush()
-        os.fsync(f.fileno())
-    if torn:
-        _die()
+    _write_synced(path, "ab", line.encode("utf-8"))
 
 
 # ------------------------------------------------------------ ordered writer
