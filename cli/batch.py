@@ -336,7 +336,7 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
     )
     if state != "done":
         note(f"server sweep {sid} is {state} on {where}.")
-    return finish(store, summary, sheet_rendered=True)
+    return finish(store, summary)
 
 
 # -- dispatch --------------------------------------------------------------------
@@ -379,21 +379,11 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
         summary = await run_client_mode(opts, cfg, client, store)
-    return finish(store, summary, sheet_rendered=True)
+    return finish(store, summary)
 
 
-def render_sheet(store: RunStore) -> None:
-    try:
-        from ..core.report import render_contact_sheet
-    except ImportError:
-        return
-    try:
-        render_contact_sheet(store.root)
-    except (OSError, ValueError) as err:
-        note(f"warning: contact sheet not written: {err}")
-
-
-def finish(store: RunStore, summary: EngineSummary, *, sheet_rendered: bool = False) -> int:
+def finish(store: RunStore, summary: EngineSummary) -> int:
+    """The closing lines and exit code; the live sheet has already done its final render."""
     if summary.halted:  # --fail-fast: a run failed, the rest were not started (exit 1, not 130)
         note(
             f"stopped at the first failed run (--fail-fast): {summary.done} done, "
@@ -405,8 +395,6 @@ def finish(store: RunStore, summary: EngineSummary, *, sheet_rendered: bool = Fa
         note(f"interrupted: {summary.done} done, {summary.failed} failed of {summary.total}.")
         note(f"Rerun the same command to resume ({store.root}).")
         return EXIT_INTERRUPTED
-    if not sheet_rendered:
-        render_sheet(store)
     ratio = (
         f", {summary.wall_s / summary.execution_s:.2f}x ComfyUI's execution time"
         if summary.execution_s > 0
