@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.errors import ConfigError
-from ..core.store_format import SCORE_PREFIX
+from ..core.store.format import SCORE_PREFIX
 from .table import BatchTable
 
 TIME_METRIC = "execution_s"

@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from ..core.config import ParameterSpec
-from ..core.store_format import SCORE_PREFIX, RunRecord
-from ..core.store_reader import StoreReader
+from ..core.config.model import ParameterSpec
+from ..core.store.format import SCORE_PREFIX, RunRecord
+from ..core.store.reader import StoreReader
 
 # int, float, bool, text: scalars; json: lists/dicts (or mixed) kept as Python values;
 # time: a UTC datetime; list: a list of strings (outputs, cached nodes).

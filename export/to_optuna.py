@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..core.config import ParameterSpec
+from ..core.config.model import ParameterSpec
 from ..core.errors import ConflictError
 from .extras import need
 from .metrics import metric_columns

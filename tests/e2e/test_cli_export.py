@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 from comfy_sweep.cli.batch import main as cr_batch
 from comfy_sweep.cli.export import export as cr_export
-from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.store.runstore import RunStore
 from PIL import Image, ImageStat
 
 pytestmark = pytest.mark.comfy
