@@ -26,6 +26,9 @@ ONLY_FOR = {
     "direction": ("optuna",),
     "replace": ("mlflow", "optuna"),
 }
+# target -> (module, extra): checked before the batch is read, so a missing
+# package is the one line the user sees.
+EXTRAS = {"parquet": ("pyarrow", "parquet"), "mlflow": ("mlflow", "mlflow"), "optuna": ("optuna", "optuna")}
 DEFAULT_FILE = {"sqlite": "runs.db", "parquet": "runs.parquet", "optuna": "optuna.log"}
 
 EPILOG = """\b
@@ -154,6 +157,10 @@ EXPORTERS = {"sqlite": _sqlite, "parquet": _parquet, "mlflow": _mlflow, "optuna"
 @handle_errors
 def export(batch_dir: Path, to: str, output: Path | None, **opts: Any) -> None:
     _check_options(to, opts)
+    if to in EXTRAS:
+        from ..export.extras import need
+
+        need(*EXTRAS[to])
     click.echo(EXPORTERS[to](batch_dir, output, opts))
 
 
