@@ -28,7 +28,11 @@ ONLY_FOR = {
 }
 # target -> (module, extra): checked before the batch is read, so a missing
 # package is the one line the user sees.
-EXTRAS = {"parquet": ("pyarrow", "parquet"), "mlflow": ("mlflow", "mlflow"), "optuna": ("optuna", "optuna")}
+EXTRAS = {
+    "parquet": ("pyarrow", "parquet"),
+    "mlflow": ("mlflow", "mlflow"),
+    "optuna": ("optuna", "optuna"),
+}
 DEFAULT_FILE = {"sqlite": "runs.db", "parquet": "runs.parquet", "optuna": "optuna.log"}
 
 EPILOG = """\b
@@ -51,9 +55,7 @@ def _check_options(to: str, given: dict[str, Any]) -> None:
     for name, targets in ONLY_FOR.items():
         if given.get(name) and to not in targets:
             flag = "--" + name.replace("_", "-")
-            raise ConfigError(
-                f"{flag} applies to --to {' / '.join(targets)} only", field=flag
-            )
+            raise ConfigError(f"{flag} applies to --to {' / '.join(targets)} only", field=flag)
 
 
 def _sqlite(batch: Path, out: Path | None, opts: dict[str, Any]) -> str:
@@ -81,7 +83,7 @@ def _mlflow(batch: Path, out: Path | None, opts: dict[str, Any]) -> str:
     from ..export.table import read_batch
     from ..export.to_mlflow import MlflowTarget, export_mlflow, folder_uri
 
-    uri = opts.get("tracking_uri")
+    uri: str | None = opts.get("tracking_uri")
     if uri and out:
         raise ConfigError("give -o (a folder) or --tracking-uri, not both", field="--tracking-uri")
     table = read_batch(batch)
@@ -101,12 +103,13 @@ def _optuna(batch: Path, out: Path | None, opts: dict[str, Any]) -> str:
     from ..export.table import read_batch
     from ..export.to_optuna import StudyTarget, export_optuna
 
-    if opts.get("storage") and out:
+    storage: str | None = opts.get("storage")
+    if storage and out:
         raise ConfigError("give -o (a journal file) or --storage, not both", field="--storage")
     table = read_batch(batch)
     objective = pick_objective(table, opts.get("objective"))
     target = StudyTarget(
-        storage=opts.get("storage") or str(out or batch / DEFAULT_FILE["optuna"]),
+        storage=storage or str(out or batch / DEFAULT_FILE["optuna"]),
         study_name=opts.get("study_name") or table.name,
         objective=objective,
         direction=opts.get("direction") or default_direction(objective),
@@ -142,9 +145,13 @@ EXPORTERS = {"sqlite": _sqlite, "parquet": _parquet, "mlflow": _mlflow, "optuna"
     "mlflow: a folder store (default ./mlruns); optuna: a journal file (default BATCH_DIR/optuna.log).",
 )
 @click.option("--table", help="sqlite: the table name (default runs).")
-@click.option("--tracking-uri", help="mlflow: a tracking URI instead of a folder (http://…, sqlite:///…).")
+@click.option(
+    "--tracking-uri", help="mlflow: a tracking URI instead of a folder (http://…, sqlite:///…)."
+)
 @click.option("--experiment", help="mlflow: the experiment name (default the batch folder name).")
-@click.option("--no-artifacts", is_flag=True, help="mlflow: log params and metrics, not the output files.")
+@click.option(
+    "--no-artifacts", is_flag=True, help="mlflow: log params and metrics, not the output files."
+)
 @click.option("--storage", help="optuna: a journal file or a database URL (sqlite:///study.db).")
 @click.option("--study-name", help="optuna: the study name (default the batch folder name).")
 @click.option("--objective", help="optuna: the column to optimise (score_NAME or execution_s).")
@@ -153,7 +160,9 @@ EXPORTERS = {"sqlite": _sqlite, "parquet": _parquet, "mlflow": _mlflow, "optuna"
     type=click.Choice(["maximize", "minimize"]),
     help="optuna: default maximize for scores, minimize for execution_s.",
 )
-@click.option("--replace", is_flag=True, help="mlflow/optuna: overwrite the batch's earlier export.")
+@click.option(
+    "--replace", is_flag=True, help="mlflow/optuna: overwrite the batch's earlier export."
+)
 @handle_errors
 def export(batch_dir: Path, to: str, output: Path | None, **opts: Any) -> None:
     _check_options(to, opts)

@@ -84,18 +84,26 @@ def _experiment(client: Any, target: MlflowTarget, batch: str) -> str:
     return str(exp.experiment_id)
 
 
-def _log_run(mlflow: Any, client: Any, exp_id: str, table: BatchTable, run: Run, artifacts: bool) -> None:
+def _log_run(
+    mlflow: Any, client: Any, exp_id: str, table: BatchTable, run: Run, artifacts: bool
+) -> None:
     row, rec = run.row, run.record
     tags = {BATCH_TAG: table.name, RUN_TAG: str(rec.run_id), "comfy_sweep.status": rec.status}
     if rec.prompt_id:
         tags["comfy_sweep.prompt_id"] = rec.prompt_id
     if rec.error:
         tags["comfy_sweep.error"] = rec.error[:5000]
-    created = client.create_run(exp_id, start_time=_ms(row["started_at"]), tags=tags, run_name=run.folder)
+    created = client.create_run(
+        exp_id, start_time=_ms(row["started_at"]), tags=tags, run_name=run.folder
+    )
     rid = created.info.run_id
     stamp = _ms(row["finished_at"]) or _ms(datetime.now()) or 0
     entities = mlflow.entities
-    metrics = [entities.Metric(m, float(row[m]), stamp, 0) for m in metric_columns(table) if row[m] is not None]
+    metrics = [
+        entities.Metric(m, float(row[m]), stamp, 0)
+        for m in metric_columns(table)
+        if row[m] is not None
+    ]
     params = [entities.Param(p, _param_text(row[p])) for p in table.params]
     client.log_batch(rid, metrics=metrics, params=params)
     if artifacts:

@@ -72,7 +72,9 @@ def _naive(dt: datetime | None) -> datetime | None:
     return None if dt is None else dt.astimezone().replace(tzinfo=None)
 
 
-def _frozen(optuna: Any, run: Run, table: BatchTable, dists: dict[str, Any], target: StudyTarget) -> Any:
+def _frozen(
+    optuna: Any, run: Run, table: BatchTable, dists: dict[str, Any], target: StudyTarget
+) -> Any:
     row, rec = run.row, run.record
     state = optuna.trial.TrialState
     done = rec.status == "done"

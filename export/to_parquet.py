@@ -47,4 +47,4 @@ def export_parquet(table: BatchTable, path: Path) -> int:
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(arrow, tmp)
     os.replace(tmp, path)
-    return arrow.num_rows
+    return int(arrow.num_rows)

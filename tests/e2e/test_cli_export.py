@@ -27,7 +27,13 @@ pytestmark = pytest.mark.comfy
 IMAGE_PARAMS = {
     "strength": {"path": "nodes.2.inputs.strength", "type": "continuous", "min": 0.1, "max": 0.9},
     "sigma": {"path": "nodes.3.inputs.sigma", "type": "continuous", "min": 0.5, "max": 4.0},
-    "blur_radius": {"path": "nodes.3.inputs.blur_radius", "type": "linear", "min": 1, "max": 7, "step": 3},
+    "blur_radius": {
+        "path": "nodes.3.inputs.blur_radius",
+        "type": "linear",
+        "min": 1,
+        "max": 7,
+        "step": 3,
+    },
     "color": {"path": "nodes.1.inputs.color", "type": "values", "values": [3355443, 8421504]},
     "seed": {"path": "nodes.2.inputs.seed", "type": "random_seed"},
 }
@@ -55,19 +61,25 @@ def _brightness(batch: Path, outputs: list[str]) -> float:
 
 
 @pytest.fixture(scope="module")
-def image_batch(comfy_server: Any, examples_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def image_batch(
+    comfy_server: Any, examples_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     dest = tmp_path_factory.mktemp("export-image")
     batch = _run_batch(
         comfy_server, examples_dir, dest, "image_noise_blur.json",
         sampling_strategy="sobol", num_samples=4, parameters=IMAGE_PARAMS,
     )  # fmt: skip
     store = RunStore.open(batch)
-    store.merge_scores({r.run_id: {"brightness": _brightness(batch, r.outputs)} for r in store.records()})
+    store.merge_scores(
+        {r.run_id: {"brightness": _brightness(batch, r.outputs)} for r in store.records()}
+    )
     return batch
 
 
 @pytest.fixture(scope="module")
-def video_batch(comfy_server: Any, examples_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def video_batch(
+    comfy_server: Any, examples_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     dest = tmp_path_factory.mktemp("export-video")
     batch = _run_batch(
         comfy_server, examples_dir, dest, "video_noise_blur.json",
@@ -75,7 +87,9 @@ def video_batch(comfy_server: Any, examples_dir: Path, tmp_path_factory: pytest.
     )  # fmt: skip
     store = RunStore.open(batch)
     done = [r for r in store.records() if r.status == "done"]
-    store.merge_scores({r.run_id: {"size_kb": (batch / r.outputs[0]).stat().st_size / 1024} for r in done})
+    store.merge_scores(
+        {r.run_id: {"size_kb": (batch / r.outputs[0]).stat().st_size / 1024} for r in done}
+    )
     return batch
 
 
@@ -142,7 +156,9 @@ def test_sqlite_one_typed_runs_table(image_batch: Path, tmp_path: Path) -> None:
     conn.close()
 
 
-def test_sqlite_export_again_replaces_the_table_and_keeps_others(video_batch: Path, tmp_path: Path) -> None:
+def test_sqlite_export_again_replaces_the_table_and_keeps_others(
+    video_batch: Path, tmp_path: Path
+) -> None:
     db = tmp_path / "v.db"
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE notes (t TEXT)")
@@ -272,4 +288,3 @@ def test_optuna_objective_must_be_a_column(video_batch: Path) -> None:
     assert res.exit_code == 2
     assert "--objective" in res.output and "score_size_kb" in res.output
     assert "Traceback" not in res.output
-
