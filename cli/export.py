@@ -95,7 +95,7 @@ def _mlflow(batch: Path, out: Path | None, opts: dict[str, Any]) -> str:
     )
     n = export_mlflow(table, target)
     click.echo(f"{n} runs -> MLflow experiment {target.experiment!r}", err=True)
-    return target.tracking_uri
+    return str(target.tracking_uri)
 
 
 def _optuna(batch: Path, out: Path | None, opts: dict[str, Any]) -> str:
@@ -122,7 +122,7 @@ def _optuna(batch: Path, out: Path | None, opts: dict[str, Any]) -> str:
         f"trials ({target.direction} {objective}){skipped}",
         err=True,
     )
-    return target.storage
+    return str(target.storage)
 
 
 EXPORTERS = {"sqlite": _sqlite, "parquet": _parquet, "mlflow": _mlflow, "optuna": _optuna}
