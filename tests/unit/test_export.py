@@ -143,3 +143,16 @@ def test_not_a_batch_is_one_line(tmp_path: Path) -> None:
     assert res.output.strip() == (
         f"error: {tmp_path} is not a readable comfy-sweep batch: missing config.yaml"
     )
+
+
+def test_metadata_csv_list_values_and_outputs_in_pandas(batch: Path) -> None:
+    """docs/run-store.md's conversions for list values and outputs (the e2e test
+    checks timestamps on a real batch)."""
+    pd = pytest.importorskip("pandas")
+    df = pd.read_csv(batch / "metadata.csv")
+    plan = {r.run_id: r.values for r in RunStore.open(batch).plan.runs}
+    assert len(df) == len(plan) and str(df["flag"].dtype) == "bool"
+    for i, row in df.iterrows():
+        assert json.loads(row["pair"]) == plan[row["run_id"]]["pair"]
+        assert row["flag"] == plan[row["run_id"]]["flag"]
+        assert df["outputs"].str.split(";")[i] == [f"runs/{row['run_id']:04d}/out.png"]

@@ -93,9 +93,11 @@ def _comfy_cli() -> str:
 def _tracked_copy(dest: Path) -> Path:
     """The checkout's git-tracked files (as in the working tree) in a fresh git repo:
     `comfy node pack` zips tracked files, and must not write into the checkout."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
-    ).stdout.decode().split("\0")
+    files = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         if (ROOT / name).is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
