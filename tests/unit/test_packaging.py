@@ -82,6 +82,12 @@ def test_publish_workflow_runs_on_pyproject_changes() -> None:
     assert "secrets.REGISTRY_ACCESS_TOKEN" in text
 
 
+def test_comfyignore_leaves_out_what_users_do_not_need() -> None:
+    # Checked without comfy-cli too; test_comfy_node_validate_and_pack checks the zip.
+    lines = (ROOT / ".comfyignore").read_text().splitlines()
+    assert set(NOT_SHIPPED) <= {line.strip() for line in lines}
+
+
 def _comfy_cli() -> str:
     exe = os.environ.get("COMFY_CLI") or shutil.which("comfy")
     if not exe:
