@@ -15,7 +15,7 @@ import click
 from ..client.comfyui import token_from_env
 from ..core.errors import ConfigError, StoreLockedError
 from ..core.metrics.spec import MetricSpec, metrics_from_yaml
-from ..core.store import RunStore
+from ..core.store.runstore import RunStore
 from ..core.textfile import read_user_file
 from ..media.score_batch import BatchScores, score_batch
 from ..media.scorers import check_scorers

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.metrics.spec import MetricSpec
-from ..core.store_format import RunRecord
-from ..core.store_reader import StoreReader
+from ..core.store.format import RunRecord
+from ..core.store.reader import StoreReader
 from .scoring import ScoreContext, numeric, score_run
 
 

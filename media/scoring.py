@@ -31,8 +31,8 @@ from ..core.metrics import video as vid_math
 from ..core.metrics.catalog import BUILTIN
 from ..core.metrics.results import Answer, columns, mean_answers
 from ..core.metrics.spec import MetricSpec
-from ..core.report import media_kind
-from ..core.store_format import one_line
+from ..core.report.sheet import media_kind
+from ..core.store.format import one_line
 from .video import sample_frames
 
 log = logging.getLogger("comfy_sweep.scoring")

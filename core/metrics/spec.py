@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ConfigError
-from ..store_format import SCORE_PREFIX
+from ..store.format import SCORE_PREFIX
 from .catalog import BUILTIN, METRIC_TYPES, Goal
 
 COMMON_KEYS = ("type", "goal", "frames")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ...core.errors import ConfigError, WorkflowError
 from ...core.metrics.results import Answer, mean_answers
 from ...core.metrics.spec import MetricSpec
-from ...core.report import media_kind
+from ...core.report.sheet import media_kind
 from ...core.workflow import InputRef, Workflow, load_workflow
 from ..video import sample_frames
 
