@@ -65,7 +65,10 @@ async def run_scoring_prompt(
 ) -> Answer:
     """Queue ``prompt``, wait for its history entry, read ``output_node``'s UI result."""
     prompt_id = str(uuid.uuid4())
-    await client.queue_prompt(prompt, prompt_id)
+    # With no client_id, ComfyUI 0.3.75 leaves a cached output node's UI result
+    # out of the history entry (execution.py:414-418), and scoring an image a
+    # second time is all cache: a client id (of no websocket) keeps it in.
+    await client.queue_prompt(prompt, prompt_id, client_id=f"comfy-sweep-scorer-{prompt_id}")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while (entry := await client.history(prompt_id)) is None:
