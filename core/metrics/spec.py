@@ -23,6 +23,7 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
@@ -299,19 +300,27 @@ def refuse_unsafe_metrics(specs: Sequence[MetricSpec], *, allow_commands: bool) 
             )
 
 
-def metrics_to_raw(specs: Sequence[MetricSpec]) -> dict[str, dict[str, Any]]:
-    """The ``metrics:`` section again (round-trips through parse_metrics)."""
+def metrics_to_raw(
+    specs: Sequence[MetricSpec], *, base_dir: Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """The ``metrics:`` section again (round-trips through parse_metrics). With
+    ``base_dir`` (the config file's folder), relative ``reference`` and
+    ``workflow`` paths become absolute: a batch's config.yaml is a copy in
+    another folder, and its metrics must still find their files."""
     out: dict[str, dict[str, Any]] = {}
     for spec in specs:
         body: dict[str, Any] = {"type": spec.type}
         for key in (*COMMON_KEYS[1:], *TYPE_KEYS.get(spec.type, ())):
             value = getattr(spec, key)
-            if key == "output" and value is not None:
+            if value is None or value == getattr(_DEFAULTS, key):
+                continue
+            if key == "output":
                 value = f"nodes.{value}"
-            if key == "command":
+            elif key == "command":
                 value = list(value)
-            if value is not None and value != getattr(_DEFAULTS, key):
-                body[key] = value
+            elif key in ("reference", "workflow") and base_dir is not None:
+                value = str(base_dir / Path(value).expanduser())  # an absolute one stays as is
+            body[key] = value
         out[spec.name] = body
     return out
 

@@ -3,6 +3,8 @@ the server's refusal of command scorers, and the way back to YAML."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from comfy_sweep.core.errors import ConfigError
 from comfy_sweep.core.metrics.results import answer_from_text, answer_from_ui, columns, mean_answers
@@ -37,9 +39,14 @@ def test_full_section_parses_in_order() -> None:
     assert parse_metrics(["sharpness", "motion"])[1].effective_goal is None  # no direction
 
 
-def test_round_trip_through_yaml_form() -> None:
+def test_round_trip_through_yaml_form(tmp_path: Path) -> None:
     specs = parse_metrics(FULL)
     assert parse_metrics(metrics_to_raw(specs)) == specs
+    saved = metrics_to_raw(specs, base_dir=tmp_path)  # for a batch's config.yaml copy
+    assert saved["like_ref"]["reference"] == str(tmp_path / "ref.png")
+    assert saved["aesthetic"]["workflow"] == str(tmp_path / "score.json")
+    assert metrics_to_raw(parse_metrics({"s": {"type": "similarity", "reference": "/a/r.png"}}),
+                          base_dir=tmp_path)["s"]["reference"] == "/a/r.png"  # fmt: skip
 
 
 @pytest.mark.parametrize(
