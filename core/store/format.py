@@ -27,6 +27,7 @@ STATES = ("queued", "running", "done", "cancelled", "interrupted")
 META_HEAD: tuple[str, ...] = ("run_id", "status")
 META_TAIL: tuple[str, ...] = ("prompt_id", "queued_at", "started_at", "finished_at", "execution_s")
 META_TAIL += ("outputs", "cached_nodes", "error")
+RESERVED_COLUMNS: tuple[str, ...] = (*META_HEAD, *META_TAIL)  # no parameter may be named so
 SCORE_PREFIX = "score_"
 COUNTED = ("done", "failed", "finished", "failed_ids", "submitted")
 
