@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError, SweepError
+from ..sweep.lifecycle import STATES
 
 if TYPE_CHECKING:
     from ..plan.model import PlannedRun
 
 SCHEMA_VERSION = 1
-STATES = ("queued", "running", "done", "cancelled", "interrupted")
 META_HEAD: tuple[str, ...] = ("run_id", "status")
 META_TAIL: tuple[str, ...] = ("prompt_id", "queued_at", "started_at", "finished_at", "execution_s")
 META_TAIL += ("outputs", "cached_nodes", "error")

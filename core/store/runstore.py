@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.load import config_fingerprint, dump_config_yaml
 from ..errors import StoreError
+from ..sweep.lifecycle import STATES
 from . import atomic
 from .format import (
     COUNTED,
     SCHEMA_VERSION,
-    STATES,
     Meta,
     RunRecord,
     clean_scores,
