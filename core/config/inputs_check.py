@@ -8,7 +8,7 @@ ready-to-paste ``files:`` block (core/analyzer_inputs.py).
 from __future__ import annotations
 
 from ..analyzer_inputs import TEXT_EXT, files_block, suggest_input_files
-from ..errors import ConfigError, WorkflowError
+from ..errors import WorkflowError
 from ..workflow import InputRef, Workflow, is_link
 from .model import InputsSpec, KeyPath, SweepConfig, config_error
 
@@ -27,7 +27,9 @@ def check_inputs(cfg: SweepConfig, workflow: Workflow) -> set[str]:
         return set()
     section = "shots" if spec.from_shots else "inputs"
     if not spec.files:
-        raise config_error(cfg.source, cfg.lines, (section, "files"), missing_files_message(workflow))
+        raise config_error(
+            cfg.source, cfg.lines, (section, "files"), missing_files_message(workflow)
+        )
     texts: set[str] = set()
     for name, path in spec.files.items():
         ref = _resolve(cfg, workflow, path, (section, "files", name))

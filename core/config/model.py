@@ -16,13 +16,20 @@ ParamType = Literal["continuous", "linear", "values", "random_seed", "template"]
 Strategy = Literal["sobol", "lhs", "grid", "random", "linear"]
 
 # `replace` is parsed into type values with ``replace`` targets (core/config/text.py).
-PARAM_TYPES: tuple[str, ...] = ("continuous", "linear", "values", "random_seed", "replace", "template")
+PARAM_TYPES: tuple[str, ...] = (
+    "continuous",
+    "linear",
+    "values",
+    "random_seed",
+    "replace",
+    "template",
+)
 STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear")
 TOP_KEYS = (
     "workflow_file", "sampling_strategy", "num_samples", "seeds_per_sample", "sweep_seed",
     "parameters", "output", "resume", "comfyui", "inputs", "shots",
 )  # fmt: skip
-PARAM_KEYS = ("path", "paths", "type", "min", "max", "step", "values", "log")
+PARAM_KEYS: tuple[str, ...] = ("path", "paths", "type", "min", "max", "step", "values", "log")
 PARAM_KEYS += ("values_file", "search", "replace", "template", "slots")
 # Guards against plans that would exhaust memory (a typo such as step 1e-9).
 MAX_AXIS = 10_000

@@ -90,7 +90,9 @@ def _replacement_values(
             out.append(_replacement(rd, v, vkey))
             continue
         if not isinstance(v, list) or len(v) != n:
-            raise rd.fail(vkey, f"expected a list of {n} replacements (one per target), got {_show(v)}")
+            raise rd.fail(
+                vkey, f"expected a list of {n} replacements (one per target), got {_show(v)}"
+            )
         out.append([_replacement(rd, w, (*vkey, str(j))) for j, w in enumerate(v)])
     return out
 
@@ -135,7 +137,9 @@ def read_values_file(cfg: SweepConfig, spec: ParameterSpec) -> None:
         text = read_user_file(path, "values file", ConfigError)
     except ConfigError as err:
         raise config_error(cfg.source, cfg.lines, key, err.message) from None
-    values = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    values = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
     if not values:
         raise config_error(cfg.source, cfg.lines, key, f"{path} holds no values (one per line)")
     if spec.replace is not None and len(spec.replace) > 1:

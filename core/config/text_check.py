@@ -52,7 +52,9 @@ def check_replacements(cfg: SweepConfig, workflow: Workflow, set_paths: set[str]
             _check_search(cfg, workflow, spec, set_paths)
 
 
-def _template_source(cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec) -> tuple[str, KeyPath]:
+def _template_source(
+    cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec
+) -> tuple[str, KeyPath]:
     if spec.template is not None:
         return spec.template, ("parameters", spec.name, "template")
     key: KeyPath = ("parameters", spec.name, "path")
@@ -61,11 +63,15 @@ def _template_source(cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec) 
     except WorkflowError as err:
         raise _fail(cfg, key, err.message) from None
     if not isinstance(text, str):
-        raise _fail(cfg, key, f"{spec.paths[0]} holds no text to use as the template; give template:")
+        raise _fail(
+            cfg, key, f"{spec.paths[0]} holds no text to use as the template; give template:"
+        )
     return text, key
 
 
-def _wildcard_axes(cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec) -> dict[str, ParameterSpec]:
+def _wildcard_axes(
+    cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec
+) -> dict[str, ParameterSpec]:
     source, key = _template_source(cfg, workflow, spec)
     axes: dict[str, ParameterSpec] = {}
     for i, (group, options) in enumerate(wildcard_options(source), start=1):
@@ -73,7 +79,9 @@ def _wildcard_axes(cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec) ->
             raise _fail(cfg, key, f"wildcard {group} has an empty option")
         name = f"{spec.name}_w{i}"
         if name in cfg.parameters and not cfg.parameters[name].generated:
-            raise _fail(cfg, key, f"wildcard {group} makes an axis {name!r}, also a parameter's name")
+            raise _fail(
+                cfg, key, f"wildcard {group} makes an axis {name!r}, also a parameter's name"
+            )
         axes[name] = ParameterSpec(
             name=name, paths=[], type="values", values=[o.strip() for o in options],
             slot_of=spec.name, generated=True,
@@ -101,7 +109,9 @@ def _check_slots(cfg: SweepConfig, spec: ParameterSpec) -> None:
             other.slot_of = spec.name  # a pathless parameter only feeds this template
 
 
-def _check_search(cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec, set_paths: set[str]) -> None:
+def _check_search(
+    cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec, set_paths: set[str]
+) -> None:
     assert spec.replace is not None
     for i, target in enumerate(spec.replace):
         key = search_key(spec, i)
@@ -112,4 +122,6 @@ def _check_search(cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec, set
         if not isinstance(text, str):
             raise _fail(cfg, key, f"{target.path} is not a text input (it holds {text!r})")
         if target.search not in text:
-            raise _fail(cfg, key, f"{target.search!r} does not occur in {target.path} ({_short(text)})")
+            raise _fail(
+                cfg, key, f"{target.search!r} does not occur in {target.path} ({_short(text)})"
+            )

@@ -8,8 +8,8 @@ from typing import Any
 from ..errors import ConfigError, WorkflowError
 from ..objectinfo import InputSpec, ObjectInfo
 from ..plan.sampling import axis_values
-from ..workflow import InputRef, Workflow
 from ..store.format import RESERVED_COLUMNS, SCORE_PREFIX
+from ..workflow import InputRef, Workflow
 from .inputs_check import check_inputs
 from .model import MAX_RUNS, SET_COLUMN, KeyPath, ParameterSpec, SweepConfig, config_error
 from .text_check import check_replacements, prepare_text_params
@@ -30,7 +30,9 @@ def validate_config(
     prepare_text_params(cfg, workflow)
     for spec in cfg.parameters.values():
         if spec.values_file is not None and spec.values is None:
-            raise _fail(cfg, ("parameters", spec.name, "values_file"), "is read only from a config file")
+            raise _fail(
+                cfg, ("parameters", spec.name, "values_file"), "is read only from a config file"
+            )
         if spec.slot_of is not None and not spec.paths:
             continue  # feeds a template only
         refs = _resolve_paths(cfg, workflow, spec, warnings)

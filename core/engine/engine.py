@@ -38,6 +38,7 @@ from ..labels import fill_label_nodes
 from ..plan.build import prompt_for_run
 from ..store.format import RunRecord
 from .history import RunOutcome, fully_cached
+from .inputs import ensure_inputs
 from .pacing import Pacer
 
 if TYPE_CHECKING:
@@ -148,6 +149,8 @@ class _Sweep:
 
     # -- submitting ---------------------------------------------------------
     async def submit(self, run: PlannedRun, losses: int = 0) -> None:
+        if run.files:  # input sets: the set's media on the server first (once per session)
+            await ensure_inputs(self.backend, run.files)
         prompt = fill_label_nodes(self.build_prompt(run), run.values, run.run_id)
         pid = new_prompt_id()
         self.store.record_submitted(run.run_id, pid, prompt)

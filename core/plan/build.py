@@ -21,8 +21,8 @@ from typing import Any
 
 from ..config.model import SET_COLUMN, SweepConfig, config_error
 from ..config.text import replacements
-from ..labels import plan_labels
 from ..config.validate import validate_config
+from ..labels import plan_labels
 from ..objectinfo import ObjectInfo
 from ..workflow import InputRef, Workflow
 from .inputsets import InputSet, read_input_sets
@@ -69,7 +69,9 @@ def build_plan(cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | N
     )
 
 
-def expand_over_sets(ordered: list[Sample], cfg: SweepConfig, sets: list[InputSet]) -> list[PlannedRun]:
+def expand_over_sets(
+    ordered: list[Sample], cfg: SweepConfig, sets: list[InputSet]
+) -> list[PlannedRun]:
     """Every sample for each input set in turn: the set is the outermost axis, so each
     set's loaders run once per set. Every other set walks the samples backwards, so the
     values at a set boundary stay the same and upstream nodes stay cached."""

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..analyzer_inputs import TEXT_EXT
-from ..config.text import search_key
 from ..config.model import InputsSpec, KeyPath, SweepConfig, config_error
+from ..config.text import search_key
 from ..errors import ConfigError
 from ..textfile import read_user_file
 from ..workflow import Workflow
@@ -115,14 +115,18 @@ def hashed_upload(file: Path) -> InputFile:
     return InputFile(name, str(file.resolve()), sha)
 
 
-def _check_searches(cfg: SweepConfig, workflow: Workflow, folder: Path, inputs: dict[str, Any]) -> None:
+def _check_searches(
+    cfg: SweepConfig, workflow: Workflow, folder: Path, inputs: dict[str, Any]
+) -> None:
     """A replacement's words must occur in each set's own text too."""
     for spec in cfg.parameters.values():
         for i, target in enumerate(spec.replace or []):
             text = inputs.get(workflow.resolve(target.path).path)
             if isinstance(text, str) and target.search not in text:
                 raise _fail(
-                    cfg, search_key(spec, i), f"{target.search!r} does not occur in {target.path} of set {folder.name}"
+                    cfg,
+                    search_key(spec, i),
+                    f"{target.search!r} does not occur in {target.path} of set {folder.name}",
                 )
 
 

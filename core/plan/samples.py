@@ -15,8 +15,8 @@ from typing import Any
 from ..config.model import SET_COLUMN, ParameterSpec, SweepConfig
 from ..config.text import render
 from ..labels import run_labels
-from .inputsets import InputSet
 from .folders import format_run_folder, unique_folder
+from .inputsets import InputSet
 from .model import PlannedRun
 from .sampling import (
     axis_values,
@@ -118,7 +118,8 @@ def expand_runs(
     seeds = seed_specs(cfg)
     templates = [s for s in cfg.parameters.values() if s.type == "template"]
     head = {SET_COLUMN: input_set.name} if input_set is not None else {}
-    extra = {"inputs": input_set.inputs, "files": input_set.files} if input_set else {}
+    inputs = dict(input_set.inputs) if input_set is not None else {}
+    files = input_set.files if input_set is not None else ()
     run_id = first_id
     for sample in ordered:
         for repeat, seed_values in enumerate(
@@ -133,7 +134,7 @@ def expand_runs(
             folder = unique_folder(
                 format_run_folder(cfg.output.run_name_pattern, run_id, shown), run_id, taken
             )
-            runs.append(PlannedRun(run_id, sample.index, repeat, values, folder, **extra))  # type: ignore[arg-type]
+            runs.append(PlannedRun(run_id, sample.index, repeat, values, folder, inputs, files))
             run_id += 1
     return runs
 
