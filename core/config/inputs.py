@@ -11,6 +11,10 @@ inputs:
   overrides: {shot2: {nodes.3.inputs.cfg: 5.0}}    # optional: per set, path -> value
 ```
 
+Sets may instead be given inline (``sets: {name: {path: value}}``, no
+``directory``): what a client posts to the routes after uploading the media
+itself (loader values such as ``comfy-sweep/<sha256-16>.png``).
+
 The original suite's ``shots:`` (``directory``, ``comfyui_input_path``,
 ``negative_prompt``) is read as ``inputs``; ``comfyui_input_path`` is ignored
 with a note, because media are uploaded to ComfyUI instead of copied.
@@ -24,7 +28,9 @@ from typing import Any, Protocol
 from ..errors import ConfigError
 from .model import InputsSpec, KeyPath, _show
 
-INPUT_KEYS = ("directory", "files", "values", "overrides", "negative_prompt", "comfyui_input_path")
+INPUT_KEYS = (
+    "directory", "files", "sets", "values", "overrides", "negative_prompt", "comfyui_input_path",
+)  # fmt: skip
 
 
 class _Reader(Protocol):
@@ -50,7 +56,14 @@ def parse_inputs(rd: _Reader, top: Mapping[str, Any]) -> InputsSpec | None:
     key: KeyPath = (name,)
     data = rd.mapping(top[name], key)
     rd.warn_unknown(data, INPUT_KEYS, key)
-    spec = InputsSpec(directory=rd.text(data.get("directory"), (*key, "directory")))
+    sets = rd.mapping(data.get("sets"), (*key, "sets"))
+    if data.get("directory") is None and sets:
+        spec = InputsSpec(directory=None)
+    else:
+        spec = InputsSpec(directory=rd.text(data.get("directory"), (*key, "directory")))
+        if sets:
+            raise rd.fail((*key, "sets"), "give either directory (set folders) or sets, not both")
+    spec.sets = {str(s): _literals(rd, v, (*key, "sets", str(s))) for s, v in sets.items()}
     spec.from_shots = name == "shots"
     spec.files = _paths_by_name(rd, data.get("files"), (*key, "files"))
     spec.values = _literals(rd, data.get("values"), (*key, "values"))
@@ -92,7 +105,12 @@ def _literals(rd: _Reader, value: Any, key: KeyPath) -> dict[str, Any]:
 
 def inputs_to_dict(spec: InputsSpec) -> dict[str, Any]:
     """Back to YAML (always as ``inputs``; round-trips through parse_inputs)."""
-    out: dict[str, Any] = {"directory": spec.directory, "files": dict(spec.files)}
+    out: dict[str, Any] = {}
+    if spec.directory is not None:
+        out["directory"] = spec.directory
+        out["files"] = dict(spec.files)
+    else:
+        out["sets"] = {k: dict(v) for k, v in spec.sets.items()}
     if spec.values:
         out["values"] = dict(spec.values)
     if spec.overrides:

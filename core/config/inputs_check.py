@@ -26,7 +26,10 @@ def check_inputs(cfg: SweepConfig, workflow: Workflow) -> set[str]:
     if spec is None:
         return set()
     section = "shots" if spec.from_shots else "inputs"
-    if not spec.files:
+    for set_name, values in spec.sets.items():
+        for path in values:
+            _resolve(cfg, workflow, path, (section, "sets", set_name, path))
+    if not spec.files and spec.directory is not None:
         raise config_error(
             cfg.source, cfg.lines, (section, "files"), missing_files_message(workflow)
         )

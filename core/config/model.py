@@ -76,8 +76,9 @@ class ReplaceTarget:
 class InputsSpec:
     """The `inputs:` section (or the original suite's `shots:`): one sweep per set folder."""
 
-    directory: str
+    directory: str | None  # one folder per set; None when the sets are given inline
     files: dict[str, str] = field(default_factory=dict)  # file name in a set -> input path
+    sets: dict[str, dict[str, Any]] = field(default_factory=dict)  # inline: set -> path -> value
     values: dict[str, Any] = field(default_factory=dict)  # input path -> value, every set
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # set -> path -> value
     negative_prompt: str | None = None  # the original suite's default negative prompt

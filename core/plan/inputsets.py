@@ -42,7 +42,7 @@ def _fail(cfg: SweepConfig, key: KeyPath, msg: str) -> ConfigError:
 
 
 def sets_directory(cfg: SweepConfig) -> Path:
-    assert cfg.inputs is not None
+    assert cfg.inputs is not None and cfg.inputs.directory is not None
     path = Path(cfg.inputs.directory).expanduser()
     if not path.is_absolute() and cfg.base_dir is not None:
         path = cfg.base_dir / path
@@ -53,6 +53,8 @@ def read_input_sets(cfg: SweepConfig, workflow: Workflow) -> tuple[list[InputSet
     """The complete sets, in folder-name order, and one warning per skipped set."""
     spec = cfg.inputs
     assert spec is not None
+    if spec.directory is None:
+        return [_inline_set(cfg, workflow, name) for name in spec.sets], []
     section = _section(spec)
     root = sets_directory(cfg)
     if not root.is_dir():
@@ -77,7 +79,7 @@ def read_input_sets(cfg: SweepConfig, workflow: Workflow) -> tuple[list[InputSet
     return sets, warnings
 
 
-def _read_set(cfg: SweepConfig, workflow: Workflow, folder: Path) -> InputSet:
+def _common_inputs(cfg: SweepConfig, workflow: Workflow) -> dict[str, Any]:
     spec = cfg.inputs
     assert spec is not None
     inputs: dict[str, Any] = {}
@@ -85,6 +87,23 @@ def _read_set(cfg: SweepConfig, workflow: Workflow, folder: Path) -> InputSet:
         inputs[spec.negative_path] = spec.negative_prompt
     for path, value in spec.values.items():
         inputs[workflow.resolve(path).path] = value
+    return inputs
+
+
+def _inline_set(cfg: SweepConfig, workflow: Workflow, name: str) -> InputSet:
+    """A set given inline (its media already uploaded by whoever wrote it)."""
+    assert cfg.inputs is not None
+    inputs = _common_inputs(cfg, workflow)
+    for path, value in {**cfg.inputs.sets[name], **cfg.inputs.overrides.get(name, {})}.items():
+        inputs[workflow.resolve(path).path] = value
+    _check_searches(cfg, workflow, Path(name), inputs)
+    return InputSet(name, inputs, ())
+
+
+def _read_set(cfg: SweepConfig, workflow: Workflow, folder: Path) -> InputSet:
+    spec = cfg.inputs
+    assert spec is not None
+    inputs = _common_inputs(cfg, workflow)
     files: list[InputFile] = []
     for name, path in spec.files.items():
         ref = workflow.resolve(path).path
