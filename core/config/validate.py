@@ -27,6 +27,8 @@ def validate_config(
     Fills ``integer``/``input_min``/``input_max`` of every parameter (idempotent)."""
     warnings = list(cfg.warnings)
     _check_names(cfg)
+    # First: a shots.yaml naming no files cannot run whatever its parameters say.
+    set_paths = check_inputs(cfg, workflow)
     prepare_text_params(cfg, workflow)
     for spec in cfg.parameters.values():
         if spec.values_file is not None and spec.values is None:
@@ -39,7 +41,6 @@ def validate_config(
         _check_input_kinds(cfg, workflow, object_info, spec, refs)
         if object_info is not None:
             _check_against_object_info(cfg, workflow, object_info, spec, refs)
-    set_paths = check_inputs(cfg, workflow)
     check_replacements(cfg, workflow, set_paths)
     _check_strategy_fit(cfg)
     _check_something_varies(cfg)
