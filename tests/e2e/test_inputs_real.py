@@ -87,7 +87,11 @@ def test_prompt_replace_and_template_sweeps(comfy_server, isolated_cwd: Path) ->
     for run_id, width in widths(batch).items():
         assert width == len(f"a photo of {rows[run_id]['animal']}")
     # run folders carry the replaced words
-    assert {p.name[3:] for p in (batch / "runs").iterdir()} == {"a cat", "two owls", "a very big fox"}
+    assert {p.name[3:] for p in (batch / "runs").iterdir()} == {
+        "a cat",
+        "two owls",
+        "a very big fox",
+    }
 
     cfg = write(isolated_cwd, TEXT_WF, {
         "sampling_strategy": "grid",
@@ -103,9 +107,7 @@ def test_prompt_replace_and_template_sweeps(comfy_server, isolated_cwd: Path) ->
     assert_batch_complete(batch)
     rows = values_of(batch)
     got = {(rows[i]["animal"], rows[i]["prompt_w1"]): w for i, w in widths(batch).items()}
-    assert got == {
-        (a, c): len(f"a {a} in {c}") for a in ("cat", "hippo") for c in ("red", "green")
-    }
+    assert got == {(a, c): len(f"a {a} in {c}") for a in ("cat", "hippo") for c in ("red", "green")}
     assert all(r["prompt"] == f"a {r['animal']} in {r['prompt_w1']}" for r in rows.values())
 
 
@@ -174,9 +176,7 @@ def test_input_sets_upload_and_run_each_loader_once_per_set(
     assert len(new) == 3 and all(len(n) == 16 + 4 and n.endswith(".png") for n in new)
 
 
-def test_resumed_input_set_sweep_uploads_nothing_again(
-    comfy_server, isolated_cwd: Path
-) -> None:
+def test_resumed_input_set_sweep_uploads_nothing_again(comfy_server, isolated_cwd: Path) -> None:
     make_sets(isolated_cwd, uuid.uuid4().hex[:8])
     cfg = write(isolated_cwd, IMAGE_WF, sets_config("output", list(range(1, 13))))
     exe = shutil.which("cr-batch", path=str(BIN))

@@ -88,7 +88,10 @@ def test_linked_replacements_move_together() -> None:
         ("a photo of a cat on a red sofa", "blurry, cat hair"),
         ("a photo of a dog on a red sofa", "blurry, dog hair"),
     ]
-    assert plan.labels["pair"] == {'["dog", "dog hair"]': "dog / dog hair", '["cat", "cat hair"]': "cat / cat hair"}
+    assert plan.labels["pair"] == {
+        '["dog", "dog hair"]': "dog / dog hair",
+        '["cat", "cat hair"]': "cat / cat hair",
+    }
 
 
 def test_replace_round_trips_through_the_snapshot() -> None:
@@ -147,7 +150,9 @@ def test_template_fills_slots_from_parameters_and_lists() -> None:
     assert plan.parameters == ["animal", "place", "prompt"]
     assert plan.labels["prompt"]["a fox in Rome"] == "fox · Rome"
     # the pathless parameter fills no input of its own
-    assert all(prompt_for_run(wf(), cfg, r)["5"]["inputs"]["text"] == "blurry, cat hair" for r in plan.runs)
+    assert all(
+        prompt_for_run(wf(), cfg, r)["5"]["inputs"]["text"] == "blurry, cat hair" for r in plan.runs
+    )
 
 
 def test_template_unknown_slot_is_one_line_naming_the_slot() -> None:
@@ -177,7 +182,10 @@ def test_wildcards_expand_to_an_axis() -> None:
     texts = sorted(prompt_for_run(wf(), cfg, r)["4"]["inputs"]["text"] for r in plan.runs)
     assert texts == ["a blue car", "a green car", "a red car"]
     assert plan.parameters == ["prompt_w1", "prompt"]
-    assert parse_config(dump_config_yaml(cfg)).parameters["prompt"].template == "a {red|green|blue} car"
+    assert (
+        parse_config(dump_config_yaml(cfg)).parameters["prompt"].template
+        == "a {red|green|blue} car"
+    )
 
 
 def test_wildcards_in_the_workflow_text() -> None:
@@ -189,7 +197,9 @@ def test_wildcards_in_the_workflow_text() -> None:
           prompt: {path: nodes.4.inputs.text, type: template}
     """)
     plan = build_plan(cfg, Workflow.from_data(data))
-    texts = sorted(prompt_for_run(Workflow.from_data(data), cfg, r)["4"]["inputs"]["text"] for r in plan.runs)
+    texts = sorted(
+        prompt_for_run(Workflow.from_data(data), cfg, r)["4"]["inputs"]["text"] for r in plan.runs
+    )
     assert texts == ["a cat on a sofa", "a fox on a sofa"]
 
 
@@ -206,7 +216,9 @@ def test_wildcard_with_an_empty_option_names_the_key() -> None:
 
 
 def test_values_file_one_value_per_line(tmp_path: Path) -> None:
-    (tmp_path / "prompts.txt").write_text("# prompts\na cat on a sofa\n\na fox on a sofa\n", encoding="utf-8")
+    (tmp_path / "prompts.txt").write_text(
+        "# prompts\na cat on a sofa\n\na fox on a sofa\n", encoding="utf-8"
+    )
     cfg, plan = plan_of(
         """\
         sampling_strategy: grid
@@ -221,12 +233,17 @@ def test_values_file_one_value_per_line(tmp_path: Path) -> None:
 
 def test_values_file_missing_names_the_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        cfg_of("parameters:\n  prompt: {path: nodes.4.inputs.text, values_file: nope.txt}\n", tmp_path)
+        cfg_of(
+            "parameters:\n  prompt: {path: nodes.4.inputs.text, values_file: nope.txt}\n", tmp_path
+        )
     assert info.value.field == "parameters.prompt.values_file"
 
 
 def test_long_text_values_get_short_labels() -> None:
-    long = ["a highly detailed photo of a cat on a red sofa, 4k", "a highly detailed photo of a fox on a red sofa, 4k"]
+    long = [
+        "a highly detailed photo of a cat on a red sofa, 4k",
+        "a highly detailed photo of a fox on a red sofa, 4k",
+    ]
     assert distinct_words(long) == ["cat", "fox"]
 
 
@@ -272,7 +289,11 @@ def test_input_sets_are_the_outermost_axis(tmp_path: Path) -> None:
     prompt = prompt_for_run(wf(), cfg, plan.runs[2])
     assert prompt["4"]["inputs"]["text"] == "set b: a cat"
     name = prompt["1"]["inputs"]["image"]
-    assert name.startswith("comfy-sweep/") and name.endswith(".png") and len(name) == len("comfy-sweep/") + 16 + 4
+    assert (
+        name.startswith("comfy-sweep/")
+        and name.endswith(".png")
+        and len(name) == len("comfy-sweep/") + 16 + 4
+    )
     assert plan.runs[2].files[0].name == name
     # deterministic: the same files give the same plan
     assert Plan.from_json(plan.to_json()).runs == build_plan(cfg_of(SETS, tmp_path), wf()).runs
@@ -283,7 +304,9 @@ def test_set_missing_a_file_is_skipped_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "sets" / "b" / "frame.png").unlink()
     _, plan = plan_of(SETS, tmp_path)
     assert {r.values["set"] for r in plan.runs} == {"a", "c"}
-    assert any(w == f"skipping set b: no frame.png in {tmp_path / 'sets' / 'b'}" for w in plan.warnings)
+    assert any(
+        w == f"skipping set b: no frame.png in {tmp_path / 'sets' / 'b'}" for w in plan.warnings
+    )
 
 
 def test_set_missing_a_file_is_refused_with_strict(tmp_path: Path) -> None:
@@ -300,7 +323,10 @@ def test_set_missing_a_file_is_refused_with_strict(tmp_path: Path) -> None:
 def test_replace_on_a_set_text_is_checked_per_set(tmp_path: Path) -> None:
     make_sets(tmp_path)
     (tmp_path / "sets" / "c" / "prompt.txt").write_text("set c: a dog", encoding="utf-8")
-    text = SETS.replace("parameters:\n", "parameters:\n      animal: {path: nodes.4.inputs.text, search: a cat, values: [a cat, a fox]}\n")
+    text = SETS.replace(
+        "parameters:\n",
+        "parameters:\n      animal: {path: nodes.4.inputs.text, search: a cat, values: [a cat, a fox]}\n",
+    )
     err = error_of(text, tmp_path)
     assert err.field == "parameters.animal.search"
     assert "of set c" in err.message
@@ -368,3 +394,27 @@ def test_original_shots_yaml_gives_the_mapping_message(tmp_path: Path) -> None:
     assert "first_frame.png: nodes.68.inputs.image" in block
     assert "last_frame.png: nodes.62.inputs.image" in block
     assert "prompt.txt: nodes.6.inputs.text" in block
+
+
+# ---- contact sheet ------------------------------------------------------------------------
+
+
+def test_contact_sheet_shows_labels_with_the_full_text(tmp_path: Path) -> None:
+    from comfy_sweep.core.report.sheet import build_report_data
+
+    cfg, plan = plan_of("""\
+        sampling_strategy: grid
+        parameters:
+          animal: {values: [cat, fox]}
+          prompt: {path: nodes.4.inputs.text, type: template, template: "a long photo of a {animal} on a red sofa"}
+          pair: {replace: [{path: nodes.4.inputs.text, search: red}, {path: nodes.5.inputs.text, search: blurry}], values: [[red, blurry]]}
+    """)
+    (tmp_path / "plan.json").write_text(json.dumps(plan.to_json()), encoding="utf-8")
+    (tmp_path / "progress.json").write_text(json.dumps({"state": "running"}), encoding="utf-8")
+    data = build_report_data(tmp_path)
+    run = next(r for r in data["runs"] if r["v"]["animal"] == "fox")
+    assert run["v"]["prompt"] == "fox"
+    assert run["t"]["prompt"] == "a long photo of a fox on a red sofa"
+    assert run["v"]["pair"] == "red / blurry"
+    assert run["t"]["pair"] == '["red", "blurry"]'
+    assert "animal" not in run["t"]
