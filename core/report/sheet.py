@@ -158,7 +158,8 @@ def read_batch(store_root: Path) -> BatchView:
             run.status = "running"
         runs.append(run)
     params = [str(p) for p in plan.get("parameters") or []]
-    labels = plan.get("labels") if isinstance(plan.get("labels"), dict) else {}
+    raw = plan.get("labels")
+    labels: dict[str, dict[str, str]] = raw if isinstance(raw, dict) else {}
     return BatchView(root, params, progress if isinstance(progress, dict) else {}, runs, labels)
 
 
