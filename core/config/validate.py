@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import ConfigError, WorkflowError
 from ..objectinfo import InputSpec, ObjectInfo
 from ..plan.sampling import axis_values
-from ..store.format import RESERVED_COLUMNS, SCORE_PREFIX
+from ..store.format import reserved_column
 from ..workflow import InputRef, Workflow
 from .inputs_check import check_inputs
 from .model import MAX_RUNS, SET_COLUMN, KeyPath, ParameterSpec, SweepConfig, config_error
@@ -39,6 +39,7 @@ def validate_config(
             continue  # feeds a template only
         refs = _resolve_paths(cfg, workflow, spec, warnings)
         _check_input_kinds(cfg, workflow, object_info, spec, refs)
+        _check_strings_on_numbers(cfg, workflow, spec, refs)
         if object_info is not None:
             _check_against_object_info(cfg, workflow, object_info, spec, refs)
     check_replacements(cfg, workflow, set_paths)
@@ -54,10 +55,10 @@ def _fail(cfg: SweepConfig, key: KeyPath, msg: str) -> ConfigError:
 
 
 def _check_names(cfg: SweepConfig) -> None:
-    """metadata.csv has one column per parameter beside its own (and ``set``)."""
-    reserved = {*RESERVED_COLUMNS, *((SET_COLUMN,) if cfg.inputs is not None else ())}
+    """metadata.csv has one column per parameter beside its own: parse_config refuses
+    those names as written, this also covers a template's ``slots:`` axes."""
     for name in cfg.parameters:
-        if name in reserved or name.startswith(SCORE_PREFIX):
+        if reserved_column(name):
             raise _fail(
                 cfg, ("parameters", name),
                 f"{name!r} is a reserved name (a metadata.csv column); rename the parameter",
@@ -134,6 +135,29 @@ def _check_input_kinds(
     maxs = [s.max for _, s in kinds if s is not None and s.max is not None]
     spec.input_min = max(mins) if mins else None
     spec.input_max = min(maxs) if maxs else None
+
+
+def _check_strings_on_numbers(
+    cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec, refs: list[InputRef]
+) -> None:
+    """A text among the values of an input the workflow holds a number in (the
+    original suite's ``values: [EDIT_ME]`` placeholders): caught without a server."""
+    if spec.type != "values":
+        return
+    numeric = [r for r in refs if _is_number(workflow.get(r))]
+    for i, value in enumerate(spec.values or []):
+        if numeric and isinstance(value, str):
+            ref = numeric[0]
+            raise _fail(
+                cfg,
+                ("parameters", spec.name, "values", str(i)),
+                f"{value!r} is text, but {ref.path} holds a number ({workflow.get(ref)!r}); "
+                "give numbers",
+            )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _candidates(spec: ParameterSpec) -> list[tuple[Any, KeyPath]]:

@@ -336,7 +336,7 @@ def test_set_is_a_reserved_parameter_name(tmp_path: Path) -> None:
     make_sets(tmp_path)
     err = error_of(SETS.replace("blur:", "set:"), tmp_path)
     assert err.field == "parameters.set"
-    assert "reserved" in err.message
+    assert "column of metadata.csv" in err.message
 
 
 def test_metadata_columns_are_reserved_names() -> None:
