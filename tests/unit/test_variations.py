@@ -418,3 +418,24 @@ def test_contact_sheet_shows_labels_with_the_full_text(tmp_path: Path) -> None:
     assert run["v"]["pair"] == "red / blurry"
     assert run["t"]["pair"] == '["red", "blurry"]'
     assert "animal" not in run["t"]
+
+
+# ---- routes ------------------------------------------------------------------------------
+
+
+def test_routes_refuse_set_folders_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from comfy_sweep.server_routes.errors import RequestError
+    from comfy_sweep.server_routes.schemas import ALLOW_LOCAL_PATHS_ENV, sweep_request
+
+    body = {"prompt": WF, "config": {"inputs": {"directory": "/data/shots", "files": {}}}}
+    monkeypatch.delenv(ALLOW_LOCAL_PATHS_ENV, raising=False)
+    with pytest.raises(RequestError) as info:
+        sweep_request(body)
+    assert info.value.field == "config.inputs.directory"
+    inline = {
+        "prompt": WF,
+        "config": {"inputs": {"sets": {"a": {"nodes.1.inputs.image": "x.png"}}}},
+    }
+    assert sweep_request(inline).config["inputs"]["sets"]
+    monkeypatch.setenv(ALLOW_LOCAL_PATHS_ENV, "1")
+    assert sweep_request(body).config["inputs"]["directory"] == "/data/shots"
