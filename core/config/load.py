@@ -36,6 +36,7 @@ from .model import (
     ParameterSpec,
     ParamType,
     ResumeSpec,
+    ServerSpec,
     Strategy,
     SweepConfig,
     _close,
@@ -390,6 +391,7 @@ def _parse_resume(rd: _Reader, data: dict[str, Any]) -> ResumeSpec:
 def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
     known = (
         "server_address",
+        "servers",
         "poll_interval",
         "queue_window",
         "auth_token_env",
@@ -413,7 +415,38 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         c.auth_token_env = rd.text(data["auth_token_env"], ("comfyui", "auth_token_env"))
     if data.get("fail_fast") is not None:
         c.fail_fast = rd.boolean(data["fail_fast"], ("comfyui", "fail_fast"))
+    if data.get("servers") is not None:
+        c.servers = _parse_servers(rd, data["servers"])
     return c
+
+
+def _parse_servers(rd: _Reader, raw: Any) -> list[ServerSpec]:
+    """``comfyui.servers``: addresses, or mappings {address, auth_token_env, window}."""
+    key: KeyPath = ("comfyui", "servers")
+    if not isinstance(raw, list) or not raw:
+        raise rd.fail(key, f"expected a list of server addresses, got {_show(raw)}")
+    servers = [_parse_server(rd, entry, (*key, str(i))) for i, entry in enumerate(raw)]
+    seen: set[str] = set()
+    for i, server in enumerate(servers):
+        if server.address in seen:
+            raise rd.fail((*key, str(i)), f"{server.address} is listed twice")
+        seen.add(server.address)
+    return servers
+
+
+def _parse_server(rd: _Reader, entry: Any, key: KeyPath) -> ServerSpec:
+    if not isinstance(entry, Mapping):
+        return ServerSpec(rd.text(entry, key))
+    data = {str(k): v for k, v in entry.items()}
+    rd.warn_unknown(data, ("address", "auth_token_env", "window"), key)
+    if data.get("address") is None:
+        raise rd.fail((*key, "address"), "missing; give the server's address (host:port)")
+    server = ServerSpec(rd.text(data["address"], (*key, "address")))
+    if data.get("auth_token_env") is not None:
+        server.auth_token_env = rd.text(data["auth_token_env"], (*key, "auth_token_env"))
+    if data.get("window") is not None:
+        server.window = rd.integer(data["window"], (*key, "window"), 1)
+    return server
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -476,10 +509,18 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
     out["parameters"] = params_to_dict(cfg)
     out["output"] = dict(vars(cfg.output))
     out["resume"] = dict(vars(cfg.resume))
-    out["comfyui"] = {k: v for k, v in vars(cfg.comfyui).items() if v is not None}
+    comfy = {k: v for k, v in vars(cfg.comfyui).items() if v is not None and k != "servers"}
+    if cfg.comfyui.servers:
+        comfy["servers"] = [_server_to_dict(s) for s in cfg.comfyui.servers]
+    out["comfyui"] = comfy
     if cfg.inputs is not None:
         out["inputs"] = inputs_to_dict(cfg.inputs)
     return out
+
+
+def _server_to_dict(server: ServerSpec) -> str | dict[str, Any]:
+    extra = {k: v for k, v in vars(server).items() if v is not None and k != "address"}
+    return {"address": server.address, **extra} if extra else server.address
 
 
 def params_to_dict(cfg: SweepConfig) -> dict[str, Any]:
