@@ -214,6 +214,10 @@ async def new_server_sweep(
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
     where = client.address.display
+    if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
+        if opts.mode == "server":
+            raise BackendError("a sweep over input sets runs from this process: use --mode client")
+        return None
     if await client.extension_version() is None:
         if opts.mode == "server":
             raise BackendError(
@@ -472,10 +476,17 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     metavar="NAME",
     help="Environment variable holding a bearer token for a ComfyUI behind an auth proxy.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",
+)
 @handle_errors
-def main(config: str, **kwargs: object) -> None:
+def main(config: str, strict: bool = False, **kwargs: object) -> None:
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
     cfg = load_config(opts.config)
+    if cfg.inputs is not None:
+        cfg.inputs.strict = strict
     wf = load_workflow(resolve_workflow_path(cfg))
     if opts.dry_run:
         sys.exit(dry_run(opts, cfg, wf))
