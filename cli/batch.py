@@ -21,7 +21,7 @@ from ..client.fleet import connect_fleet, fleet_slots, fleet_specs
 from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
 from ..core.config.load import load_config, resolve_workflow_path
-from ..core.config.model import ServerSpec, SweepConfig, config_error
+from ..core.config.model import RaySpec, ServerSpec, SweepConfig, config_error
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend, BackendSlot
 from ..core.engine.engine import EngineSummary
@@ -57,6 +57,7 @@ class Options:
     mode: str
     window: int | None
     auth_token_env: str | None
+    ray: str | None = None
 
 
 def note(text: str) -> None:
@@ -346,6 +347,8 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+    if cfg.ray is not None:
+        return await run_ray(opts, cfg, wf, cfg.ray)
     specs = fleet_specs(cfg, opts.server)
     if len(specs) > 1:
         return await run_fleet(opts, cfg, wf, specs)
@@ -396,27 +399,56 @@ async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[S
         members = await connect_fleet(
             cfg, wf, specs, opts.auth_token_env, lambda m: note(f"warning: {m}"), stack
         )
-        shown = validate_config(cfg, wf, members[0].info)
-        for warning in shown:
-            note(f"warning: {warning}")
-        sel = select_batch(
-            Path(cfg.output.base_dir), cfg, wf, members[0].info,
-            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
-        )  # fmt: skip
-        if sel.action == "complete" and sel.store is not None:
-            return report_complete(sel.store)
-        if sel.store is not None and is_server_batch(sel.store):
-            raise ConflictError(
-                f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
-            )
-        if sel.notice:
-            note(sel.notice)
-        if sel.action == "extend":
-            apply_extension(sel, cfg, holder())
-        store = sel.store or create_client_batch(cfg, wf, members[0].info, sel.ident, shown)
-        note(f"sweeping over {len(members)} servers: " + ", ".join(m.spec.address for m in members))
+        label = f"{len(members)} servers: " + ", ".join(m.spec.address for m in members)
         window = opts.window or cfg.comfyui.queue_window
-        summary = await run_client_mode(opts, cfg, fleet_slots(members, window), store)
+        return await run_on_slots(
+            opts, cfg, wf, members[0].info, fleet_slots(members, window), label
+        )
+
+
+async def run_ray(opts: Options, cfg: SweepConfig, wf: Workflow, spec: RaySpec) -> int:
+    """The sweep on a Ray cluster: this process is the driver (raycluster/)."""
+    from ..raycluster.driver import start_fleet
+
+    note(f"starting Ray workers ({spec.address}): each starts its own ComfyUI")
+    fleet = await start_fleet(cfg, spec)
+    try:
+        gpus = ", ".join(str(w.get("cuda_visible_devices") or "cpu") for w in fleet.workers)
+        label = f"{len(fleet.slots)} Ray workers (devices: {gpus})"
+        return await run_on_slots(opts, cfg, wf, fleet.info, fleet.slots, label)
+    finally:
+        fleet.shutdown()
+
+
+async def run_on_slots(
+    opts: Options,
+    cfg: SweepConfig,
+    wf: Workflow,
+    info: ObjectInfo,
+    slots: list[BackendSlot],
+    label: str,
+) -> int:
+    """Choose the batch (rerun rules) and run it over several backend slots."""
+    shown = validate_config(cfg, wf, info)
+    for warning in shown:
+        note(f"warning: {warning}")
+    sel = select_batch(
+        Path(cfg.output.base_dir), cfg, wf, info,
+        resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+    )  # fmt: skip
+    if sel.action == "complete" and sel.store is not None:
+        return report_complete(sel.store)
+    if sel.store is not None and is_server_batch(sel.store):
+        raise ConflictError(
+            f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
+        )
+    if sel.notice:
+        note(sel.notice)
+    if sel.action == "extend":
+        apply_extension(sel, cfg, holder())
+    store = sel.store or create_client_batch(cfg, wf, info, sel.ident, shown)
+    note(f"sweeping over {label}")
+    summary = await run_client_mode(opts, cfg, slots, store)
     for name, (runs, secs) in sorted(summary.per_server.items()):
         note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
     return finish(store, summary)
@@ -490,6 +522,13 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     is_flag=True,
     help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",
 )
+@click.option(
+    "--ray",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Ray cluster: ADDRESS, auto (the running cluster) or local (start one); "
+    "needs comfy-sweep[ray] and the ray: section's comfyui settings.",
+)
 @handle_errors
 def main(config: str, strict: bool = False, **kwargs: object) -> None:
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
@@ -499,4 +538,11 @@ def main(config: str, strict: bool = False, **kwargs: object) -> None:
     wf = load_workflow(resolve_workflow_path(cfg))
     if opts.dry_run:
         sys.exit(dry_run(opts, cfg, wf))
+    if opts.ray is not None:
+        cfg.ray = cfg.ray or RaySpec()
+        cfg.ray.address = opts.ray
+    if cfg.ray is not None:  # ray.init installs signal handlers: before the event loop
+        from ..raycluster.driver import connect
+
+        connect(cfg.ray)
     sys.exit(asyncio.run(run_batch(opts, cfg, wf)))

@@ -44,6 +44,7 @@ from .model import (
     _show,
     config_error,
 )
+from .ray import parse_ray, ray_to_dict
 from .text import parse_replace, parse_template, read_values_file
 
 
@@ -175,6 +176,7 @@ def parse_config(data: Mapping[str, Any] | str, source: str = "<config>") -> Swe
     cfg.parameters = _parse_params(rd, params)
     cfg.inputs = parse_inputs(rd, top)
     cfg.metrics = parse_metrics(top.get("metrics"), source=source)
+    cfg.ray = parse_ray(rd, top.get("ray"))
     cfg.output = _parse_output(rd, rd.mapping(top.get("output"), ("output",)))
     cfg.resume = _parse_resume(rd, rd.mapping(top.get("resume"), ("resume",)))
     cfg.comfyui = _parse_comfy(rd, rd.mapping(top.get("comfyui"), ("comfyui",)))
@@ -517,6 +519,8 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
     out["comfyui"] = comfy
     if cfg.inputs is not None:
         out["inputs"] = inputs_to_dict(cfg.inputs)
+    if cfg.ray is not None:
+        out["ray"] = ray_to_dict(cfg.ray)
     if cfg.metrics:  # paths made absolute: a batch's config.yaml lives elsewhere
         out["metrics"] = metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir)
     return out
