@@ -1,4 +1,5 @@
-"""HTTP routes under /comfy-sweep/ (ComfyUI also serves them under /api/...).
+"""HTTP routes under /comfy-sweep/ (``core.sweep.wire.PREFIX``; ComfyUI also serves
+them under /api/...). The bodies they answer with are typed in core/sweep/wire.py.
 
 Each handler parses (schemas.py), calls the service, responds; errors become
 the envelope in errors.guarded. ``add_routes`` takes the table and the service
@@ -13,11 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ..core.errors import BodyTooLarge, RequestError
+from ..core.sweep.wire import PREFIX
 from . import schemas
-from .errors import BodyTooLarge, RequestError, guarded
+from .errors import guarded
 from .service import SweepService
 
-PREFIX = "/comfy-sweep"
 _CHUNK = 64 * 1024
 
 
