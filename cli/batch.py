@@ -19,15 +19,16 @@ from ..client.remote import DETACHED, RemoteSweep
 from ..core.config.load import load_config, resolve_workflow_path
 from ..core.config.model import SweepConfig, config_error
 from ..core.config.validate import validate_config
-from ..core.engine.engine import EngineSummary, run_sweep
+from ..core.engine.engine import EngineSummary
 from ..core.errors import BackendError, ConfigError, ConflictError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, format_plan_table
 from ..core.report.sheet import SHEET_FILE
 from ..core.store.runstore import RunStore
+from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
+from ..core.sweep.session import SessionOptions, SweepSession
 from ..core.workflow import Workflow, load_workflow
 from ..media.live_sheet import LiveSheet
-from .batch_select import Selection, apply_extension, is_server_batch, select_batch
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
@@ -155,24 +156,22 @@ def report_complete(store: RunStore) -> int:
 async def run_client_mode(
     opts: Options, cfg: SweepConfig, client: ComfyClient, store: RunStore
 ) -> EngineSummary:
-    stop = asyncio.Event()
-    install_stop(stop)
+    options = SessionOptions(
+        holder=holder(),
+        window=opts.window or cfg.comfyui.queue_window,
+        fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
+        poll_interval=cfg.comfyui.poll_interval,
+    )
     progress = ProgressPrinter()
+    session = SweepSession(store, HttpBackend(client), options)
+    install_stop(session.stop)
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
-    # Entered before the lock and left after it: the final render (state done
-    # or interrupted) happens once the engine has stopped and let go of SIGINT.
+    # The sheet's final render is the `with` block's, not the session's: it runs once
+    # the engine has stopped and let go of SIGINT, so Ctrl-C can always cut it short.
     with LiveSheet(store.root, sheet_interval()) as live:
+        session.on_event = with_sheet(progress, live)
         try:
-            with store.lock(holder()):
-                return await run_sweep(
-                    store,
-                    HttpBackend(client),
-                    window=opts.window or cfg.comfyui.queue_window,
-                    fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
-                    on_event=with_sheet(progress, live),
-                    stop=stop,
-                    poll_interval=cfg.comfyui.poll_interval,
-                )
+            return await session.run()
         finally:
             progress.close()
             default_sigint()

@@ -26,6 +26,7 @@ from ..core.engine.engine import EngineSummary
 from ..core.errors import BackendError, ConflictError, NotFoundError
 from ..core.store.runstore import RunStore
 from ..core.sweep import lifecycle
+from ..core.sweep.session import summarize
 from ..core.sweep.wire import RunRow, SweepStatus
 from ..core.workflow import Workflow
 from .comfyui import ComfyClient
@@ -195,7 +196,8 @@ class RemoteSweep:
         finally:
             progress.close()
         self._closing_notes(sid, state)
-        return _summary(store, state, time.monotonic() - start)
+        # No execution time: the wall time here is only how long we followed the sweep.
+        return summarize(store, state, time.monotonic() - start)
 
     def _closing_notes(self, sid: str, state: str) -> None:
         if state == DETACHED:
@@ -205,14 +207,3 @@ class RemoteSweep:
             )
         elif state != "done":
             self.note(f"server sweep {sid} is {state} on {self.where}.")
-
-
-def _summary(store: RunStore, state: str, wall_s: float) -> EngineSummary:
-    """Client mode's summary of a followed sweep. No execution time: the wall time
-    here is only how long we followed it. A fail-fast sweep the server stopped at
-    a failed run ends like client mode's (``halted``: exit 1)."""
-    recs = store.records()
-    failed = sum(1 for r in recs if r.status != "done")
-    halted = state not in ("done", DETACHED) and failed > 0 and store.config.comfyui.fail_fast
-    total = len(store.plan.runs)
-    return EngineSummary(len(recs) - failed, failed, total, wall_s, 0.0, state, halted=halted)

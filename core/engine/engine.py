@@ -16,7 +16,10 @@ on resume every such in-flight id is looked up on the server (finished ->
 collected, queued/running -> waited for, unknown or interrupted -> submitted
 again under a new id), so no run is lost, recorded twice or run twice.
 
-Split out (and re-exported here, so callers import from this module as before):
+Backend slots: a run is handed to a slot (a backend and its own window), not to
+"the backend". One ComfyUI is one slot and behaves exactly as a single backend;
+several slots pull work as each window frees up.
+
 ``RunOutcome`` and the history parsing both backends share are in
 core/engine/history.py; the adaptive poll pacing is in core/engine/pacing.py.
 """
@@ -59,7 +62,10 @@ class Backend(Protocol):
         *,
         client_id: str | None,
         workflow: dict[str, Any] | None,
-    ) -> None: ...
+    ) -> dict[str, Any]:
+        """Queue ``prompt`` under ``prompt_id``; returns the prompt as really queued
+        (inside ComfyUI, other extensions' on_prompt handlers may rewrite it)."""
+        ...
 
     async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]: ...
 
@@ -68,6 +74,16 @@ class Backend(Protocol):
     async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]: ...
 
     async def cancel(self, prompt_ids: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class BackendSlot:
+    """One place runs execute: a backend and how many prompts it keeps queued ahead.
+    A sweep over one ComfyUI has one slot; a fleet has one per server (or worker)."""
+
+    backend: Backend
+    window: int = 3
+    name: str = ""
 
 
 @dataclass
@@ -107,6 +123,7 @@ class _Flight:
     run: PlannedRun
     prompt_id: str
     queued_at: float
+    slot: BackendSlot
     losses: int = 0
     adopted: bool = False  # submitted by an earlier session
 
@@ -117,11 +134,11 @@ class _Sweep:
     def __init__(
         self,
         store: RunStore,
-        backend: Backend,
+        slots: Sequence[BackendSlot],
         opts: dict[str, Any],
         build_prompt: Callable[[PlannedRun], dict[str, Any]],
     ) -> None:
-        self.store, self.backend, self.opts, self.build_prompt = store, backend, opts, build_prompt
+        self.store, self.slots, self.opts, self.build_prompt = store, slots, opts, build_prompt
         self.total = len(store.plan.runs)
         self.todo: deque[PlannedRun] = deque()
         self.flights: OrderedDict[str, _Flight] = OrderedDict()
@@ -147,13 +164,20 @@ class _Sweep:
         cb(EngineEvent(kind, run, done, failed, self.total, eta, message))
 
     # -- submitting ---------------------------------------------------------
-    async def submit(self, run: PlannedRun, losses: int = 0) -> None:
+    async def submit(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> None:
         prompt = fill_label_nodes(self.build_prompt(run), run.values, run.run_id)
         pid = new_prompt_id()
         self.store.record_submitted(run.run_id, pid, prompt)
+        # The prompt id must be on disk before the prompt can run: a crash after
+        # this point is resolved on resume by asking the server for this id. With
+        # write-behind (a server keeps fsyncs off its event loop) wait for it here.
+        durable = self.store.flushed()
+        if not durable.done():
+            await asyncio.wrap_future(durable)
+        durable.result()  # a failed write stops the sweep before its prompt runs
         queued_at = time.time()
         try:
-            await self.backend.submit(
+            queued = await slot.backend.submit(
                 pid, prompt, client_id=self.opts["client_id"], workflow=self.opts["ui_workflow"]
             )
         except PromptRejected as err:
@@ -161,13 +185,20 @@ class _Sweep:
                 raise  # the first prompt refused: every run would be; keep it in flight for a rerun
             self.record_failed(run, pid, err.message, queued_at)
             return
-        self.flights[pid] = _Flight(run, pid, queued_at, losses)
+        if queued != prompt:  # another extension rewrote it: keep what really runs
+            self.store.save_prompt(run.run_id, queued)
+        self.flights[pid] = _Flight(run, pid, queued_at, slot, losses)
         self.submitted += 1
         self.emit("submitted", run)
 
+    def load(self, slot: BackendSlot) -> int:
+        return sum(1 for f in self.flights.values() if f.slot is slot)
+
     async def fill_window(self) -> None:
-        while self.todo and len(self.flights) < self.opts["window"] and not self.stopping:
-            await self.submit(self.todo.popleft())
+        """Each slot pulls work as its window frees up (a fast server does more runs)."""
+        for slot in self.slots:
+            while self.todo and self.load(slot) < slot.window and not self.stopping:
+                await self.submit(self.todo.popleft(), slot)
 
     @property
     def stopping(self) -> bool:
@@ -216,7 +247,7 @@ class _Sweep:
         dest = self.store.root / "runs"
         try:
             dest = self.store.run_dir(flight.run.run_id)
-            paths = await self.backend.collect(outcome, dest)
+            paths = await flight.slot.backend.collect(outcome, dest)
         except OSError as err:
             # Our disk (full, read-only): fatal for the sweep; the run stays in
             # flight so a rerun collects it.
@@ -242,27 +273,37 @@ class _Sweep:
         self.emit("done", flight.run)
 
     # -- polling ------------------------------------------------------------
+    def ids_on(self, slot: BackendSlot) -> list[str]:
+        return [pid for pid, f in self.flights.items() if f.slot is slot]
+
     async def poll_once(self) -> int:
-        finished = await self.backend.poll(list(self.flights))
-        for pid, outcome in finished.items():
-            flight = self.flights.pop(pid, None)
-            if flight is not None:
-                self.finish(flight, outcome)
-        if finished:
-            self.pacer.finished(len(finished))
+        count = 0
+        for slot in self.slots:
+            ids = self.ids_on(slot)
+            finished = await slot.backend.poll(ids) if ids else {}
+            for pid, outcome in finished.items():
+                flight = self.flights.pop(pid, None)
+                if flight is not None:
+                    self.finish(flight, outcome)
+            count += len(finished)
+        if count:
+            self.pacer.finished(count)
         if time.monotonic() - self.last_queue_check > QUEUE_CHECK_EVERY:
             await self.check_lost()
-        return len(finished)
+        return count
 
     async def check_lost(self) -> None:
         """Prompts neither queued, running nor finished were lost (server restart
         or deleted by the user): submit them again, once, under a new id."""
         self.last_queue_check = time.monotonic()
-        if not self.flights:
-            return
-        active = await self.backend.active_ids()
-        for pid in [p for p in self.flights if p not in active]:
-            done = await self.backend.poll([pid])
+        for slot in self.slots:
+            if self.ids_on(slot):
+                await self.check_lost_on(slot)
+
+    async def check_lost_on(self, slot: BackendSlot) -> None:
+        active = await slot.backend.active_ids()
+        for pid in [p for p in self.ids_on(slot) if p not in active]:
+            done = await slot.backend.poll([pid])
             flight = self.flights.pop(pid)
             if pid in done:
                 self.finish(flight, done[pid])
@@ -272,7 +313,7 @@ class _Sweep:
                 )
             else:
                 self.emit("resubmitted", flight.run, f"prompt {pid} vanished; submitting again")
-                await self.submit(flight.run, flight.losses + 1)
+                await self.submit(flight.run, slot, flight.losses + 1)
 
     async def wait(self, delay: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -280,26 +321,33 @@ class _Sweep:
 
     # -- resume -------------------------------------------------------------
     async def adopt_in_flight(self, inflight: dict[int, str]) -> list[PlannedRun]:
-        """Look up prompts a previous session submitted but never recorded."""
-        if not inflight:
-            return []
+        """Look up prompts a previous session submitted but never recorded, on
+        every slot (a fleet's prompt may be queued on any of its servers)."""
         by_id = {r.run_id: r for r in self.store.plan.runs}
-        active = await self.backend.active_ids()  # before poll: a finish in between shows in poll
-        finished = await _poll_each(self.backend, list(inflight.values()))
-        again: list[PlannedRun] = []
-        for run_id, pid in sorted(inflight.items()):
-            run = by_id.get(run_id)
-            if run is None:
-                continue
-            flight = _Flight(run, pid, time.time(), adopted=True)
+        left = {rid: pid for rid, pid in sorted(inflight.items()) if rid in by_id}
+        for slot in self.slots:
+            if not left:
+                break
+            left = await self.adopt_on(slot, left, by_id)
+        return [by_id[rid] for rid in left]  # unknown anywhere, or interrupted by our Ctrl-C
+
+    async def adopt_on(
+        self, slot: BackendSlot, inflight: dict[int, str], by_id: dict[int, PlannedRun]
+    ) -> dict[int, str]:
+        """Adopt what ``slot`` knows of ``inflight``; returns the rest."""
+        active = await slot.backend.active_ids()  # before poll: a finish in between shows in poll
+        finished = await _poll_each(slot.backend, list(inflight.values()))
+        rest: dict[int, str] = {}
+        for run_id, pid in inflight.items():
+            flight = _Flight(by_id[run_id], pid, time.time(), slot, adopted=True)
             outcome = finished.get(pid)
             if outcome is not None and outcome.status != "interrupted":
                 self.finish(flight, outcome)
             elif outcome is None and pid in active:
                 self.flights[pid] = flight
             else:
-                again.append(run)  # unknown to the server, or interrupted by our Ctrl-C
-        return again
+                rest[run_id] = pid
+        return rest
 
     # -- main ---------------------------------------------------------------
     async def run(self) -> EngineSummary:
@@ -344,8 +392,9 @@ class _Sweep:
         """Stop: remove our pending prompts, interrupt our running one, finish downloads."""
         if self.flights and self.stopping and self.fatal is None:
             self.emit("stopping", None, f"cancelling {len(self.flights)} queued prompt(s)")
-            with contextlib.suppress(BackendError):
-                await self.backend.cancel(list(self.flights))
+            for slot in self.slots:
+                with contextlib.suppress(BackendError):
+                    await slot.backend.cancel(self.ids_on(slot))
         if self.collecting:
             await asyncio.gather(*self.collecting, return_exceptions=True)
 
@@ -382,7 +431,7 @@ def _default_builder(store: RunStore) -> Callable[[PlannedRun], dict[str, Any]]:
 
 async def run_sweep(
     store: RunStore,
-    backend: Backend,
+    backend: Backend | Sequence[BackendSlot],
     *,
     window: int = 3,
     fail_fast: bool = False,
@@ -393,17 +442,23 @@ async def run_sweep(
     poll_interval: float = 0.25,
     build_prompt: Callable[[PlannedRun], dict[str, Any]] | None = None,
 ) -> EngineSummary:
-    """Run every pending run of ``store`` (the caller holds its lock).
+    """Run every pending run of ``store`` (the caller holds its lock) through one
+    backend (with ``window``) or through several backend slots (each its own window).
 
     Raises BackendError when the server goes away (state left "interrupted",
     a rerun resumes) and PromptRejected when the very first prompt is refused.
     """
     opts = {
-        "window": max(1, window), "fail_fast": fail_fast, "client_id": client_id,
+        "fail_fast": fail_fast, "client_id": client_id,
         "ui_workflow": ui_workflow, "on_event": on_event, "stop": stop,
         "poll_interval": poll_interval,
     }  # fmt: skip
-    sweep = _Sweep(store, backend, opts, build_prompt or _default_builder(store))
+    slots = (
+        list(backend)
+        if isinstance(backend, Sequence)
+        else [BackendSlot(backend, max(1, window), "default")]
+    )
+    sweep = _Sweep(store, slots, opts, build_prompt or _default_builder(store))
     try:
         return await sweep.run()
     except BaseException:
@@ -415,6 +470,7 @@ async def run_sweep(
 __all__ = [
     "QUEUE_CHECK_EVERY",
     "Backend",
+    "BackendSlot",
     "EngineEvent",
     "EngineSummary",
     "new_prompt_id",
