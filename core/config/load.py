@@ -20,6 +20,7 @@ from typing import Any, cast
 import yaml
 
 from ..errors import ConfigError
+from ..store.format import reserved_column
 from ..textfile import read_user_file
 from .model import (
     MAX_AXIS,
@@ -244,6 +245,13 @@ def _infer_type(rd: _Reader, name: str, entry: dict[str, Any]) -> ParamType:
 
 
 def _parse_param(rd: _Reader, name: str, raw: Any) -> ParameterSpec:
+    if reserved_column(str(name)):
+        raise rd.fail(
+            ("parameters", name),
+            f"{name!r} is a column of metadata.csv (run_id, status, prompt_id, *_at, "
+            "execution_s, outputs, cached_nodes, error, score_*, rating, picked, set, "
+            "server); rename the parameter",
+        )
     if isinstance(raw, list):  # shorthand: `cfg: [1.0, 1.5]`
         raw = {"values": raw}
     entry = rd.mapping(raw, ("parameters", name))

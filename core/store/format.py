@@ -28,6 +28,17 @@ META_HEAD: tuple[str, ...] = ("run_id", "status")
 META_TAIL: tuple[str, ...] = ("prompt_id", "queued_at", "started_at", "finished_at", "execution_s")
 META_TAIL += ("outputs", "cached_nodes", "error")
 SCORE_PREFIX = "score_"
+# Columns metadata.csv writes besides the parameters, and those later features add
+# (ratings, the input set, the server that ran a run). A parameter of the same name
+# would overwrite a real column when a row is read back: config validation refuses it.
+RESERVED_COLUMNS: frozenset[str] = frozenset(
+    {*META_HEAD, *META_TAIL, "rating", "picked", "set", "server"}
+)
+
+
+def reserved_column(name: str) -> bool:
+    """Whether a parameter may not be called ``name`` (``score_*`` included)."""
+    return name in RESERVED_COLUMNS or name.startswith(SCORE_PREFIX)
 COUNTED = ("done", "failed", "finished", "failed_ids", "submitted")
 
 
@@ -158,6 +169,9 @@ def csv_text(rows: Sequence[Sequence[str]]) -> str:
 
 
 def _split_header(header: list[str]) -> tuple[list[str], list[str]]:
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:  # a row read as a dict would silently lose one of the two values
+        raise ValueError(f"metadata.csv has duplicated columns: {', '.join(twice)}")
     n = len(META_TAIL)
     if header[:2] != list(META_HEAD) or len(header) < 2 + n:
         raise ValueError("metadata.csv has an unexpected header")
