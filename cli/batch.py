@@ -198,10 +198,6 @@ def default_sigint() -> None:
 # -- server mode (client/remote.py runs it; here: options in, lines out) -------
 
 
-def remote_sweep(client: ComfyClient) -> RemoteSweep:
-    return RemoteSweep(client, holder=holder(), note=note)
-
-
 def apply_options(opts: Options, cfg: SweepConfig) -> None:
     """The command-line overrides travel in the posted config: the server's engine reads them."""
     cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
@@ -209,41 +205,33 @@ def apply_options(opts: Options, cfg: SweepConfig) -> None:
 
 
 async def new_server_sweep(
-    opts: Options,
-    cfg: SweepConfig,
-    wf: Workflow,
-    client: ComfyClient,
-    ident: dict[str, str],
+    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient, sel: Selection,
     shown: list[str],
-) -> int | None:
+) -> int | None:  # fmt: skip
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
-    remote = remote_sweep(client)
+    remote = RemoteSweep(client, holder=holder(), note=note)
     if not await remote.available(required=opts.mode == "server"):
         return None
     apply_options(opts, cfg)
-    made = await remote.create(cfg, wf, Path(cfg.output.base_dir), ident)
+    made = await remote.create(cfg, wf, Path(cfg.output.base_dir), sel.ident)
     note_plan(made.warnings, made.store.plan.notes, shown)
     note(f"server sweep {made.sweep_id}: {made.total} runs, mirrored into {made.store.root}")
     return await follow_server_sweep(remote, made.store)
 
 
-async def reattach(opts: Options, client: ComfyClient, store: RunStore) -> int:
-    remote = remote_sweep(client)
-    rerun = f"cr-batch {shell_arg(opts.config)}"
-    await remote.reattach(store, rerun=rerun, client_mode=opts.mode == "client")
-    return await follow_server_sweep(remote, store)
-
-
-async def extend_server_sweep(
-    opts: Options, cfg: SweepConfig, client: ComfyClient, sel: Selection
+async def rerun_server_sweep(
+    opts: Options, cfg: SweepConfig, client: ComfyClient, sel: Selection, store: RunStore
 ) -> int:
-    assert sel.store is not None
-    remote = remote_sweep(client)
-    apply_options(opts, cfg)
+    """A server sweep mirrored here: grown on the server (extend) or re-attached."""
+    remote = RemoteSweep(client, holder=holder(), note=note)
     rerun = f"cr-batch {shell_arg(opts.config)}"
-    await remote.extend(sel.store, cfg, sel.ident["config_fingerprint"], rerun=rerun)
-    return await follow_server_sweep(remote, sel.store)
+    if sel.action == "extend":
+        apply_options(opts, cfg)
+        await remote.extend(store, cfg, sel.ident["config_fingerprint"], rerun=rerun)
+    else:
+        await remote.reattach(store, rerun=rerun, client_mode=opts.mode == "client")
+    return await follow_server_sweep(remote, store)
 
 
 async def follow_server_sweep(remote: RemoteSweep, store: RunStore) -> int:
@@ -277,9 +265,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         if sel.action == "complete" and sel.store is not None:
             return report_complete(sel.store)
         if sel.store is not None and is_server_batch(sel.store):
-            if sel.action == "extend":
-                return await extend_server_sweep(opts, cfg, client, sel)
-            return await reattach(opts, client, sel.store)  # says what it does
+            return await rerun_server_sweep(opts, cfg, client, sel, sel.store)
         if sel.store is not None and opts.mode == "server":
             raise ConflictError(
                 f"{sel.store.root} is an unfinished batch run from this process: resume it "
@@ -292,7 +278,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         store = sel.store
         if store is None:
             if opts.mode != "client":
-                code = await new_server_sweep(opts, cfg, wf, client, sel.ident, shown)
+                code = await new_server_sweep(opts, cfg, wf, client, sel, shown)
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
