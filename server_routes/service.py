@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..core.analyzer import analyze
 from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
 from ..core.config.template import render_config_template
@@ -62,6 +61,7 @@ from ..core.sweep.wire import (
     SweepStatus,
     SweepSummary,
 )
+from ..core.version import __version__
 from ..core.workflow import Workflow
 from . import schemas, views
 from .refresher import SheetRefresher

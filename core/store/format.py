@@ -39,6 +39,8 @@ RESERVED_COLUMNS: frozenset[str] = frozenset(
 def reserved_column(name: str) -> bool:
     """Whether a parameter may not be called ``name`` (``score_*`` included)."""
     return name in RESERVED_COLUMNS or name.startswith(SCORE_PREFIX)
+
+
 COUNTED = ("done", "failed", "finished", "failed_ids", "submitted")
 
 
