@@ -319,6 +319,12 @@ async def test_the_mirror_reads_the_servers_rows_with_the_stores_codec(
         assert all((store.root / rel).is_file() for rel in local.outputs)
 
 
+def test_docs_show_every_key_of_a_summary_and_a_run_row() -> None:
+    for shape in (wire.SweepSummary, wire.RunRow, wire.Page, wire.PlanPreview):
+        for key in shape.__required_keys__ | shape.__optional_keys__:
+            assert f'"{key}":' in DOC, (shape.__name__, key)
+
+
 def test_config_payload_leaves_out_the_server_keys(grid_config: dict[str, Any]) -> None:
     cfg = parse_config(
         {**grid_config, "output": {"base_dir": "mine"}, "comfyui": {"server_address": "gpu:1"}}
