@@ -14,11 +14,13 @@ import click
 
 from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
+from ..client.fleet import connect_fleet, fleet_slots, fleet_specs
 from ..client.http_backend import HttpBackend
 from ..client.remote import DETACHED, RemoteSweep
 from ..core.config.load import load_config, resolve_workflow_path
-from ..core.config.model import SweepConfig, config_error
+from ..core.config.model import ServerSpec, SweepConfig, config_error
 from ..core.config.validate import validate_config
+from ..core.engine.backend import Backend, BackendSlot
 from ..core.engine.engine import EngineSummary
 from ..core.errors import BackendError, ConfigError, ConflictError
 from ..core.objectinfo import ObjectInfo
@@ -44,7 +46,7 @@ SHEET_INTERVAL_ENV = "COMFY_SWEEP_SHEET_INTERVAL"
 @dataclass
 class Options:
     config: str
-    server: str | None
+    server: tuple[str, ...]
     dry_run: bool
     resume: str | None
     new: bool
@@ -59,7 +61,7 @@ def note(text: str) -> None:
 
 
 def server_of(opts: Options, cfg: SweepConfig) -> str:
-    return opts.server or cfg.comfyui.server_address
+    return opts.server[0] if opts.server else cfg.comfyui.server_address
 
 
 def config_server(cfg: SweepConfig) -> ServerAddress:
@@ -79,7 +81,7 @@ def make_client(
     to ``comfyui.reconnect_window`` once the server has answered."""
     token = token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
     return ComfyClient(
-        server_option(opts.server) if opts.server else config_server(cfg),
+        server_option(opts.server[0]) if opts.server else config_server(cfg),
         auth_token=token,
         timeout=timeout or cfg.comfyui.timeout,
         retry_window=retry_window,
@@ -154,7 +156,7 @@ def report_complete(store: RunStore) -> int:
 
 
 async def run_client_mode(
-    opts: Options, cfg: SweepConfig, client: ComfyClient, store: RunStore
+    opts: Options, cfg: SweepConfig, backend: Backend | list[BackendSlot], store: RunStore
 ) -> EngineSummary:
     options = SessionOptions(
         holder=holder(),
@@ -163,7 +165,7 @@ async def run_client_mode(
         poll_interval=cfg.comfyui.poll_interval,
     )
     progress = ProgressPrinter()
-    session = SweepSession(store, HttpBackend(client), options)
+    session = SweepSession(store, backend, options)
     install_stop(session.stop)
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
     # The sheet's final render is the `with` block's, not the session's: it runs once
@@ -210,6 +212,10 @@ async def new_server_sweep(
 ) -> int | None:  # fmt: skip
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
+    if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
+        if opts.mode == "server":
+            raise BackendError("a sweep over input sets runs from this process: use --mode client")
+        return None
     remote = RemoteSweep(client, holder=holder(), note=note)
     if not await remote.available(required=opts.mode == "server"):
         return None
@@ -249,6 +255,9 @@ async def follow_server_sweep(remote: RemoteSweep, store: RunStore) -> int:
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+    specs = fleet_specs(cfg, opts.server)
+    if len(specs) > 1:
+        return await run_fleet(opts, cfg, wf, specs)
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
         # Reachable: from now on a vanished server (a restart) is waited out.
@@ -256,8 +265,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown
         # keys, ...) are printed here once, whichever mode then runs the sweep.
         shown = validate_config(cfg, wf, info)
-        for warning in shown:
-            note(f"warning: {warning}")
+        note_plan(shown, [], shown=[])
         sel = select_batch(
             Path(cfg.output.base_dir), cfg, wf, info,
             resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
@@ -282,7 +290,41 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        summary = await run_client_mode(opts, cfg, client, store)
+        summary = await run_client_mode(opts, cfg, HttpBackend(client), store)
+    return finish(store, summary)
+
+
+async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[ServerSpec]) -> int:
+    """One sweep over several servers, run from this process (client mode)."""
+    if opts.mode == "server":
+        raise ConfigError("--mode server runs a sweep on one server; give one --server")
+    async with contextlib.AsyncExitStack() as stack:
+        members = await connect_fleet(
+            cfg, wf, specs, opts.auth_token_env, lambda m: note(f"warning: {m}"), stack
+        )
+        shown = validate_config(cfg, wf, members[0].info)
+        for warning in shown:
+            note(f"warning: {warning}")
+        sel = select_batch(
+            Path(cfg.output.base_dir), cfg, wf, members[0].info,
+            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+        )  # fmt: skip
+        if sel.action == "complete" and sel.store is not None:
+            return report_complete(sel.store)
+        if sel.store is not None and is_server_batch(sel.store):
+            raise ConflictError(
+                f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
+            )
+        if sel.notice:
+            note(sel.notice)
+        if sel.action == "extend":
+            apply_extension(sel, cfg, holder())
+        store = sel.store or create_client_batch(cfg, wf, members[0].info, sel.ident, shown)
+        note(f"sweeping over {len(members)} servers: " + ", ".join(m.spec.address for m in members))
+        window = opts.window or cfg.comfyui.queue_window
+        summary = await run_client_mode(opts, cfg, fleet_slots(members, window), store)
+    for name, (runs, secs) in sorted(summary.per_server.items()):
+        note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
     return finish(store, summary)
 
 
@@ -316,8 +358,9 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option(
     "--server",
-    default=None,
-    help="ComfyUI address (default: comfyui.server_address, else 127.0.0.1:8188).",
+    multiple=True,
+    help="ComfyUI address (default: comfyui.servers or comfyui.server_address, else "
+    "127.0.0.1:8188); repeat it to spread the sweep over several servers.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned runs and exit; needs no server.")
 @click.option(
@@ -348,10 +391,17 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     metavar="NAME",
     help="Environment variable holding a bearer token for a ComfyUI behind an auth proxy.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",
+)
 @handle_errors
-def main(config: str, **kwargs: object) -> None:
+def main(config: str, strict: bool = False, **kwargs: object) -> None:
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
     cfg = load_config(opts.config)
+    if cfg.inputs is not None:
+        cfg.inputs.strict = strict
     wf = load_workflow(resolve_workflow_path(cfg))
     if opts.dry_run:
         sys.exit(dry_run(opts, cfg, wf))

@@ -13,6 +13,7 @@
     ├── VisionError            vision_error       the video-analysis provider failed
     ├── BackendError           backend_error      ComfyUI unreachable or misbehaving
     │   └── PromptRejected     prompt_rejected    ComfyUI's /prompt refused a prompt (400)
+    ├── MissingExtraError      missing_extra      an optional dependency is not installed
     │   raised by the routes' request parsing (server_routes/), listed here so
     │   every code the routes send maps back to a class on the client:
     ├── RequestError           invalid_request    malformed request: not JSON, wrong type, bad field
@@ -20,8 +21,8 @@
     ├── ForbiddenPath          forbidden_path     a file path that tries to leave the sweep folder
     └── InternalError          internal_error     a bug (the routes log its traceback)
 
-Every code is unique: core/sweep/wire.py derives the code <-> class table and
-the HTTP status of each code from this module. Routes answer with that status
+Every code is unique: core/sweep/wire.py derives its code <-> class table from
+this module and gives each code the routes send its HTTP status. Routes answer with that status
 (server_routes/errors.py); the client maps an envelope back to its class
 (client/sweeps.py); the CLI maps any SweepError to a one-line message and exit
 code 2 (cli/common.py).
@@ -99,6 +100,12 @@ class BackendError(SweepError):
 
 class PromptRejected(BackendError):
     code = "prompt_rejected"
+
+
+class MissingExtraError(SweepError):
+    """An optional feature's package is absent; the message names the extra."""
+
+    code = "missing_extra"
 
 
 class RequestError(SweepError):

@@ -1,4 +1,4 @@
-"""metadata.csv's optional columns (set, server, rating, picked): added once a run
+"""metadata.csv's optional columns (server, rating, picked): added once a run
 has a value, in a fixed place after ``error``; batches without them read unchanged."""
 
 from __future__ import annotations
@@ -48,12 +48,12 @@ def test_optional_columns_appear_when_used_and_survive_a_reopen(tmp_path: Path) 
     store.merge_scores({2: {"sharpness": 3.5}})
     header = _header(store)
     assert header[header.index("error") + 1 :] == ["server", "score_sharpness"]
-    _record(store, 3, set="shot_a", server="gpu-2:8188")
+    _record(store, 3, rating="4", server="gpu-2:8188")
     header = _header(store)
-    assert header[header.index("error") + 1 :] == ["set", "server", "score_sharpness"]
+    assert header[header.index("error") + 1 :] == ["server", "rating", "score_sharpness"]
     again = RunStore.open(store.root)
     recs = {r.run_id: r for r in again.records()}
     assert recs[1].extra == {} and recs[2].extra == {"server": "gpu-1:8188"}
-    assert recs[3].extra == {"set": "shot_a", "server": "gpu-2:8188"}
+    assert recs[3].extra == {"server": "gpu-2:8188", "rating": "4"}
     assert recs[2].scores == {"sharpness": 3.5}
     assert again.counts() == (3, 0)
