@@ -343,13 +343,28 @@ def _parse_numbers(rd: _Reader, spec: ParameterSpec, entry: dict[str, Any]) -> N
 
 
 def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
+    """In this order: what the type needs, the range and step, then log scale."""
     key = ("parameters", spec.name)
+    _check_needs(rd, key, spec)
+    _check_range(rd, key, spec)
+    if spec.type == "linear" and spec.step is None:
+        raise rd.fail((*key, "step"), "type linear needs a step (or use type continuous)")
+    if spec.log and spec.type != "continuous":
+        raise rd.fail((*key, "log"), "log: true applies to type continuous only")
+    if spec.log and (spec.min is None or spec.min <= 0):
+        raise rd.fail((*key, "min"), f"log scale needs min > 0, got {spec.min}")
+
+
+def _check_needs(rd: _Reader, key: KeyPath, spec: ParameterSpec) -> None:
     if spec.type == "values" and spec.values is None and spec.values_file is None:
         raise rd.fail((*key, "values"), "type values needs a list of values (or values_file)")
     if spec.type in ("continuous", "linear"):
         for attr in ("min", "max"):
             if getattr(spec, attr) is None:
                 raise rd.fail((*key, attr), f"type {spec.type} needs {attr}")
+
+
+def _check_range(rd: _Reader, key: KeyPath, spec: ParameterSpec) -> None:
     if spec.min is not None and spec.max is not None and spec.min > spec.max:
         raise rd.fail((*key, "min"), f"min {spec.min} is greater than max {spec.max}")
     if spec.step is not None and spec.step <= 0:
@@ -360,12 +375,6 @@ def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
             raise rd.fail(
                 (*key, "step"), f"step {spec.step} gives {count:.0f} values (at most {MAX_AXIS})"
             )
-    if spec.type == "linear" and spec.step is None:
-        raise rd.fail((*key, "step"), "type linear needs a step (or use type continuous)")
-    if spec.log and spec.type != "continuous":
-        raise rd.fail((*key, "log"), "log: true applies to type continuous only")
-    if spec.log and (spec.min is None or spec.min <= 0):
-        raise rd.fail((*key, "min"), f"log scale needs min > 0, got {spec.min}")
 
 
 def _parse_output(rd: _Reader, data: dict[str, Any]) -> OutputSpec:
