@@ -173,7 +173,7 @@ async def run_client_mode(
             with store.lock(holder()):
                 return await run_sweep(
                     store,
-                    HttpBackend(client),
+                    HttpBackend(client, priority=cfg.comfyui.priority or "normal"),
                     window=opts.window or cfg.comfyui.queue_window,
                     fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
                     on_event=with_sheet(progress, live),

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..core.engine import RunOutcome, outcome_from_history
 from ..core.engine_history import run_file_name
+from ..core.queue_priority import BackgroundNumbers, check_priority
 from .comfyui import ComfyClient
 
 
@@ -21,10 +22,14 @@ def _queued_prompt(entry: dict[str, Any]) -> dict[str, Any] | None:
 
 class HttpBackend:
     """Submits, polls and collects over HTTP; ComfyUI runs prompts FIFO, so one
-    ``/history/{id}`` call for the oldest in-flight prompt per poll is enough."""
+    ``/history/{id}`` call for the oldest in-flight prompt per poll is enough
+    (with ``priority="background"`` too: our numbers still grow in submit order).
+    """
 
-    def __init__(self, client: ComfyClient) -> None:
+    def __init__(self, client: ComfyClient, *, priority: str = "normal") -> None:
         self.client = client
+        self.priority = check_priority(priority)
+        self._numbers = BackgroundNumbers()
 
     async def submit(
         self,
@@ -35,7 +40,8 @@ class HttpBackend:
         workflow: dict[str, Any] | None,
     ) -> None:
         extra = {"workflow": workflow} if workflow else None
-        await self.client.queue_prompt(prompt, prompt_id, client_id, extra)
+        number = self._numbers.next() if self.priority == "background" else None
+        await self.client.queue_prompt(prompt, prompt_id, client_id, extra, number)
 
     async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:
         """Finished prompts, oldest first, stopping at the first unfinished one."""

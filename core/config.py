@@ -20,10 +20,12 @@ from typing import Any, cast
 import yaml
 
 from .config_model import (  # noqa: F401 - re-exported: the config API lives here
+    APIS,
     MAX_AXIS,
     MAX_RUNS,
     PARAM_KEYS,
     PARAM_TYPES,
+    PRIORITIES,
     SEED_LIMIT,
     STRATEGIES,
     TOP_KEYS,
@@ -334,6 +336,8 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         "timeout",
         "fail_fast",
         "reconnect_window",
+        "priority",
+        "api",
     )
     rd.warn_unknown(data, known, ("comfyui",))
     c = ComfySpec()
@@ -351,7 +355,20 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         c.auth_token_env = rd.text(data["auth_token_env"], ("comfyui", "auth_token_env"))
     if data.get("fail_fast") is not None:
         c.fail_fast = rd.boolean(data["fail_fast"], ("comfyui", "fail_fast"))
+    if data.get("priority") is not None:
+        c.priority = _choice(rd, data["priority"], ("comfyui", "priority"), PRIORITIES)
+    if data.get("api") is not None:
+        c.api = _choice(rd, data["api"], ("comfyui", "api"), APIS)
     return c
+
+
+def _choice(rd: _Reader, value: Any, key: KeyPath, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise rd.fail(
+            key,
+            f"unknown value {value!r}{_close(str(value), allowed)}; allowed: {', '.join(allowed)}",
+        )
+    return value.lower()
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -406,6 +423,8 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
     out["output"] = dict(vars(cfg.output))
     out["resume"] = dict(vars(cfg.resume))
     out["comfyui"] = {k: v for k, v in vars(cfg.comfyui).items() if v is not None}
+    if cfg.comfyui.api == "comfyui":
+        del out["comfyui"]["api"]  # the default, left out so existing dumps stay as they were
     return out
 
 

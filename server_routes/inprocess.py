@@ -4,7 +4,9 @@ It behaves like a normal ``POST /prompt`` (server.py ``post_prompt`` in 0.3.75):
 ``trigger_on_prompt`` first (other extensions rewrite prompts there), then
 ``await execution.validate_prompt`` checking ``node_errors`` as well as the ok
 flag (ok is True when *any* output validates), increasing ``server.number``
-values (the queue is a heap; equal numbers fall back to random prompt ids),
+values (the queue is a heap; equal numbers fall back to random prompt ids;
+``priority="background"`` takes numbers above the counter instead, see
+core/queue_priority.py),
 and a 6-tuple or 5-tuple item depending on the server version.
 
 Completion is read from ``prompt_queue.get_history(prompt_id=...)`` by polling
@@ -27,6 +29,7 @@ from ..core import comfy_messages
 from ..core.engine import RunOutcome, outcome_from_history
 from ..core.engine_history import run_file_name
 from ..core.errors import BackendError, PromptRejected
+from ..core.queue_priority import BackgroundNumbers, check_priority
 from .comfy_env import ComfyEnv
 
 
@@ -44,6 +47,9 @@ class InProcessBackend:
         # writes in a worker thread, and a prompt id must be on disk before
         # its prompt can run (set by the service).
         self.before_queue: Callable[[], Awaitable[None]] | None = None
+        # "background": numbers above anything a user's prompt gets (core/queue_priority.py).
+        self.priority = "normal"
+        self._numbers = BackgroundNumbers()
 
     # -- submit -------------------------------------------------------------
     async def submit(
@@ -63,9 +69,7 @@ class InProcessBackend:
             raise BackendError(f"an on_prompt handler removed the prompt of {prompt_id}")
         if queued != prompt and self.on_queued is not None:
             self.on_queued(prompt_id, copy.deepcopy(queued))
-        # Same order as post_prompt: take the number before validating.
-        number = server.number
-        server.number += 1
+        number = self._queue_number(server)
         outputs = await self._validate(prompt_id, queued)
         extra_data = dict(json_data.get("extra_data") or {})
         if json_data.get("client_id"):
@@ -80,6 +84,20 @@ class InProcessBackend:
         self.queued_prompts[prompt_id] = queued
         server.prompt_queue.put(item)
         return queued
+
+    def _queue_number(self, server: Any) -> int:
+        if self.priority == "background":
+            return self._numbers.next()
+        # Same order as post_prompt: take the number before validating.
+        number = int(server.number)
+        server.number += 1
+        return number
+
+    def with_priority(self, priority: str) -> InProcessBackend:
+        """This backend (same queued-prompt map and hooks) queueing at ``priority``."""
+        view = copy.copy(self)
+        view.priority = check_priority(priority)
+        return view
 
     async def validate(self, prompt: dict[str, Any]) -> None:
         """Validate without queueing (sweep creation checks its first run)."""

@@ -32,7 +32,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .. import __version__
 from ..core import atomic
@@ -55,6 +55,9 @@ UI_WORKFLOW_FILE = "ui_workflow.json"
 ACTIVE_STATES = ("queued", "running")
 OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
 MAX_WINDOW = 16
+# Sweeps started here share ComfyUI with the artist working in it: unless the
+# config says otherwise their prompts queue behind the artist's (issue 15).
+PANEL_PRIORITY = "background"
 NOTIFY_EVERY = 0.25  # seconds between progress events of one sweep (40 runs/s exist)
 CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet"]
 
@@ -99,6 +102,12 @@ class _Active:
     cancelled: bool = False
     notified_at: float = 0.0
     notify_later: asyncio.TimerHandle | None = None
+
+
+def _at_priority(backend: Backend, priority: str) -> Backend:
+    """The backend queueing at ``priority`` (a test double without the notion keeps its own)."""
+    with_priority = getattr(backend, "with_priority", None)
+    return backend if with_priority is None else cast(Backend, with_priority(priority))
 
 
 @contextlib.contextmanager
@@ -263,7 +272,7 @@ class SweepService:
         try:
             summary = await run_sweep(
                 store,
-                self.deps.backend(),
+                _at_priority(self.deps.backend(), cfg.comfyui.priority or PANEL_PRIORITY),
                 window=max(1, min(MAX_WINDOW, cfg.comfyui.queue_window)),
                 fail_fast=cfg.comfyui.fail_fast,
                 client_id=active.client_id,
