@@ -26,7 +26,7 @@ from ..core.config import (
     validate_config,
 )
 from ..core.config_model import config_error
-from ..core.engine import EngineSummary, run_sweep
+from ..core.engine import Backend, EngineSummary, run_sweep
 from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan import build_plan, format_plan_table
@@ -133,7 +133,11 @@ def holder() -> str:
 
 
 def create_client_batch(
-    cfg: SweepConfig, wf: Workflow, info: ObjectInfo, ident: dict[str, str], shown: list[str]
+    cfg: SweepConfig,
+    wf: Workflow,
+    info: ObjectInfo | None,
+    ident: dict[str, str],
+    shown: list[str],
 ) -> RunStore:
     plan = build_plan(cfg, wf, info)
     note_plan(plan.warnings, plan.notes, shown)
@@ -160,7 +164,7 @@ def report_complete(store: RunStore) -> int:
 
 
 async def run_client_mode(
-    opts: Options, cfg: SweepConfig, client: ComfyClient, store: RunStore
+    opts: Options, cfg: SweepConfig, backend: Backend, store: RunStore
 ) -> EngineSummary:
     stop = asyncio.Event()
     install_stop(stop)
@@ -173,7 +177,7 @@ async def run_client_mode(
             with store.lock(holder()):
                 return await run_sweep(
                     store,
-                    HttpBackend(client, priority=cfg.comfyui.priority or "normal"),
+                    backend,
                     window=opts.window or cfg.comfyui.queue_window,
                     fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
                     on_event=with_sheet(progress, live),
@@ -343,6 +347,10 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+    if cfg.comfyui.api == "v2":
+        from .batch_v2 import run_v2_batch  # a Comfy API v2 server (Cloud, comfy-api-proxy)
+
+        return await run_v2_batch(opts, cfg, wf)
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
         # Reachable: from now on a vanished server (a restart) is waited out.
@@ -378,7 +386,8 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        summary = await run_client_mode(opts, cfg, client, store)
+        backend = HttpBackend(client, priority=cfg.comfyui.priority or "normal")
+        summary = await run_client_mode(opts, cfg, backend, store)
     return finish(store, summary)
 
 
