@@ -58,9 +58,7 @@ def test_cr_batch_through_the_v2_proxy_records_every_run_once(
     assert again.returncode == 0 and "already complete" in again.stderr
 
 
-def test_a_wrong_token_is_one_line(
-    api_proxy: ApiProxy, examples_dir: Path, tmp_path: Path
-) -> None:
+def test_a_wrong_token_is_one_line(api_proxy: ApiProxy, examples_dir: Path, tmp_path: Path) -> None:
     cfg = v2_config(examples_dir, tmp_path, api_proxy)
     res = cr_batch(cfg, tmp_path, token="wrong")
     assert res.returncode == 2, res.stderr
