@@ -19,19 +19,15 @@ from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
-from ..core.config import (
-    SweepConfig,
-    load_config,
-    resolve_workflow_path,
-    validate_config,
-)
-from ..core.config_model import config_error
-from ..core.engine import Backend, EngineSummary, run_sweep
+from ..core.config.load import load_config, resolve_workflow_path
+from ..core.config.model import SweepConfig, config_error
+from ..core.config.validate import validate_config
+from ..core.engine.engine import Backend, EngineSummary, run_sweep
 from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import build_plan, format_plan_table
-from ..core.report import SHEET_FILE
-from ..core.store import RunStore
+from ..core.plan.build import build_plan, format_plan_table
+from ..core.report.sheet import SHEET_FILE
+from ..core.store.runstore import RunStore
 from ..core.workflow import Workflow, load_workflow
 from ..media.live_sheet import LiveSheet
 from .batch_select import Selection, apply_extension, is_server_batch, select_batch

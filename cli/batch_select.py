@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.config import SweepConfig, config_fingerprint
+from ..core.config.load import config_fingerprint
+from ..core.config.model import SweepConfig
 from ..core.errors import ConfigChangedError, PlanError
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import Plan, extend_plan
-from ..core.store import RunStore
-from ..core.store_format import peek_progress
+from ..core.plan.extend import extend_plan
+from ..core.plan.model import Plan
+from ..core.store.format import peek_progress
+from ..core.store.runstore import RunStore
 from ..core.workflow import Workflow
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from ..client.comfyui import token_from_env
 from ..client.v2_api import V2Client
 from ..client.v2_backend import V2Backend
-from ..core.config import SweepConfig, validate_config
+from ..core.config.model import SweepConfig
+from ..core.config.validate import validate_config
 from ..core.errors import ConflictError
 from ..core.workflow import Workflow
 from .batch import (

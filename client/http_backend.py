@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core.engine import RunOutcome, outcome_from_history
-from ..core.engine_history import run_file_name
+from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
 from ..core.queue_priority import BackgroundNumbers, check_priority
 from .comfyui import ComfyClient
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.comfy_messages import describe_execution_error
-from ..core.engine_history import RunOutcome, run_file_name
+from ..core.engine.history import RunOutcome, run_file_name
 from ..core.errors import BackendError
 from .v2_api import Ambiguous, Answer, V2Client, rejection, tag_of
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 
-from .config_model import PRIORITIES
+from .config.model import PRIORITIES
 
 BACKGROUND_BASE = 2**40
 

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import comfy_messages
-from ..core.engine import RunOutcome, outcome_from_history
-from ..core.engine_history import run_file_name
+from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
 from ..core.errors import BackendError, PromptRejected
 from ..core.queue_priority import BackgroundNumbers, check_priority
 from .comfy_env import ComfyEnv

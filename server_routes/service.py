@@ -35,14 +35,17 @@ from pathlib import Path
 from typing import Any, cast
 
 from .. import __version__
-from ..core import atomic
-from ..core.analyzer import analyze, render_config_template
-from ..core.config import config_to_dict, dump_config_yaml, parse_config, validate_config
-from ..core.engine import Backend, EngineEvent, run_sweep
+from ..core.analyzer import analyze
+from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
+from ..core.config.template import render_config_template
+from ..core.config.validate import validate_config
+from ..core.engine.engine import Backend, EngineEvent, run_sweep
 from ..core.errors import ConflictError, NotFoundError, PlanError, StoreError, SweepError
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import build_plan, extend_plan, prompt_for_run
-from ..core.store import RunStore
+from ..core.plan.build import build_plan, prompt_for_run
+from ..core.plan.extend import extend_plan
+from ..core.store import atomic
+from ..core.store.runstore import RunStore
 from ..core.workflow import Workflow
 from . import schemas, views
 from .errors import ForbiddenPath

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from comfy_sweep.core.engine import RunOutcome
+from comfy_sweep.core.engine.history import RunOutcome
 from comfy_sweep.core.errors import PromptRejected
 from comfy_sweep.server_routes.routes import add_routes
 from comfy_sweep.server_routes.service import ServiceDeps, SweepService

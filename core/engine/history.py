@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .comfy_messages import describe_execution_error
+from ..comfy_messages import describe_execution_error
 
 
 @dataclass

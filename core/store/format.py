@@ -1,7 +1,7 @@
 """Codecs of the run store's state files (docs/run-store.md, schema_version 1).
 
 Pure functions: metadata.csv rows <-> RunRecord, progress.json's counted keys,
-params.json. core/store.py does the I/O and the locking.
+params.json. core/store/runstore.py does the I/O and the locking.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import StoreError, SweepError
+from ..errors import StoreError, SweepError
+from ..sweep.lifecycle import STATES
 
 if TYPE_CHECKING:
-    from .plan import PlannedRun
+    from ..plan.model import PlannedRun
 
 SCHEMA_VERSION = 1
-STATES = ("queued", "running", "done", "cancelled", "interrupted")
 META_HEAD: tuple[str, ...] = ("run_id", "status")
 META_TAIL: tuple[str, ...] = ("prompt_id", "queued_at", "started_at", "finished_at", "execution_s")
 META_TAIL += ("outputs", "cached_nodes", "error")

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from .config import SEED_LIMIT, ConfigError, ParameterSpec, Strategy
+from ..config.model import SEED_LIMIT, ParameterSpec, Strategy
+from ..errors import ConfigError
 
 _SEED_STREAM = 0x5EED  # separates the seed stream from the sampling stream
 _SIG_DIGITS = 6  # continuous values are kept readable (folder names, CSV columns)

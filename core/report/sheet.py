@@ -35,9 +35,9 @@ from urllib.parse import quote
 import jinja2
 from markupsafe import Markup
 
-from . import atomic
-from .errors import StoreError
-from .store_format import SCORE_PREFIX, RunRecord, read_metadata
+from ..errors import StoreError
+from ..store import atomic
+from ..store.format import SCORE_PREFIX, RunRecord, read_metadata
 
 SHEET_FILE = "contact_sheet.html"
 DATA_FILE = "contact_sheet.json"  # the embedded data again, polled by a served page

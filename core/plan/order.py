@@ -15,10 +15,10 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-from .config import ParameterSpec, SweepConfig
-from .plan_model import Plan, PlannedRun
-from .plan_samples import Sample, sampled_specs
-from .workflow import Workflow
+from ..config.model import ParameterSpec, SweepConfig
+from ..workflow import Workflow
+from .model import Plan, PlannedRun
+from .samples import Sample, sampled_specs
 
 
 def param_depth(spec: ParameterSpec, workflow: Workflow) -> int:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 ParamType = Literal["continuous", "linear", "values", "random_seed"]
 Strategy = Literal["sobol", "lhs", "grid", "random", "linear"]

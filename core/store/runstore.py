@@ -4,13 +4,13 @@ Layout, files and columns are specified in docs/run-store.md (schema_version 1);
 keep both in step. In short: ``metadata.csv`` is the source of truth for
 finished runs; ``progress.json`` holds the state, the counts and the prompt ids
 of runs in flight (written *before* a prompt is submitted); every write goes
-through core/atomic.py; one writer per batch (``store.lock``). The file codecs
-live in core/store_format.py.
+through core/store/atomic.py; one writer per batch (``store.lock``). The file codecs
+live in core/store/format.py.
 
 Opening a store never writes: readers (contact sheet, status routes) may open a
 batch a sweep is writing. What a crash left inconsistent is resolved in memory
 on open and written back when the lock is first taken. The read side (open,
-reconcile, queries) is ``StoreReader`` in core/store_reader.py; this module adds
+reconcile, queries) is ``StoreReader`` in core/store/reader.py; this module adds
 creating a batch, the lock, write-behind and every write.
 """
 
@@ -26,12 +26,13 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config.load import config_fingerprint, dump_config_yaml
+from ..errors import StoreError
+from ..sweep.lifecycle import STATES
 from . import atomic
-from .errors import StoreError
-from .store_format import (
+from .format import (
     COUNTED,
     SCHEMA_VERSION,
-    STATES,
     Meta,
     RunRecord,
     clean_scores,
@@ -43,14 +44,16 @@ from .store_format import (
     params_json,
     recount,
 )
-from .store_reader import StoreReader, StoreState
+from .reader import StoreReader, StoreState
 
 if TYPE_CHECKING:
-    from .config import SweepConfig
-    from .plan import Plan
-    from .workflow import Workflow
+    from ..config.model import SweepConfig
+    from ..plan.model import Plan
+    from ..workflow import Workflow
 
-__all__ = ["SCHEMA_VERSION", "STATES", "RunRecord", "RunStore", "StoreReader"]
+__all__ = [
+    "RunStore",
+]
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +129,6 @@ class RunStore(StoreReader):
         """Make ``batch_YYYY-MM-DD_HH-MM-SS[_n]/`` under ``base_dir`` and write
         the snapshots. progress.json comes last: a folder without it is not a
         batch, so a crash during create leaves nothing to resume."""
-        from .config import config_fingerprint, dump_config_yaml
 
         _check_extra(extra or {})
         root = _make_batch_dir(Path(base_dir), name)
@@ -322,7 +324,6 @@ class RunStore(StoreReader):
 
         The fingerprint follows the new config, so rerunning the extended config
         finds this batch again."""
-        from .config import config_fingerprint, dump_config_yaml
 
         with self._writer():
             kept = {r.run_id for r in plan.runs}

@@ -7,10 +7,10 @@ sample into ``seeds_per_sample`` runs with fresh seeds.
 
 This module builds a plan and turns its runs into prompts and a table; the pieces
 live beside it and are re-exported here, so callers import from ``core.plan``:
-the plan.json model in core/plan_model.py, drawing/merging/expanding samples in
-core/plan_samples.py, the cache-aware order (and why it matters) in
-core/plan_order.py, extending a batch in core/plan_extend.py, run folder names
-in core/plan_folders.py.
+the plan.json model in core/plan/model.py, drawing/merging/expanding samples in
+core/plan/samples.py, the cache-aware order (and why it matters) in
+core/plan/order.py, extending a batch in core/plan/extend.py, run folder names
+in core/plan/folders.py.
 """
 
 from __future__ import annotations
@@ -19,20 +19,13 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from .config import SweepConfig, config_error, validate_config
-from .objectinfo import ObjectInfo
-from .plan_extend import extend_plan
-from .plan_folders import format_run_folder, sanitize_folder, unique_folder
-from .plan_model import PLAN_SCHEMA, Plan, PlannedRun
-from .plan_order import (
-    count_value_changes,
-    order_levels,
-    param_depth,
-    recompute_cost,
-    snake_order,
-)
-from .plan_samples import (
-    Sample,
+from ..config.model import SweepConfig, config_error
+from ..config.validate import validate_config
+from ..objectinfo import ObjectInfo
+from ..workflow import InputRef, Workflow
+from .model import Plan, PlannedRun
+from .order import order_levels, snake_order
+from .samples import (
     draw_points,
     expand_runs,
     grid_points,
@@ -41,7 +34,6 @@ from .plan_samples import (
     sampled_specs,
     sobol_warning,
 )
-from .workflow import InputRef, Workflow
 
 
 def build_plan(cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | None = None) -> Plan:
@@ -115,20 +107,7 @@ def format_plan_table(plan: Plan, max_rows: int | None = None) -> str:
 
 
 __all__ = [
-    "PLAN_SCHEMA",
-    "Plan",
-    "PlannedRun",
-    "Sample",
     "build_plan",
-    "count_value_changes",
-    "extend_plan",
     "format_plan_table",
-    "format_run_folder",
-    "order_levels",
-    "param_depth",
     "prompt_for_run",
-    "recompute_cost",
-    "sanitize_folder",
-    "snake_order",
-    "unique_folder",
 ]

@@ -1,7 +1,7 @@
 """The read side of a run store: load a batch folder, reconcile it in memory, answer queries.
 
 Nothing here writes: readers (contact sheet, status routes) may open a batch a
-sweep is writing. ``RunStore`` (core/store.py) extends ``StoreReader`` with the
+sweep is writing. ``RunStore`` (core/store/runstore.py) extends ``StoreReader`` with the
 single-writer lock and every write; construct stores through ``RunStore``.
 """
 
@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import StoreError, SweepError
-from .store_format import (
+from ..config.load import parse_config
+from ..errors import StoreError, SweepError
+from ..plan.model import Plan
+from ..workflow import Workflow
+from .format import (
     COUNTED,
     Meta,
     RunRecord,
@@ -28,9 +31,8 @@ from .store_format import (
 )
 
 if TYPE_CHECKING:
-    from .config import SweepConfig
-    from .plan import Plan, PlannedRun
-    from .workflow import Workflow
+    from ..config.model import SweepConfig
+    from ..plan.model import PlannedRun
 
 __all__ = ["StoreReader", "StoreState"]
 
@@ -107,9 +109,6 @@ class StoreReader:
         return max(found)[2] if found else None
 
     def _load_snapshots(self) -> None:
-        from .config import parse_config
-        from .plan import Plan
-        from .workflow import Workflow
 
         if not self.root.is_dir():
             raise ValueError("no such folder")

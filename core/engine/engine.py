@@ -18,7 +18,7 @@ again under a new id), so no run is lost, recorded twice or run twice.
 
 Split out (and re-exported here, so callers import from this module as before):
 ``RunOutcome`` and the history parsing both backends share are in
-core/engine_history.py; the adaptive poll pacing is in core/engine_pacing.py.
+core/engine/history.py; the adaptive poll pacing is in core/engine/pacing.py.
 """
 
 from __future__ import annotations
@@ -33,15 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .engine_history import RunOutcome, fully_cached, outcome_from_history, output_files
-from .engine_pacing import MAX_IDLE_POLL, Pacer
-from .errors import BackendError, PromptRejected
-from .labels import fill_label_nodes
-from .store import RunRecord
+from ..errors import BackendError, PromptRejected
+from ..labels import fill_label_nodes
+from ..plan.build import prompt_for_run
+from ..store.format import RunRecord
+from .history import RunOutcome, fully_cached
+from .pacing import Pacer
 
 if TYPE_CHECKING:
-    from .plan import PlannedRun
-    from .store import RunStore
+    from ..plan.model import PlannedRun
+    from ..store.runstore import RunStore
 
 FULLY_CACHED = (
     "ComfyUI answered from its cache with no output files (the identical prompt had "
@@ -375,7 +376,6 @@ def _record(flight: _Flight, outcome: RunOutcome, paths: list[Path], root: Path)
 
 
 def _default_builder(store: RunStore) -> Callable[[PlannedRun], dict[str, Any]]:
-    from .plan import prompt_for_run
 
     return lambda run: prompt_for_run(store.workflow, store.config, run)
 
@@ -413,14 +413,10 @@ async def run_sweep(
 
 
 __all__ = [
-    "MAX_IDLE_POLL",
     "QUEUE_CHECK_EVERY",
     "Backend",
     "EngineEvent",
     "EngineSummary",
-    "RunOutcome",
     "new_prompt_id",
-    "outcome_from_history",
-    "output_files",
     "run_sweep",
 ]

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .config import ParameterSpec, SweepConfig, param_to_dict, validate_config
-from .errors import PlanError
-from .objectinfo import ObjectInfo
-from .plan_model import Plan
-from .plan_order import order_levels, snake_order
-from .plan_samples import (
+from ..config.load import param_to_dict
+from ..config.model import ParameterSpec, SweepConfig
+from ..config.validate import validate_config
+from ..errors import PlanError
+from ..objectinfo import ObjectInfo
+from ..workflow import Workflow
+from .model import Plan
+from .order import order_levels, snake_order
+from .samples import (
     Sample,
     draw_points,
     expand_runs,
@@ -25,7 +28,6 @@ from .plan_samples import (
     sobol_warning,
 )
 from .sampling import axis_values
-from .workflow import Workflow
 
 
 def _param_change(old: ParameterSpec, new: ParameterSpec, grid: bool) -> str | None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config_model import MAX_RUNS, KeyPath, ParameterSpec, SweepConfig, config_error
-from .errors import ConfigError, WorkflowError
-from .objectinfo import InputSpec, ObjectInfo
-from .workflow import InputRef, Workflow
+from ..errors import ConfigError, WorkflowError
+from ..objectinfo import InputSpec, ObjectInfo
+from ..plan.sampling import axis_values
+from ..workflow import InputRef, Workflow
+from .model import MAX_RUNS, KeyPath, ParameterSpec, SweepConfig, config_error
 
 # ---- validation against a workflow (and object_info) -------------------------------
 
@@ -112,7 +113,6 @@ def _check_input_kinds(
 
 def _candidates(spec: ParameterSpec) -> list[tuple[Any, KeyPath]]:
     """The values a parameter can take that object_info can judge, with the key to blame."""
-    from .sampling import axis_values  # sampling imports this module
 
     key = ("parameters", spec.name)
     if spec.type == "values":
@@ -148,7 +148,6 @@ def _check_against_object_info(
 
 def _check_strategy_fit(cfg: SweepConfig) -> None:
     """Grids need discrete axes; no plan may exceed MAX_RUNS runs."""
-    from .sampling import axis_values  # sampling imports this module
 
     grid = cfg.sampling_strategy in ("grid", "linear")
     size = cfg.seeds_per_sample * (1 if grid else cfg.num_samples)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import PlanError
+from ..errors import PlanError
 
 PLAN_SCHEMA = 1
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from .analyzer import Analysis, ParamInfo
+    from ..analyzer import Analysis, ParamInfo
 
 _PLAIN = re.compile(r"[A-Za-z_][\w.\-]*")
 

@@ -25,6 +25,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ..errors import StoreLockedError
+
 TEMP_SUFFIXES = (".tmp", ".part")
 CRASH_ENV = "COMFY_SWEEP_CRASH_AFTER_WRITES"
 CRASH_TORN_ENV = "COMFY_SWEEP_CRASH_TORN"
@@ -363,7 +365,6 @@ class LockFile:
         return True
 
     def _raise_locked(self, info: dict[str, Any]) -> None:
-        from .errors import StoreLockedError
 
         who = str(info.get("holder", "another process"))
         pid = f"pid {info.get('pid', '?')}"

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .config import ParameterSpec, SweepConfig
-from .plan_folders import format_run_folder, unique_folder
-from .plan_model import PlannedRun
+from ..config.model import ParameterSpec, SweepConfig
+from .folders import format_run_folder, unique_folder
+from .model import PlannedRun
 from .sampling import (
     axis_values,
     balance_lhs,

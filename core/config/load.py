@@ -19,14 +19,15 @@ from typing import Any, cast
 
 import yaml
 
-from .config_model import (  # noqa: F401 - re-exported: the config API lives here
+from ..errors import ConfigError
+from ..textfile import read_user_file
+from .model import (
     APIS,
     MAX_AXIS,
     MAX_RUNS,
     PARAM_KEYS,
     PARAM_TYPES,
     PRIORITIES,
-    SEED_LIMIT,
     STRATEGIES,
     TOP_KEYS,
     ComfySpec,
@@ -41,9 +42,6 @@ from .config_model import (  # noqa: F401 - re-exported: the config API lives he
     _show,
     config_error,
 )
-from .config_validate import validate_config  # noqa: F401
-from .errors import ConfigError
-from .textfile import read_user_file
 
 
 class _Reader:
@@ -449,23 +447,10 @@ def config_fingerprint(cfg: SweepConfig, workflow: Any) -> str:
 
 
 __all__ = [
-    "PARAM_TYPES",
-    "SEED_LIMIT",
-    "STRATEGIES",
-    "ComfySpec",
-    "ConfigError",
-    "OutputSpec",
-    "ParamType",
-    "ParameterSpec",
-    "ResumeSpec",
-    "Strategy",
-    "SweepConfig",
-    "config_error",
     "config_fingerprint",
     "config_to_dict",
     "dump_config_yaml",
     "load_config",
     "parse_config",
     "resolve_workflow_path",
-    "validate_config",
 ]
