@@ -2,7 +2,7 @@
 for tests and benchmarks. Pinned: PROXY_VERSION is the version we test against
 (the API is 0.x); another installed version skips the tests that need it.
 
-Its defaults (comfy_api_proxy/cli.py 0.1.6): binds 127.0.0.1 only, no token,
+Its defaults (cli.py of comfy-api-proxy 0.1.6): binds 127.0.0.1 only, no token,
 no --state-dir (job records in memory), an origin guard that only refuses
 browser cross-site requests. We pass --comfyui and --port, both on 127.0.0.1.
 """
