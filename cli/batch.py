@@ -36,6 +36,8 @@ from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
 EXIT_INTERRUPTED = 130
+# cr-batch queues like any client unless the config says "background" (issue 15).
+CLI_PRIORITY = "normal"
 # How often at most a client-mode sweep rebuilds its contact sheet (the
 # server's is 3 s; here the page is opened as a file and reloaded by hand).
 # COMFY_SWEEP_SHEET_INTERVAL (seconds) overrides it.
@@ -230,6 +232,9 @@ async def new_server_sweep(
     # The command-line overrides travel in the posted config: the server's engine reads them there.
     cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
     cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
+    cfg.comfyui.priority = (
+        cfg.comfyui.priority or CLI_PRIORITY
+    )  # the server's default is the panel's
     created = await api.create(wf.to_json(), config_payload(cfg), None)
     sid = str(created["id"])
     extra = {**ident, "server_address": where}
@@ -281,6 +286,9 @@ async def extend_server_sweep(
     api = SweepsClient(client)
     cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
     cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
+    cfg.comfyui.priority = (
+        cfg.comfyui.priority or CLI_PRIORITY
+    )  # the server's default is the panel's
     try:
         grown = await api.extend(sid, config_payload(cfg))
     except ConflictError:
@@ -382,7 +390,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        backend = HttpBackend(client, priority=cfg.comfyui.priority or "normal")
+        backend = HttpBackend(client, priority=cfg.comfyui.priority or CLI_PRIORITY)
         summary = await run_client_mode(opts, cfg, backend, store)
     return finish(store, summary)
 
