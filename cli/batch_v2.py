@@ -36,7 +36,7 @@ from .common import server_option
 def make_v2_client(opts: Options, cfg: SweepConfig) -> V2Client:
     """First contact fails fast; run_v2_batch widens the retry window after it."""
     return V2Client(
-        server_option(opts.server) if opts.server else config_server(cfg),
+        server_option(opts.server[0]) if opts.server else config_server(cfg),
         auth_token=token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env),
         timeout=cfg.comfyui.timeout,
         retry_window=0,
@@ -44,6 +44,10 @@ def make_v2_client(opts: Options, cfg: SweepConfig) -> V2Client:
 
 
 async def run_v2_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+    if len(opts.server) > 1:
+        raise ConflictError(
+            "comfyui.api is v2: one --server for now (several servers: comfyui.servers)"
+        )
     if opts.mode == "server":
         raise ConflictError(
             "comfyui.api is v2: the sweep runs from this process (--mode server "

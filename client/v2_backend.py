@@ -53,7 +53,7 @@ class V2Backend:
         *,
         client_id: str | None,
         workflow: dict[str, Any] | None,
-    ) -> None:
+    ) -> dict[str, Any]:
         # client_id and the UI workflow have no place in the v2 job body.
         self.prompts[prompt_id] = prompt
         self.clock.submitted(prompt_id)
@@ -62,6 +62,7 @@ class V2Backend:
         except BaseException:
             self.prompts.pop(prompt_id, None)
             raise
+        return prompt  # the server's rewrites, if any, are not visible to us
 
     async def _submit(self, prompt_id: str, prompt: dict[str, Any]) -> str | None:
         """The job id, or None when the outcome stays unknown (twice ambiguous)."""

@@ -21,13 +21,15 @@ import copy
 import os
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..core import comfy_messages
 from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
+from ..core.engine.inputs import read_input_file
 from ..core.errors import BackendError, PromptRejected
+from ..core.plan.model import InputFile
 from ..core.queue_priority import BackgroundNumbers, check_priority
 from .comfy_env import ComfyEnv
 
@@ -39,16 +41,31 @@ class InProcessBackend:
         self.env = env
         # prompt id -> prompt as queued, until its history is read (error titles)
         self.queued_prompts: dict[str, dict[str, Any]] = {}
-        # Told when an on_prompt handler changed a prompt, so the run store
-        # keeps the prompt as actually queued (set by the service).
-        self.on_queued: Callable[[str, dict[str, Any]], None] | None = None
-        # Awaited right before a prompt goes on ComfyUI's queue: the run store
-        # writes in a worker thread, and a prompt id must be on disk before
-        # its prompt can run (set by the service).
-        self.before_queue: Callable[[], Awaitable[None]] | None = None
+        self.present: set[str] = set()  # input files known to be in the input folder
         # "background": numbers above anything a user's prompt gets (core/queue_priority.py).
         self.priority = "normal"
         self._numbers = BackgroundNumbers()
+
+    async def ensure_inputs(self, files: Sequence[InputFile]) -> None:
+        """Copy the input sets' media into ComfyUI's input folder (what an upload
+        would do), each content-hashed name once per session."""
+        missing = [f for f in files if f.name not in self.present]
+        if missing:
+            await asyncio.to_thread(self._copy_inputs, missing)
+
+    def _copy_inputs(self, files: Sequence[InputFile]) -> None:
+        base = self.env.directory_for_type("input")
+        if base is None:
+            raise BackendError("ComfyUI has no input folder")
+        for f in files:
+            target = base / f.subfolder / f.filename
+            if not target.is_file():
+                data = read_input_file(f)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.part")
+                tmp.write_bytes(data)
+                os.replace(tmp, target)
+            self.present.add(f.name)
 
     # -- submit -------------------------------------------------------------
     async def submit(
@@ -59,15 +76,14 @@ class InProcessBackend:
         client_id: str | None,
         workflow: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        """Queue one prompt; returns the prompt as actually queued."""
+        """Queue one prompt; returns the prompt as actually queued (on_prompt
+        handlers of other extensions may rewrite it; the engine records that)."""
         server = self.env.prompt_server()
         json_data = _request_body(prompt_id, prompt, client_id, workflow)
         json_data = server.trigger_on_prompt(json_data)
         queued = json_data.get("prompt")
         if not isinstance(queued, dict):
             raise BackendError(f"an on_prompt handler removed the prompt of {prompt_id}")
-        if queued != prompt and self.on_queued is not None:
-            self.on_queued(prompt_id, copy.deepcopy(queued))
         number = self._queue_number(server)
         outputs = await self._validate(prompt_id, queued)
         extra_data = dict(json_data.get("extra_data") or {})
@@ -78,11 +94,9 @@ class InProcessBackend:
         item: tuple[Any, ...] = (number, prompt_id, queued, extra_data, outputs)
         if self.env.six_tuple_queue():
             item = (*item, sensitive)
-        if self.before_queue is not None:
-            await self.before_queue()
         self.queued_prompts[prompt_id] = queued
         server.prompt_queue.put(item)
-        return queued
+        return copy.deepcopy(queued)
 
     def _queue_number(self, server: Any) -> int:
         if self.priority == "background":
@@ -93,7 +107,7 @@ class InProcessBackend:
         return number
 
     def with_priority(self, priority: str) -> InProcessBackend:
-        """This backend (same queued-prompt map and hooks) queueing at ``priority``."""
+        """This backend (same queued-prompt map and input cache) queueing at ``priority``."""
         view = copy.copy(self)
         view.priority = check_priority(priority)
         return view

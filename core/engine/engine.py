@@ -16,7 +16,10 @@ on resume every such in-flight id is looked up on the server (finished ->
 collected, queued/running -> waited for, unknown or interrupted -> submitted
 again under a new id), so no run is lost, recorded twice or run twice.
 
-Split out (and re-exported here, so callers import from this module as before):
+Backend slots: a run is handed to a slot (a backend and its own window), not to
+"the backend". One ComfyUI is one slot and behaves exactly as a single backend;
+several slots pull work as each window frees up.
+
 ``RunOutcome`` and the history parsing both backends share are in
 core/engine/history.py; the adaptive poll pacing is in core/engine/pacing.py.
 """
@@ -27,18 +30,23 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError, PromptRejected
 from ..labels import fill_label_nodes
 from ..plan.build import prompt_for_run
+from ..plan.order import order_levels
 from ..store.format import RunRecord
+from .backend import Backend, BackendSlot
+from .fleet import Fleet, unreachable
 from .history import RunOutcome, fully_cached
+from .inputs import ensure_inputs
 from .pacing import Pacer
+from .placement import FifoRuns, GroupedRuns, RunSource, upstream_key
 
 if TYPE_CHECKING:
     from ..plan.model import PlannedRun
@@ -49,25 +57,6 @@ FULLY_CACHED = (
     "just run); rerun the command to execute it again"
 )
 QUEUE_CHECK_EVERY = 5.0  # seconds between /queue looks for prompts lost by the server
-
-
-class Backend(Protocol):
-    async def submit(
-        self,
-        prompt_id: str,
-        prompt: dict[str, Any],
-        *,
-        client_id: str | None,
-        workflow: dict[str, Any] | None,
-    ) -> None: ...
-
-    async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]: ...
-
-    async def active_ids(self) -> set[str]: ...
-
-    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]: ...
-
-    async def cancel(self, prompt_ids: Sequence[str]) -> None: ...
 
 
 @dataclass
@@ -92,6 +81,8 @@ class EngineSummary:
     submitted: int = 0
     finished_now: int = 0
     halted: bool = False  # stopped by fail_fast (not by ``stop``): runs are left on purpose
+    # server name -> (runs recorded this session, Σ execution seconds); fleets only
+    per_server: dict[str, tuple[int, float]] = field(default_factory=dict)
 
 
 def new_prompt_id() -> str:
@@ -107,6 +98,7 @@ class _Flight:
     run: PlannedRun
     prompt_id: str
     queued_at: float
+    slot: BackendSlot
     losses: int = 0
     adopted: bool = False  # submitted by an earlier session
 
@@ -117,13 +109,17 @@ class _Sweep:
     def __init__(
         self,
         store: RunStore,
-        backend: Backend,
+        slots: Sequence[BackendSlot],
         opts: dict[str, Any],
         build_prompt: Callable[[PlannedRun], dict[str, Any]],
     ) -> None:
-        self.store, self.backend, self.opts, self.build_prompt = store, backend, opts, build_prompt
+        self.store, self.slots, self.opts, self.build_prompt = store, slots, opts, build_prompt
         self.total = len(store.plan.runs)
-        self.todo: deque[PlannedRun] = deque()
+        self.fleet = Fleet(slots, opts["reconnect_window"])
+        self.todo: RunSource = FifoRuns()
+        if self.fleet.multi:
+            self.todo = GroupedRuns(upstream_key(order_levels(store.config, store.workflow)))
+        self.per_server: dict[str, tuple[int, float]] = {}
         self.flights: OrderedDict[str, _Flight] = OrderedDict()
         self.collecting: set[asyncio.Task[None]] = set()
         self.pacer = Pacer(opts["poll_interval"])
@@ -147,40 +143,87 @@ class _Sweep:
         cb(EngineEvent(kind, run, done, failed, self.total, eta, message))
 
     # -- submitting ---------------------------------------------------------
-    async def submit(self, run: PlannedRun, losses: int = 0) -> None:
+    async def submit(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> None:
+        if run.files:  # input sets: the set's media on the server first (once per session)
+            await ensure_inputs(slot.backend, run.files)
         prompt = fill_label_nodes(self.build_prompt(run), run.values, run.run_id)
         pid = new_prompt_id()
         self.store.record_submitted(run.run_id, pid, prompt)
+        # The prompt id must be on disk before the prompt can run: a crash after
+        # this point is resolved on resume by asking the server for this id. With
+        # write-behind (a server keeps fsyncs off its event loop) wait for it here.
+        durable = self.store.flushed()
+        if not durable.done():
+            await asyncio.wrap_future(durable)
+        durable.result()  # a failed write stops the sweep before its prompt runs
         queued_at = time.time()
         try:
-            await self.backend.submit(
+            queued = await slot.backend.submit(
                 pid, prompt, client_id=self.opts["client_id"], workflow=self.opts["ui_workflow"]
             )
         except PromptRejected as err:
             if self.counts()[0] == 0 and self.finished_now == 0:
                 raise  # the first prompt refused: every run would be; keep it in flight for a rerun
-            self.record_failed(run, pid, err.message, queued_at)
+            self.record_failed(run, pid, err.message, queued_at, slot)
             return
-        self.flights[pid] = _Flight(run, pid, queued_at, losses)
+        if queued != prompt:  # another extension rewrote it: keep what really runs
+            self.store.save_prompt(run.run_id, queued)
+        self.flights[pid] = _Flight(run, pid, queued_at, slot, losses)
         self.submitted += 1
         self.emit("submitted", run)
 
+    def load(self, slot: BackendSlot) -> int:
+        return sum(1 for f in self.flights.values() if f.slot is slot)
+
     async def fill_window(self) -> None:
-        while self.todo and len(self.flights) < self.opts["window"] and not self.stopping:
-            await self.submit(self.todo.popleft())
+        """Each slot pulls work as its window frees up (a fast server does more runs)."""
+        for slot in self.fleet.up():
+            while self.todo and self.load(slot) < slot.window and not self.stopping:
+                run = self.todo.take(slot.name)
+                if run is None:
+                    break
+                try:
+                    await self.submit(run, slot)
+                except BackendError as err:
+                    self.todo.put_back(run)  # its prompt id is recorded: a resume finds it
+                    self.slot_failed(slot, err)
+                    break
+
+    def slot_failed(self, slot: BackendSlot, err: BackendError) -> None:
+        """One server of a fleet stopped answering: its runs go to the others.
+        Anything else (one server only, a refused prompt, a bad answer) is raised."""
+        if not (self.fleet.multi and unreachable(err)):
+            raise err
+        ids = self.ids_on(slot)
+        for pid in ids:
+            self.todo.put_back(self.flights.pop(pid).run)
+        if isinstance(self.todo, GroupedRuns):
+            self.todo.forget(slot.name)
+        self.fleet.mark_down(slot, ids)
+        self.emit("server_down", None, f"{slot.name} is not answering: {err.message}")
 
     @property
     def stopping(self) -> bool:
         return self.stop.is_set() or self.halted or self.fatal is not None
 
     # -- finishing ----------------------------------------------------------
-    def record_failed(self, run: PlannedRun, pid: str, error: str, queued_at: float | None) -> None:
+    def record(self, rec: RunRecord, slot: BackendSlot) -> None:
+        """Into the store; a fleet's runs say which server ran them."""
+        if self.fleet.multi:
+            rec.extra["server"] = slot.name
+            runs, secs = self.per_server.get(slot.name, (0, 0.0))
+            self.per_server[slot.name] = (runs + 1, secs + (rec.execution_s or 0.0))
+        self.store.record_result(rec)
+
+    def record_failed(
+        self, run: PlannedRun, pid: str, error: str, queued_at: float | None, slot: BackendSlot
+    ) -> None:
         rec = RunRecord(
             run_id=run.run_id, status="failed", values=dict(run.values), prompt_id=pid,
             queued_at=queued_at, started_at=None, finished_at=None, execution_s=None,
             outputs=[], error=error,
         )  # fmt: skip
-        self.store.record_result(rec)
+        self.record(rec, slot)
         self.emit("failed", run, error)
         if self.opts["fail_fast"]:
             self.halted = True
@@ -194,11 +237,10 @@ class _Sweep:
             task.add_done_callback(self.collecting.discard)
             return
         if outcome.status == "interrupted" and flight.adopted:
-            self.todo.appendleft(flight.run)  # our own earlier Ctrl-C: run it again
+            self.todo.put_back(flight.run)  # our own earlier Ctrl-C: run it again
             return
         self.finished_now += 1
-        rec = _record(flight, outcome, [], self.store.root)
-        self.store.record_result(rec)
+        self.record(_record(flight, outcome, [], self.store.root), flight.slot)
         self.emit("failed", flight.run, outcome.error)
         if self.opts["fail_fast"]:
             self.halted = True
@@ -216,7 +258,7 @@ class _Sweep:
         dest = self.store.root / "runs"
         try:
             dest = self.store.run_dir(flight.run.run_id)
-            paths = await self.backend.collect(outcome, dest)
+            paths = await flight.slot.backend.collect(outcome, dest)
         except OSError as err:
             # Our disk (full, read-only): fatal for the sweep; the run stays in
             # flight so a rerun collects it.
@@ -224,55 +266,80 @@ class _Sweep:
                 err.filename = str(dest)  # a failed write() names no file
             raise
         except BackendError as err:
+            if self.fleet.multi and unreachable(err):  # gone with the outputs: run it elsewhere
+                self.todo.put_back(flight.run)
+                self.fleet.mark_down(flight.slot, [])
+                return
             if err.details.get("address") is not None:  # server gone: fatal, rerun resumes
                 raise
             self.finished_now += 1
-            self.record_failed(
-                flight.run, flight.prompt_id, f"collecting outputs: {err.message}", flight.queued_at
-            )
+            error = f"collecting outputs: {err.message}"
+            self.record_failed(flight.run, flight.prompt_id, error, flight.queued_at, flight.slot)
             return
         if not paths and fully_cached(outcome, self.store.workflow.prompt):
             # Recording this as done would be a silent empty run; as a failure it
             # is retried on resume, when ComfyUI's previous prompt is another one.
             self.finished_now += 1
-            self.record_failed(flight.run, flight.prompt_id, FULLY_CACHED, flight.queued_at)
+            self.record_failed(
+                flight.run, flight.prompt_id, FULLY_CACHED, flight.queued_at, flight.slot
+            )
             return
         self.finished_now += 1
-        self.store.record_result(_record(flight, outcome, paths, self.store.root))
+        self.record(_record(flight, outcome, paths, self.store.root), flight.slot)
         self.emit("done", flight.run)
 
     # -- polling ------------------------------------------------------------
+    def ids_on(self, slot: BackendSlot) -> list[str]:
+        return [pid for pid, f in self.flights.items() if f.slot is slot]
+
     async def poll_once(self) -> int:
-        finished = await self.backend.poll(list(self.flights))
-        for pid, outcome in finished.items():
-            flight = self.flights.pop(pid, None)
-            if flight is not None:
-                self.finish(flight, outcome)
-        if finished:
-            self.pacer.finished(len(finished))
+        count = 0
+        for slot in self.fleet.up():
+            ids = self.ids_on(slot)
+            try:
+                finished = await slot.backend.poll(ids) if ids else {}
+            except BackendError as err:
+                self.slot_failed(slot, err)
+                continue
+            for pid, outcome in finished.items():
+                flight = self.flights.pop(pid, None)
+                if flight is not None:
+                    self.finish(flight, outcome)
+            count += len(finished)
+        if self.fleet.any_down():
+            for slot in await self.fleet.probe():
+                self.emit("server_up", None, f"{slot.name} answers again: it rejoins the sweep")
+            self.fleet.check_deadline()
+        if count:
+            self.pacer.finished(count)
         if time.monotonic() - self.last_queue_check > QUEUE_CHECK_EVERY:
             await self.check_lost()
-        return len(finished)
+        return count
 
     async def check_lost(self) -> None:
         """Prompts neither queued, running nor finished were lost (server restart
         or deleted by the user): submit them again, once, under a new id."""
         self.last_queue_check = time.monotonic()
-        if not self.flights:
-            return
-        active = await self.backend.active_ids()
-        for pid in [p for p in self.flights if p not in active]:
-            done = await self.backend.poll([pid])
+        for slot in self.fleet.up():
+            if self.ids_on(slot):
+                try:
+                    await self.check_lost_on(slot)
+                except BackendError as err:
+                    self.slot_failed(slot, err)
+
+    async def check_lost_on(self, slot: BackendSlot) -> None:
+        active = await slot.backend.active_ids()
+        for pid in [p for p in self.ids_on(slot) if p not in active]:
+            done = await slot.backend.poll([pid])
             flight = self.flights.pop(pid)
             if pid in done:
                 self.finish(flight, done[pid])
             elif flight.losses >= 1:
-                self.record_failed(
-                    flight.run, pid, "prompt vanished from ComfyUI's queue twice", flight.queued_at
-                )
+                error = "prompt vanished from ComfyUI's queue twice"
+                self.record_failed(flight.run, pid, error, flight.queued_at, slot)
             else:
                 self.emit("resubmitted", flight.run, f"prompt {pid} vanished; submitting again")
-                await self.submit(flight.run, flight.losses + 1)
+                await self.submit(flight.run, slot, flight.losses + 1)
 
     async def wait(self, delay: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -280,26 +347,36 @@ class _Sweep:
 
     # -- resume -------------------------------------------------------------
     async def adopt_in_flight(self, inflight: dict[int, str]) -> list[PlannedRun]:
-        """Look up prompts a previous session submitted but never recorded."""
-        if not inflight:
-            return []
+        """Look up prompts a previous session submitted but never recorded, on
+        every slot (a fleet's prompt may be queued on any of its servers)."""
         by_id = {r.run_id: r for r in self.store.plan.runs}
-        active = await self.backend.active_ids()  # before poll: a finish in between shows in poll
-        finished = await _poll_each(self.backend, list(inflight.values()))
-        again: list[PlannedRun] = []
-        for run_id, pid in sorted(inflight.items()):
-            run = by_id.get(run_id)
-            if run is None:
-                continue
-            flight = _Flight(run, pid, time.time(), adopted=True)
+        left = {rid: pid for rid, pid in sorted(inflight.items()) if rid in by_id}
+        for slot in self.slots:
+            if not left:
+                break
+            try:
+                left = await self.adopt_on(slot, left, by_id)
+            except BackendError as err:
+                self.slot_failed(slot, err)  # a fleet goes on without it; one server raises
+        return [by_id[rid] for rid in left]  # unknown anywhere, or interrupted by our Ctrl-C
+
+    async def adopt_on(
+        self, slot: BackendSlot, inflight: dict[int, str], by_id: dict[int, PlannedRun]
+    ) -> dict[int, str]:
+        """Adopt what ``slot`` knows of ``inflight``; returns the rest."""
+        active = await slot.backend.active_ids()  # before poll: a finish in between shows in poll
+        finished = await _poll_each(slot.backend, list(inflight.values()))
+        rest: dict[int, str] = {}
+        for run_id, pid in inflight.items():
+            flight = _Flight(by_id[run_id], pid, time.time(), slot, adopted=True)
             outcome = finished.get(pid)
             if outcome is not None and outcome.status != "interrupted":
                 self.finish(flight, outcome)
             elif outcome is None and pid in active:
                 self.flights[pid] = flight
             else:
-                again.append(run)  # unknown to the server, or interrupted by our Ctrl-C
-        return again
+                rest[run_id] = pid
+        return rest
 
     # -- main ---------------------------------------------------------------
     async def run(self) -> EngineSummary:
@@ -307,8 +384,8 @@ class _Sweep:
         self.store.set_state("running")
         self.emit("start")
         inflight = self.store.in_flight()
-        self.todo.extend(await self.adopt_in_flight(inflight))
-        self.todo.extend(r for r in self.store.pending() if r.run_id not in inflight)
+        self.todo.add(await self.adopt_in_flight(inflight))
+        self.todo.add(r for r in self.store.pending() if r.run_id not in inflight)
         try:
             await self.loop()
         finally:
@@ -325,14 +402,14 @@ class _Sweep:
         self.emit("end")
         return EngineSummary(
             done, failed, self.total, time.monotonic() - start, self.execution_s, state,
-            self.submitted, self.finished_now, self.halted and state != "done",
+            self.submitted, self.finished_now, self.halted and state != "done", self.per_server,
         )  # fmt: skip
 
     async def loop(self) -> None:
         while (self.todo or self.flights) and not self.stopping and self.fatal is None:
             await self.fill_window()
-            if not self.flights:
-                break
+            if not self.flights and not (self.todo and self.fleet.any_down()):
+                break  # a fleet with servers away and runs left waits for one to rejoin
             if await self.poll_once():
                 await self.fill_window()
                 continue
@@ -344,8 +421,9 @@ class _Sweep:
         """Stop: remove our pending prompts, interrupt our running one, finish downloads."""
         if self.flights and self.stopping and self.fatal is None:
             self.emit("stopping", None, f"cancelling {len(self.flights)} queued prompt(s)")
-            with contextlib.suppress(BackendError):
-                await self.backend.cancel(list(self.flights))
+            for slot in self.slots:
+                with contextlib.suppress(BackendError):
+                    await slot.backend.cancel(self.ids_on(slot))
         if self.collecting:
             await asyncio.gather(*self.collecting, return_exceptions=True)
 
@@ -382,7 +460,7 @@ def _default_builder(store: RunStore) -> Callable[[PlannedRun], dict[str, Any]]:
 
 async def run_sweep(
     store: RunStore,
-    backend: Backend,
+    backend: Backend | Sequence[BackendSlot],
     *,
     window: int = 3,
     fail_fast: bool = False,
@@ -392,18 +470,25 @@ async def run_sweep(
     stop: asyncio.Event | None = None,
     poll_interval: float = 0.25,
     build_prompt: Callable[[PlannedRun], dict[str, Any]] | None = None,
+    reconnect_window: float = 60.0,
 ) -> EngineSummary:
-    """Run every pending run of ``store`` (the caller holds its lock).
+    """Run every pending run of ``store`` (the caller holds its lock) through one
+    backend (with ``window``) or through several backend slots (each its own window).
 
     Raises BackendError when the server goes away (state left "interrupted",
     a rerun resumes) and PromptRejected when the very first prompt is refused.
     """
     opts = {
-        "window": max(1, window), "fail_fast": fail_fast, "client_id": client_id,
+        "fail_fast": fail_fast, "client_id": client_id,
         "ui_workflow": ui_workflow, "on_event": on_event, "stop": stop,
-        "poll_interval": poll_interval,
+        "poll_interval": poll_interval, "reconnect_window": reconnect_window,
     }  # fmt: skip
-    sweep = _Sweep(store, backend, opts, build_prompt or _default_builder(store))
+    slots = (
+        list(backend)
+        if isinstance(backend, Sequence)
+        else [BackendSlot(backend, max(1, window), "default")]
+    )
+    sweep = _Sweep(store, slots, opts, build_prompt or _default_builder(store))
     try:
         return await sweep.run()
     except BaseException:
@@ -415,6 +500,7 @@ async def run_sweep(
 __all__ = [
     "QUEUE_CHECK_EVERY",
     "Backend",
+    "BackendSlot",
     "EngineEvent",
     "EngineSummary",
     "new_prompt_id",

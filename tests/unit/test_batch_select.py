@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from comfy_sweep.cli.batch_select import apply_extension, batch_identity, select_batch
 from comfy_sweep.core.config.load import load_config, resolve_workflow_path
 from comfy_sweep.core.config.model import SweepConfig
 from comfy_sweep.core.errors import ConfigChangedError
 from comfy_sweep.core.plan.build import build_plan
 from comfy_sweep.core.store.runstore import RunStore
+from comfy_sweep.core.sweep.select import apply_extension, batch_identity, select_batch
 from comfy_sweep.core.workflow import Workflow, load_workflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

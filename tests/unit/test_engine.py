@@ -88,7 +88,7 @@ class FakeBackend:
         *,
         client_id: str | None,
         workflow: dict[str, Any] | None,
-    ) -> None:
+    ) -> dict[str, Any]:
         if self.s.reject_all:
             raise PromptRejected(
                 "ComfyUI rejected the prompt: node 3 (ImageBlur) input blur_radius: too big"
@@ -96,6 +96,7 @@ class FakeBackend:
         self.submits.append(prompt_id)
         self.s.queue.append((prompt_id, prompt))
         self.s.max_queued = max(self.s.max_queued, len(self.s.queue) + (self.s.running is not None))
+        return prompt
 
     async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:
         found = {}

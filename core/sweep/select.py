@@ -1,4 +1,4 @@
-"""Which batch folder a ``cr-batch CONFIG`` run continues (issue 3's rerun rules).
+"""Which batch folder a ``cr-batch CONFIG`` run continues (the rerun rules).
 
 A batch remembers where it came from in progress.json: the resolved config
 file (``config_path``), a hash of the workflow (``workflow_sha256``) and the
@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.config.load import config_fingerprint
-from ..core.config.model import SweepConfig
-from ..core.errors import ConfigChangedError, PlanError
-from ..core.objectinfo import ObjectInfo
-from ..core.plan.extend import extend_plan
-from ..core.plan.model import Plan
-from ..core.store.format import peek_progress
-from ..core.store.runstore import RunStore
-from ..core.workflow import Workflow
+from ..config.load import config_fingerprint
+from ..config.model import SweepConfig
+from ..errors import ConfigChangedError, PlanError
+from ..objectinfo import ObjectInfo
+from ..plan.extend import extend_plan
+from ..plan.model import Plan
+from ..store.format import peek_progress
+from ..store.runstore import RunStore
+from ..workflow import Workflow
 
 
 def batch_identity(cfg: SweepConfig, wf: Workflow) -> dict[str, str]:
