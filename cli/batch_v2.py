@@ -17,10 +17,10 @@ from ..client.v2_backend import V2Backend
 from ..core.config.model import SweepConfig
 from ..core.config.validate import validate_config
 from ..core.errors import ConflictError
+from ..core.sweep.select import apply_extension, is_server_batch, select_batch
 from ..core.workflow import Workflow
 from .batch import (
     Options,
-    apply_extension,
     config_server,
     create_client_batch,
     finish,
@@ -29,7 +29,6 @@ from .batch import (
     report_complete,
     run_client_mode,
 )
-from .batch_select import is_server_batch, select_batch
 from .common import server_option
 
 
