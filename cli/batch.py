@@ -173,8 +173,13 @@ async def run_client_mode(
         fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
         poll_interval=cfg.comfyui.poll_interval,
     )
+    from ..media.live_scoring import scorer_for  # numpy, PIL: only when a sweep runs
+
     progress = ProgressPrinter()
-    session = SweepSession(store, backend, options)
+    scorer = scorer_for(
+        store, comfy_address=server_of(opts, cfg), comfy_token=scorer_token(opts, cfg)
+    )
+    session = SweepSession(store, backend, options, scorer=scorer)
     install_stop(session.stop)
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
     # The sheet's final render is the `with` block's, not the session's: it runs once
@@ -186,6 +191,10 @@ async def run_client_mode(
         finally:
             progress.close()
             default_sigint()
+
+
+def scorer_token(opts: Options, cfg: SweepConfig) -> str | None:
+    return token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
 
 
 def sheet_interval() -> float:

@@ -20,6 +20,7 @@ from typing import Any, cast
 import yaml
 
 from ..errors import ConfigError
+from ..metrics.spec import metrics_to_raw, parse_metrics
 from ..store.format import reserved_column
 from ..textfile import read_user_file
 from .inputs import inputs_to_dict, parse_inputs
@@ -175,6 +176,7 @@ def parse_config(data: Mapping[str, Any] | str, source: str = "<config>") -> Swe
     params = rd.mapping(top.get("parameters"), ("parameters",))
     cfg.parameters = _parse_params(rd, params)
     cfg.inputs = parse_inputs(rd, top)
+    cfg.metrics = parse_metrics(top.get("metrics"), source=source)
     cfg.output = _parse_output(rd, rd.mapping(top.get("output"), ("output",)))
     cfg.resume = _parse_resume(rd, rd.mapping(top.get("resume"), ("resume",)))
     cfg.comfyui = _parse_comfy(rd, rd.mapping(top.get("comfyui"), ("comfyui",)))
@@ -534,6 +536,8 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
         out["inputs"] = inputs_to_dict(cfg.inputs)
     if cfg.comfyui.api == "comfyui":
         del out["comfyui"]["api"]  # the default, left out so existing dumps stay as they were
+    if cfg.metrics:  # paths made absolute: a batch's config.yaml lives elsewhere
+        out["metrics"] = metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir)
     return out
 
 

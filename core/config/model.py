@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from ..metrics.spec import MetricSpec
 
 ParamType = Literal["continuous", "linear", "values", "random_seed", "template"]
 Strategy = Literal["sobol", "lhs", "grid", "random", "linear"]
@@ -27,7 +28,7 @@ PARAM_TYPES: tuple[str, ...] = (
 STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear")
 TOP_KEYS = (
     "workflow_file", "sampling_strategy", "num_samples", "seeds_per_sample", "sweep_seed",
-    "parameters", "output", "resume", "comfyui", "inputs", "shots",
+    "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics",
 )  # fmt: skip
 PARAM_KEYS: tuple[str, ...] = ("path", "paths", "type", "min", "max", "step", "values", "log")
 PARAM_KEYS += ("values_file", "search", "replace", "template", "slots")
@@ -147,6 +148,7 @@ class SweepConfig:
     resume: ResumeSpec = field(default_factory=ResumeSpec)
     comfyui: ComfySpec = field(default_factory=ComfySpec)
     inputs: InputsSpec | None = None
+    metrics: list[MetricSpec] = field(default_factory=list)  # scores for every run
     source: str = "<config>"  # file name for messages
     base_dir: Path | None = None  # folder of the config file
     sweep_seed_drawn: bool = field(default=False, compare=False)  # set by build_plan

@@ -57,3 +57,20 @@ def test_optional_columns_appear_when_used_and_survive_a_reopen(tmp_path: Path) 
     assert recs[3].extra == {"server": "gpu-2:8188", "rating": "4"}
     assert recs[2].scores == {"sharpness": 3.5}
     assert again.counts() == (3, 0)
+
+
+def test_set_extra_rates_a_run_and_refuses_what_is_not_a_column(tmp_path: Path) -> None:
+    import pytest
+    from comfy_sweep.core.errors import StoreError
+
+    store = _store(tmp_path)
+    _record(store, 1)
+    store.set_extra(1, {"rating": "5", "picked": "true"})
+    assert _header(store)[-2:] == ["rating", "picked"]
+    assert RunStore.open(store.root).record(1).extra == {"rating": "5", "picked": "true"}  # type: ignore[union-attr]
+    store.set_extra(1, {"picked": ""})
+    assert RunStore.open(store.root).record(1).extra == {"rating": "5"}  # type: ignore[union-attr]
+    with pytest.raises(StoreError, match="not an optional column"):
+        store.set_extra(1, {"status": "failed"})
+    with pytest.raises(StoreError, match="no metadata row"):
+        store.set_extra(2, {"rating": "1"})
