@@ -5,6 +5,7 @@ import { store } from "../lib/state.js";
 import { formatValues, userMessage } from "../lib/format.js";
 import { nodeByApiId } from "../lib/graphPath.js";
 import { runsRefresher } from "../lib/runsRefresh.js";
+import { FINAL_STATES } from "../lib/states.js";
 import { app, rootGraph, toast, toastError } from "./comfy.js";
 
 let refreshing = null;
@@ -25,7 +26,7 @@ const announced = new Set();
 export function onProgress(detail) {
   store.progress(detail);
   runsRefresh.progress(detail.sweep_id);
-  const final = ["done", "cancelled", "interrupted"].includes(detail.state);
+  const final = FINAL_STATES.has(detail.state);
   const key = `${detail.sweep_id}|${detail.state}|${detail.done}`;
   if (!final || announced.has(key)) return;
   announced.add(key);
