@@ -1,3 +1,4 @@
+// @ts-check
 // When to re-read the open run list. Pure (timers injected) for node tests.
 //
 // The server writes thumbnails at most every ~3 s, so a run can be done before

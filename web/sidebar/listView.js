@@ -1,7 +1,9 @@
+// @ts-check
 // The sweep list: progress, ETA, current values, actions, runs.
-import { contactSheetUrl, fileUrl } from "../lib/api.js";
+import { contactSheetRoute, fileRoute } from "../lib/api.js";
 import { RESUMABLE_STATES, RUN_DONE, isActive } from "../lib/states.js";
 import { formatDuration, formatProgress, formatTime, valuePairs } from "../lib/format.js";
+import { apiUrl } from "./comfy.js";
 import { button, h } from "./dom.js";
 import { startNewSweep } from "./newSweepActions.js";
 import { cancelSweep, deleteSweep, loadRunIntoGraph, refreshSweeps, resumeSweep, toggleRuns } from "./sweepActions.js";
@@ -20,7 +22,7 @@ function deleteButton(s) {
 function sweepActions(s) {
   const active = isActive(s.state);
   return h("div", { class: "comfy-sweep-actions" },
-    button("Contact sheet", () => window.open(contactSheetUrl(s.id), "_blank"), { action: "contact-sheet", disabled: s.done === 0 && active }),
+    button("Contact sheet", () => window.open(apiUrl(contactSheetRoute(s.id)), "_blank"), { action: "contact-sheet", disabled: s.done === 0 && active }),
     button("Runs", () => toggleRuns(s.id), { action: "runs" }),
     active && button("Cancel", () => cancelSweep(s.id), { action: "cancel" }),
     RESUMABLE_STATES.has(s.state) && button("Resume", () => resumeSweep(s.id), { action: "resume" }),
@@ -37,7 +39,7 @@ function valuesLine(values, prefix = "") {
 
 function runRow(sweepId, run) {
   return h("li", { class: `comfy-sweep-run comfy-sweep-status-${run.status}` },
-    run.thumbnail ? h("img", { src: fileUrl(sweepId, run.thumbnail), alt: "", loading: "lazy" }) : h("span", { class: "comfy-sweep-thumb" }),
+    run.thumbnail ? h("img", { src: apiUrl(fileRoute(sweepId, run.thumbnail)), alt: "", loading: "lazy" }) : h("span", { class: "comfy-sweep-thumb" }),
     h("div", { class: "comfy-sweep-run-text" },
       h("div", {}, `#${run.run_id} ${run.status}`),
       valuesLine(run.values),

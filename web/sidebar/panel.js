@@ -1,3 +1,4 @@
+// @ts-check
 // The Sweep sidebar tab. ComfyUI calls render(el) with a fresh element on
 // every open and destroy() on close, so all state lives in lib/state.js and
 // render only subscribes and draws.

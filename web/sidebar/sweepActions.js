@@ -1,3 +1,4 @@
+// @ts-check
 // Actions on existing sweeps: list, progress, cancel/resume/delete, runs,
 // "Load into graph".
 import { client } from "../lib/api.js";
@@ -6,7 +7,7 @@ import { formatValues, userMessage } from "../lib/format.js";
 import { nodeByApiId } from "../lib/graphPath.js";
 import { runsRefresher } from "../lib/runsRefresh.js";
 import { FINAL_STATES } from "../lib/states.js";
-import { app, rootGraph, toast, toastError } from "./comfy.js";
+import { app, notify, rootGraph, toastError } from "./comfy.js";
 
 let refreshing = null;
 
@@ -31,7 +32,7 @@ export function onProgress(detail) {
   if (!final || announced.has(key)) return;
   announced.add(key);
   const failed = detail.failed ? `, ${detail.failed} failed` : "";
-  toast(detail.failed ? "warn" : "success", `Sweep ${detail.state}`, `${detail.done}/${detail.total} done${failed}`);
+  notify(detail.failed ? "warn" : "success", `Sweep ${detail.state}`, `${detail.done}/${detail.total} done${failed}`);
   refreshSweeps();
 }
 
@@ -106,7 +107,7 @@ export async function loadRunIntoGraph(id, runId) {
     const { prompt, values } = await client.runPrompt(id, runId);
     const changed = applyPromptToGraph(prompt);
     const message = `${formatValues(values)} (${changed} widget${changed === 1 ? "" : "s"} changed)`;
-    toast("success", `Run ${runId} loaded into the graph`, message);
+    notify("success", `Run ${runId} loaded into the graph`, message);
     return { ok: true, message };
   } catch (err) {
     toastError("Load into graph failed", err);
