@@ -17,25 +17,26 @@ export const SETTING_IDS = Object.freeze({
  * One setting as the settings dialog takes it. The frontend's types name only
  * the core setting ids (`id: keyof Settings`), so main.js casts this list once.
  * @typedef {{id: string, name: string, type: "combo" | "number" | "slider" | "boolean",
- *   defaultValue: unknown, category: string[], tooltip?: string,
+ *   defaultValue: unknown, category: string[], tooltip?: string, sortOrder?: number,
  *   options?: string[], attrs?: Record<string, unknown>}} SweepSetting
  */
 
+// In the dialog a higher sortOrder comes first: the form's order.
 const GROUP = ["comfy-sweep", "New sweep"];
 
 /** @type {SweepSetting[]} */
 export const SETTINGS = [
   { id: SETTING_IDS.strategy, name: "Default strategy", type: "combo", options: [...STRATEGIES],
-    defaultValue: FORM_DEFAULTS.strategy, category: [...GROUP, "Strategy"],
+    defaultValue: FORM_DEFAULTS.strategy, category: [...GROUP, "Strategy"], sortOrder: 40,
     tooltip: "Sampling strategy the new-sweep form starts with" },
   { id: SETTING_IDS.numSamples, name: "Samples", type: "number", defaultValue: FORM_DEFAULTS.numSamples,
-    attrs: { min: 1, max: MAX_SAMPLES, step: 1 }, category: [...GROUP, "Samples"],
+    attrs: { min: 1, max: MAX_SAMPLES, step: 1 }, category: [...GROUP, "Samples"], sortOrder: 30,
     tooltip: "Samples drawn by sobol, lhs and random (grid and linear take every combination)" },
   { id: SETTING_IDS.seedsPerSample, name: "Seeds per sample", type: "number",
     defaultValue: FORM_DEFAULTS.seedsPerSample, attrs: { min: 1, max: MAX_SAMPLES, step: 1 },
-    category: [...GROUP, "Seeds per sample"], tooltip: "Repetitions of every sample with a fresh seed" },
+    category: [...GROUP, "Seeds per sample"], sortOrder: 20, tooltip: "Repetitions of every sample with a fresh seed" },
   { id: SETTING_IDS.queueWindow, name: "Queue window", type: "slider", defaultValue: FORM_DEFAULTS.queueWindow,
-    attrs: { min: 1, max: MAX_QUEUE_WINDOW, step: 1 }, category: [...GROUP, "Queue window"],
+    attrs: { min: 1, max: MAX_QUEUE_WINDOW, step: 1 }, category: [...GROUP, "Queue window"], sortOrder: 10,
     tooltip: "Prompts of a sweep kept on ComfyUI's queue at once (the rest wait, so your own prompts are not stuck behind a whole sweep)" },
   { id: SETTING_IDS.toasts, name: "Show notifications", type: "boolean", defaultValue: true,
     category: ["comfy-sweep", "Notifications", "Show notifications"],
