@@ -268,12 +268,15 @@ def test_explore_parameter_on_vue_nodes(
         # On the sigma row; the canvas's graph_mouse does not follow the pointer
         # over Vue nodes, so the submenu keeps widget order there (docs/frontend.md).
         blur.get_by_text("sigma", exact=True).click(button="right")
-        menu = page.locator(".p-contextmenu")
-        menu.get_by_text("Explore parameter", exact=True).hover()
-        item = menu.get_by_role("menuitem", name="sigma", exact=True)
+        # By role: a PrimeVue .p-contextmenu on 1.53.x, a reka-ui menu on 1.58.x.
+        page.get_by_role("menuitem", name="Explore parameter", exact=True).hover()
+        item = page.get_by_role("menuitem", name="sigma", exact=True)
         item.wait_for()
         _shot(page, label, "vue-nodes-menu")
-        item.click()  # the Vue menu calls the callback with no arguments
+        # Chosen with the keyboard: on 1.58.x a pointer move from the parent
+        # item to the submenu (which opens to its left) closes the submenu.
+        item.focus()
+        page.keyboard.press("Enter")  # the Vue menu calls the callback with no arguments
         focused = page.locator(".comfy-sweep-focused[data-path='nodes.3.inputs.sigma']")
         focused.wait_for(timeout=90_000)
         assert enabled_paths(page) == {"nodes.3.inputs.sigma", "nodes.2.inputs.seed"}
