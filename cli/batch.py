@@ -17,24 +17,23 @@ import click
 
 from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
+from ..client.fleet import connect_fleet, fleet_slots, fleet_specs
 from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
-from ..core.config import (
-    SweepConfig,
-    load_config,
-    resolve_workflow_path,
-    validate_config,
-)
-from ..core.config_model import config_error
-from ..core.engine import EngineSummary, run_sweep
+from ..core.config.load import load_config, resolve_workflow_path
+from ..core.config.model import ServerSpec, SweepConfig, config_error
+from ..core.config.validate import validate_config
+from ..core.engine.backend import Backend, BackendSlot
+from ..core.engine.engine import EngineSummary
 from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import build_plan, format_plan_table
-from ..core.report import SHEET_FILE
-from ..core.store import RunStore
+from ..core.plan.build import build_plan, format_plan_table
+from ..core.report.sheet import SHEET_FILE
+from ..core.store.runstore import RunStore
+from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
+from ..core.sweep.session import SessionOptions, SweepSession, summarize
 from ..core.workflow import Workflow, load_workflow
 from ..media.live_sheet import LiveSheet
-from .batch_select import Selection, apply_extension, is_server_batch, select_batch
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
@@ -50,7 +49,7 @@ SHEET_INTERVAL_ENV = "COMFY_SWEEP_SHEET_INTERVAL"
 @dataclass
 class Options:
     config: str
-    server: str | None
+    server: tuple[str, ...]
     dry_run: bool
     resume: str | None
     new: bool
@@ -65,7 +64,7 @@ def note(text: str) -> None:
 
 
 def server_of(opts: Options, cfg: SweepConfig) -> str:
-    return opts.server or cfg.comfyui.server_address
+    return opts.server[0] if opts.server else cfg.comfyui.server_address
 
 
 def config_server(cfg: SweepConfig) -> ServerAddress:
@@ -85,7 +84,7 @@ def make_client(
     to ``comfyui.reconnect_window`` once the server has answered."""
     token = token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
     return ComfyClient(
-        server_option(opts.server) if opts.server else config_server(cfg),
+        server_option(opts.server[0]) if opts.server else config_server(cfg),
         auth_token=token,
         timeout=timeout or cfg.comfyui.timeout,
         retry_window=retry_window,
@@ -160,29 +159,36 @@ def report_complete(store: RunStore) -> int:
 
 
 async def run_client_mode(
-    opts: Options, cfg: SweepConfig, client: ComfyClient, store: RunStore
+    opts: Options, cfg: SweepConfig, backend: Backend | list[BackendSlot], store: RunStore
 ) -> EngineSummary:
-    stop = asyncio.Event()
-    install_stop(stop)
+    options = SessionOptions(
+        holder=holder(),
+        window=opts.window or cfg.comfyui.queue_window,
+        fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
+        poll_interval=cfg.comfyui.poll_interval,
+    )
+    from ..media.live_scoring import scorer_for  # numpy, PIL: only when a sweep runs
+
     progress = ProgressPrinter()
+    scorer = scorer_for(
+        store, comfy_address=server_of(opts, cfg), comfy_token=scorer_token(opts, cfg)
+    )
+    session = SweepSession(store, backend, options, scorer=scorer)
+    install_stop(session.stop)
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
-    # Entered before the lock and left after it: the final render (state done
-    # or interrupted) happens once the engine has stopped and let go of SIGINT.
+    # The sheet's final render is the `with` block's, not the session's: it runs once
+    # the engine has stopped and let go of SIGINT, so Ctrl-C can always cut it short.
     with LiveSheet(store.root, sheet_interval()) as live:
+        session.on_event = with_sheet(progress, live)
         try:
-            with store.lock(holder()):
-                return await run_sweep(
-                    store,
-                    HttpBackend(client),
-                    window=opts.window or cfg.comfyui.queue_window,
-                    fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
-                    on_event=with_sheet(progress, live),
-                    stop=stop,
-                    poll_interval=cfg.comfyui.poll_interval,
-                )
+            return await session.run()
         finally:
             progress.close()
             default_sigint()
+
+
+def scorer_token(opts: Options, cfg: SweepConfig) -> str | None:
+    return token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
 
 
 def sheet_interval() -> float:
@@ -217,6 +223,10 @@ async def new_server_sweep(
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
     where = client.address.display
+    if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
+        if opts.mode == "server":
+            raise BackendError("a sweep over input sets runs from this process: use --mode client")
+        return None
     if await client.extension_version() is None:
         if opts.mode == "server":
             raise BackendError(
@@ -325,15 +335,8 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
         note(f"detached: sweep {sid} keeps running on {where}.")
         note(f"Rerun the same command to re-attach, or cancel it: {api.cancel_hint(sid)}")
         return EXIT_INTERRUPTED
-    recs = store.records()
-    failed = sum(1 for r in recs if r.status != "done")
-    total = len(store.plan.runs)
     # No execution-time ratio: the wall time here is only how long we followed the sweep.
-    # A fail-fast sweep the server stopped at a failed run ends like client mode's (exit 1).
-    halted = state != "done" and failed > 0 and store.config.comfyui.fail_fast
-    summary = EngineSummary(
-        len(recs) - failed, failed, total, time.monotonic() - start, 0.0, state, halted=halted
-    )
+    summary = summarize(store, state, time.monotonic() - start)
     if state != "done":
         note(f"server sweep {sid} is {state} on {where}.")
     return finish(store, summary)
@@ -343,6 +346,9 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+    specs = fleet_specs(cfg, opts.server)
+    if len(specs) > 1:
+        return await run_fleet(opts, cfg, wf, specs)
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
         # Reachable: from now on a vanished server (a restart) is waited out.
@@ -378,7 +384,41 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        summary = await run_client_mode(opts, cfg, client, store)
+        summary = await run_client_mode(opts, cfg, HttpBackend(client), store)
+    return finish(store, summary)
+
+
+async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[ServerSpec]) -> int:
+    """One sweep over several servers, run from this process (client mode)."""
+    if opts.mode == "server":
+        raise ConfigError("--mode server runs a sweep on one server; give one --server")
+    async with contextlib.AsyncExitStack() as stack:
+        members = await connect_fleet(
+            cfg, wf, specs, opts.auth_token_env, lambda m: note(f"warning: {m}"), stack
+        )
+        shown = validate_config(cfg, wf, members[0].info)
+        for warning in shown:
+            note(f"warning: {warning}")
+        sel = select_batch(
+            Path(cfg.output.base_dir), cfg, wf, members[0].info,
+            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+        )  # fmt: skip
+        if sel.action == "complete" and sel.store is not None:
+            return report_complete(sel.store)
+        if sel.store is not None and is_server_batch(sel.store):
+            raise ConflictError(
+                f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
+            )
+        if sel.notice:
+            note(sel.notice)
+        if sel.action == "extend":
+            apply_extension(sel, cfg, holder())
+        store = sel.store or create_client_batch(cfg, wf, members[0].info, sel.ident, shown)
+        note(f"sweeping over {len(members)} servers: " + ", ".join(m.spec.address for m in members))
+        window = opts.window or cfg.comfyui.queue_window
+        summary = await run_client_mode(opts, cfg, fleet_slots(members, window), store)
+    for name, (runs, secs) in sorted(summary.per_server.items()):
+        note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
     return finish(store, summary)
 
 
@@ -412,8 +452,9 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option(
     "--server",
-    default=None,
-    help="ComfyUI address (default: comfyui.server_address, else 127.0.0.1:8188).",
+    multiple=True,
+    help="ComfyUI address (default: comfyui.servers or comfyui.server_address, else "
+    "127.0.0.1:8188); repeat it to spread the sweep over several servers.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned runs and exit; needs no server.")
 @click.option(
@@ -444,10 +485,17 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     metavar="NAME",
     help="Environment variable holding a bearer token for a ComfyUI behind an auth proxy.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",
+)
 @handle_errors
-def main(config: str, **kwargs: object) -> None:
+def main(config: str, strict: bool = False, **kwargs: object) -> None:
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
     cfg = load_config(opts.config)
+    if cfg.inputs is not None:
+        cfg.inputs.strict = strict
     wf = load_workflow(resolve_workflow_path(cfg))
     if opts.dry_run:
         sys.exit(dry_run(opts, cfg, wf))

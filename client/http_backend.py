@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core.engine import RunOutcome, outcome_from_history
-from ..core.engine_history import run_file_name
+from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
+from ..core.engine.inputs import read_input_file
+from ..core.plan.model import InputFile
 from .comfyui import ComfyClient
 
 
@@ -25,6 +27,20 @@ class HttpBackend:
 
     def __init__(self, client: ComfyClient) -> None:
         self.client = client
+        self.present: set[str] = set()  # input files known to be on the server this session
+        self.uploaded: list[str] = []  # input files this session uploaded (tests, logs)
+
+    async def ensure_inputs(self, files: Sequence[InputFile]) -> None:
+        """Upload the input sets' media the server lacks; each name is checked once per
+        session (HEAD /view) and content-hashed, so a resume re-uploads nothing."""
+        for f in files:
+            if f.name in self.present:
+                continue
+            if not await self.client.input_exists(f.subfolder, f.filename):
+                data = await asyncio.to_thread(read_input_file, f)
+                await self.client.upload_input(f.subfolder, f.filename, data)
+                self.uploaded.append(f.name)
+            self.present.add(f.name)
 
     async def submit(
         self,
@@ -33,9 +49,10 @@ class HttpBackend:
         *,
         client_id: str | None,
         workflow: dict[str, Any] | None,
-    ) -> None:
+    ) -> dict[str, Any]:
         extra = {"workflow": workflow} if workflow else None
         await self.client.queue_prompt(prompt, prompt_id, client_id, extra)
+        return prompt  # over HTTP, on_prompt rewrites are not visible (history has them)
 
     async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:
         """Finished prompts, oldest first, stopping at the first unfinished one."""

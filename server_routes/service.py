@@ -1,7 +1,7 @@
 """SweepService: server-side sweeps on disk under <output dir>/sweeps/<id>/.
 
-Each sweep is a run-store batch (docs/run-store.md) driven by core.engine's
-``run_sweep`` as an asyncio task on ComfyUI's own loop, through a Backend
+Each sweep is a run-store batch (docs/run-store.md) driven by a
+core.sweep.session ``SweepSession`` as an asyncio task on ComfyUI's own loop, through a Backend
 (InProcessBackend inside ComfyUI; a test double of our Backend protocol in
 route tests). The service never writes at import or construction: the sweeps
 folder is created by the first sweep, and restart recovery runs on first use.
@@ -15,9 +15,9 @@ fresh server are submitted again; metadata.csv keeps one row per run).
 
 ComfyUI's event loop serves every HTTP request and websocket; a sweep must not
 hold it. So a running sweep's store writes (each fsync'd) go to one writer
-thread per sweep, in order (the backend waits for them before a prompt is
-queued: its id is on disk first); progress events are sent at most every
-``NOTIFY_EVERY`` seconds; thumbnails and the sheet render in a thread.
+thread per sweep, in order (the session's write-behind; the engine waits for a
+prompt id to be on disk before its prompt is queued); progress events are sent
+at most every ``NOTIFY_EVERY`` seconds; thumbnails and the sheet render in a thread.
 """
 
 from __future__ import annotations
@@ -30,19 +30,26 @@ import os
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..core import atomic
-from ..core.analyzer import analyze, render_config_template
-from ..core.config import config_to_dict, dump_config_yaml, parse_config, validate_config
-from ..core.engine import Backend, EngineEvent, run_sweep
+from ..core.analyzer import analyze
+from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
+from ..core.config.model import SweepConfig
+from ..core.config.template import render_config_template
+from ..core.config.validate import validate_config
+from ..core.engine.backend import Backend
 from ..core.errors import ConflictError, NotFoundError, PlanError, StoreError, SweepError
+from ..core.metrics.spec import refuse_unsafe_metrics
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import build_plan, extend_plan, prompt_for_run
-from ..core.store import RunStore
+from ..core.plan.build import build_plan, prompt_for_run
+from ..core.plan.extend import extend_plan
+from ..core.store import atomic
+from ..core.store.runstore import RunStore
+from ..core.sweep import lifecycle
+from ..core.sweep.session import SessionOptions, SweepSession
 from ..core.workflow import Workflow
 from . import schemas, views
 from .errors import ForbiddenPath
@@ -52,7 +59,6 @@ log = logging.getLogger("comfy_sweep.server")
 
 EVENT = "comfy-sweep.progress"
 UI_WORKFLOW_FILE = "ui_workflow.json"
-ACTIVE_STATES = ("queued", "running")
 OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
 MAX_WINDOW = 16
 NOTIFY_EVERY = 0.25  # seconds between progress events of one sweep (40 runs/s exist)
@@ -68,6 +74,7 @@ class ServiceDeps:
     object_info: Callable[[], Awaitable[dict[str, Any] | None]]
     notify: Callable[[str, dict[str, Any]], None]
     recent_run_seconds: Callable[[], float | None] = lambda: None
+    own_address: Callable[[], str | None] = lambda: None
 
     @classmethod
     def from_comfy(cls, env: Any) -> ServiceDeps:
@@ -80,25 +87,22 @@ class ServiceDeps:
             object_info=env.object_info,
             notify=env.send,
             recent_run_seconds=env.recent_run_seconds,
+            own_address=env.own_address,
         )
 
 
 @dataclass
 class _Active:
-    """A sweep this process is driving; holds the store's writer lock."""
+    """A sweep this process is driving (its session holds the store's lock)."""
 
-    store: RunStore
-    client_id: str | None
-    ui_workflow: dict[str, Any] | None
-    lock: contextlib.ExitStack
-    refresher: SheetRefresher
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    writer: atomic.OrderedWriter = field(default_factory=atomic.OrderedWriter)
+    session: SweepSession
     task: asyncio.Task[None] | None = None
-    last: EngineEvent | None = None
-    cancelled: bool = False
     notified_at: float = 0.0
     notify_later: asyncio.TimerHandle | None = None
+
+    @property
+    def store(self) -> RunStore:
+        return self.session.store
 
 
 @contextlib.contextmanager
@@ -119,11 +123,6 @@ class SweepService:
         self._stores: dict[str, RunStore] = {}
         self._recovered = False
         self._object_info: tuple[float, ObjectInfo | None] | None = None
-        backend = deps.backend()
-        if hasattr(backend, "on_queued"):
-            backend.on_queued = self._record_queued_prompt
-        if hasattr(backend, "before_queue"):
-            backend.before_queue = self._writes_durable
 
     # ---------------------------------------------------------------- basics
     def version(self) -> dict[str, Any]:
@@ -159,7 +158,7 @@ class SweepService:
         root = self._root()
         for folder in sorted(root.iterdir()) if root.is_dir() else []:
             state = _peek_state(folder)
-            if state in ACTIVE_STATES and folder.name not in self._active:
+            if state is not None and lifecycle.is_active(state) and folder.name not in self._active:
                 try:
                     self._store(folder.name).set_state(
                         "interrupted", message="ComfyUI stopped while this sweep was running"
@@ -204,6 +203,7 @@ class SweepService:
         oi = await self._objectinfo()
         with _field_prefix("config"):
             cfg = parse_config(config, source="config")
+            _refuse_unsafe(cfg)
             warnings = [*warnings, *validate_config(cfg, wf, oi)]
         return wf, cfg, oi, warnings
 
@@ -248,65 +248,44 @@ class SweepService:
     def _start(
         self, store: RunStore, client_id: str | None, ui_workflow: dict[str, Any] | None
     ) -> None:
-        lock = contextlib.ExitStack()
-        lock.enter_context(store.lock(f"ComfyUI server pid {os.getpid()}"))
-        active = _Active(
-            store, client_id, ui_workflow, lock, SheetRefresher(store.root, self.sheet_interval)
+        cfg = store.config
+        options = SessionOptions(
+            holder=f"ComfyUI server pid {os.getpid()}",
+            window=max(1, min(MAX_WINDOW, cfg.comfyui.queue_window)),
+            fail_fast=cfg.comfyui.fail_fast,
+            client_id=client_id,
+            ui_workflow=ui_workflow,
+            write_behind=True,  # fsyncs off ComfyUI's event loop
         )
-        store.write_behind(active.writer)  # after the lock: its repair writes are done
+        from ..media.live_scoring import scorer_for
+
+        refresher = SheetRefresher(store.root, self.sheet_interval)
+        scorer = scorer_for(store, comfy_address=self.deps.own_address())
+        session = SweepSession(store, self.deps.backend(), options, sheet=refresher, scorer=scorer)
+        session.open()  # the lock before the 202: a second writer is refused now
+        active = _Active(session)
+        session.on_event = lambda ev: self._on_event(active, ev.kind)
         self._active[store.name] = active
         self._stores.pop(store.name, None)
         active.task = asyncio.get_running_loop().create_task(self._drive(active))
 
     async def _drive(self, active: _Active) -> None:
-        store, cfg = active.store, active.store.config
+        store = active.store
         try:
-            summary = await run_sweep(
-                store,
-                self.deps.backend(),
-                window=max(1, min(MAX_WINDOW, cfg.comfyui.queue_window)),
-                fail_fast=cfg.comfyui.fail_fast,
-                client_id=active.client_id,
-                ui_workflow=active.ui_workflow,
-                on_event=lambda ev: self._on_event(active, ev),
-                stop=active.stop,
-            )
-            if active.cancelled and summary.state != "done":
-                store.set_state("cancelled")
+            await active.session.run()
         except SweepError as err:  # server trouble, first prompt refused: resumable
             log.warning("comfy-sweep: sweep %s stopped: %s", store.name, err.message)
-            with contextlib.suppress(SweepError, OSError):
-                store.set_state(
-                    "cancelled" if active.cancelled else "interrupted", message=err.message
-                )
-        except Exception:
+        except Exception:  # noqa: BLE001 - a bug must not take ComfyUI's event loop down
             log.exception("comfy-sweep: sweep %s crashed", store.name)
             with contextlib.suppress(SweepError, OSError):  # a full disk: the write failing
                 store.set_state("interrupted", message="internal error; see the ComfyUI log")
         finally:
-            await self._finish(active)
+            self._active.pop(store.name, None)
+            self._stores[store.name] = store
+            self._notify(active)
 
-    async def _finish(self, active: _Active) -> None:
-        store = active.store
-        try:
-            await asyncio.wrap_future(store.flushed())
-        except Exception as err:  # the sweep already stopped on it (or will be resumed)
-            log.warning("comfy-sweep: sweep %s: last writes failed: %s", store.name, err)
-        active.lock.close()  # only now: every queued write is on disk
-        store.write_behind(None)
-        await asyncio.to_thread(active.writer.close)
-        # The final sheet before the sweep shows finished: a client mirroring
-        # it gets the last one, and a DELETE never races the render.
-        await active.refresher.flush()
-        self._active.pop(store.name, None)
-        self._stores[store.name] = store
-        self._notify(active)
-
-    def _on_event(self, active: _Active, ev: EngineEvent) -> None:
-        active.last = ev
-        if ev.kind in ("done", "failed"):
-            active.refresher.poke()
-        if ev.kind in ("submitted", "done", "failed"):
+    def _on_event(self, active: _Active, kind: str) -> None:
+        if kind in ("submitted", "done", "failed"):
             self._notify_soon(active)  # per-run events: throttled
         else:
             self._notify(active)
@@ -322,20 +301,6 @@ class SweepService:
         else:
             active.notify_later = asyncio.get_running_loop().call_later(delay, self._notify, active)
 
-    async def _writes_durable(self) -> None:
-        """Before a prompt is queued: every sweep's queued writes (its prompt id
-        in progress.json among them) are on disk. Raises a failed write."""
-        for active in list(self._active.values()):
-            await asyncio.wrap_future(active.store.flushed())
-
-    def _record_queued_prompt(self, prompt_id: str, prompt: dict[str, Any]) -> None:
-        """An on_prompt handler rewrote a prompt: keep what ComfyUI really runs."""
-        for active in self._active.values():
-            for run_id, pid in active.store.in_flight().items():
-                if pid == prompt_id:
-                    active.store.save_prompt(run_id, prompt)
-                    return
-
     def _running_ids(self) -> set[str]:
         running = getattr(self.deps.backend(), "running_ids", None)
         return set(running()) if running is not None else set()
@@ -344,7 +309,8 @@ class SweepService:
         active = self._active.get(sweep_id)
         if active is None:
             return {}
-        eta = active.last.eta_s if active.last else None
+        last = active.session.last
+        eta = last.eta_s if last else None
         current = views.current_run(active.store, self._running_ids())
         return {"current": current, "eta_s": eta, "live": True}
 
@@ -363,7 +329,7 @@ class SweepService:
     async def shutdown(self) -> None:
         """Stop every sweep this process drives (left ``interrupted``, resumable)."""
         for active in list(self._active.values()):
-            active.stop.set()
+            active.session.request_stop()
             if active.task is not None:
                 await asyncio.gather(active.task, return_exceptions=True)
 
@@ -391,12 +357,11 @@ class SweepService:
         store = await self.require(sweep_id)
         active = self._active.get(sweep_id)
         if active is not None:
-            active.cancelled = True
-            active.stop.set()
+            active.session.request_stop(cancel=True)
             if active.task is not None:
                 # shield: a client hanging up must not cancel the engine's cleanup
                 await asyncio.shield(active.task)
-        elif store.progress()["state"] == "interrupted":
+        elif lifecycle.can_cancel(store.progress()["state"]):
             store.set_state("cancelled")
         else:
             raise ConflictError(
@@ -407,10 +372,8 @@ class SweepService:
     async def resume(self, sweep_id: str) -> dict[str, Any]:
         store = await self.require(sweep_id)
         state = store.progress()["state"]
-        if sweep_id in self._active or state not in ("interrupted", "cancelled"):
-            raise ConflictError(
-                f"sweep {sweep_id} is {state}; only interrupted or cancelled sweeps resume"
-            )
+        if sweep_id in self._active or not lifecycle.can_resume(state):
+            raise ConflictError(lifecycle.resume_conflict(sweep_id, state))
         store.set_state("queued", message="")
         self._start(
             store, store.progress().get("client_id"), _read_json(store.root / UI_WORKFLOW_FILE)
@@ -424,13 +387,12 @@ class SweepService:
         recorded run is kept with its run_id, the new ones run like a resume."""
         store = await self.require(sweep_id)
         state = store.progress()["state"]
-        if sweep_id in self._active or state in ACTIVE_STATES:
-            raise ConflictError(
-                f"sweep {sweep_id} is {state}; wait for it to finish or cancel it first"
-            )
+        if sweep_id in self._active or not lifecycle.can_extend(state):
+            raise ConflictError(lifecycle.busy_conflict(sweep_id, state, "extend"))
         oi = await self._objectinfo()
         with _field_prefix("config"):
             cfg = parse_config(config, source="config")
+            _refuse_unsafe(cfg)
             warnings = [*warnings, *validate_config(cfg, store.workflow, oi)]
             plan = await asyncio.to_thread(
                 extend_plan, store.plan, store.config, cfg, store.workflow, oi
@@ -450,8 +412,8 @@ class SweepService:
     async def delete(self, sweep_id: str) -> dict[str, Any]:
         store = await self.require(sweep_id)
         state = store.progress()["state"]
-        if sweep_id in self._active or state in ACTIVE_STATES:
-            raise ConflictError(f"sweep {sweep_id} is {state}; cancel it before deleting")
+        if sweep_id in self._active or not lifecycle.can_delete(state):
+            raise ConflictError(lifecycle.busy_conflict(sweep_id, state, "delete"))
         self._stores.pop(sweep_id, None)
         await asyncio.to_thread(shutil.rmtree, store.root)
         return {"deleted": sweep_id}
@@ -477,6 +439,17 @@ class SweepService:
         if prompt is None:  # not submitted yet: the prompt it will get
             prompt = prompt_for_run(store.workflow, store.config, run)
         return {"prompt": prompt, "values": dict(run.values)}
+
+
+def _refuse_unsafe(cfg: SweepConfig) -> None:
+    """A posted config's scorers may not run programs (unless the ComfyUI owner set
+    COMFY_SWEEP_ALLOW_COMMAND_SCORERS=1) nor read this machine's files or
+    environment (unless COMFY_SWEEP_ALLOW_LOCAL_PATHS=1)."""
+    refuse_unsafe_metrics(
+        cfg.metrics,
+        allow_commands=os.environ.get("COMFY_SWEEP_ALLOW_COMMAND_SCORERS") == "1",
+        allow_paths=os.environ.get(schemas.ALLOW_LOCAL_PATHS_ENV) == "1",
+    )
 
 
 def _peek_state(folder: Path) -> str | None:
