@@ -25,14 +25,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 NEWEST_FRONTEND = "1.58.1"
-ARTIFACTS = REPO / "test-artifacts" / "frontend"
-EXAMPLE = REPO / "examples" / "image_noise_blur.json"
+ARTIFACTS: Path = REPO / "test-artifacts" / "frontend"
+EXAMPLE: Path = REPO / "examples" / "image_noise_blur.json"
 TAB_BUTTON = ".comfy-sweep-tab-button, [data-testid='comfy-sweep-tab-button']"
 
 
 def frontend_root(version: str) -> Path:
     """comfyui-frontend-package's static folder, fetched once into the cache."""
-    dest = CACHE / f"frontend-{version}"
+    dest: Path = CACHE / f"frontend-{version}"
     static = dest / "comfyui_frontend_package" / "static"
     if (static / "index.html").exists():
         return static

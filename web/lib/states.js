@@ -1,7 +1,8 @@
 // @ts-check
 // Sweep states and run statuses, spelled once for the panel. They mirror the
-// Python lists (the sweep lifecycle's states and the run statuses of
-// metadata.csv); tests/unit/test_web_states.py fails when the two differ.
+// Python ones (core/sweep/lifecycle.py: STATES, ACTIVE, STOPPED, RESUMABLE;
+// the run statuses of metadata.csv); tests/unit/test_web_states.py fails
+// when the two differ.
 // Pure (no ComfyUI imports).
 
 /** Every state a sweep's progress.json can hold, in lifecycle order. */
