@@ -38,6 +38,7 @@ class Widget:
     value: Any
     in_prompt: bool = True
     dynamic_prompts: bool = False
+    in_values: bool = True
 
 
 @dataclass
@@ -109,9 +110,12 @@ def _migrate(values: list[Any], info: Mapping[str, Any], widgets: list[Widget]) 
 
 def comfy_state(node: UiNode, info: Mapping[str, Any], root: bool) -> NodeState:
     ndef = build_node_def(node.type, info)
-    widgets = [Widget(w.name, w.default, w.in_prompt, w.dynamic_prompts) for w in ndef.widgets]
+    widgets = [
+        Widget(w.name, w.default, w.in_prompt, w.dynamic_prompts, w.in_values) for w in ndef.widgets
+    ]
     if isinstance(node.widgets_values, list):
-        for widget, value in zip(widgets, _migrate(node.widgets_values, info, widgets)):
+        saved = [w for w in widgets if w.in_values]
+        for widget, value in zip(saved, _migrate(node.widgets_values, info, saved)):
             widget.value = value
     if root and node.type in ("KSampler", "KSamplerAdvanced"):
         _fix_sampler_name(widgets)

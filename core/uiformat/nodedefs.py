@@ -23,7 +23,11 @@ WIDGET_TYPES = frozenset(
     }
 )  # fmt: skip
 # Widgets whose value never reaches the prompt (buttons, previews).
-_NOT_IN_PROMPT = frozenset({"IMAGEUPLOAD", "AUDIOUPLOAD", "AUDIO_UI", "PREVIEW_3D"})
+_NOT_IN_PROMPT = frozenset({"IMAGEUPLOAD", "AUDIOUPLOAD", "AUDIO_UI"})
+# Core extensions that add an input to a node type's `required` (Comfy.Load3D, Comfy.SaveGLB).
+_ADDED_INPUTS = {"Preview3D": ("image", "PREVIEW_3D"), "SaveGLB": ("image", "PREVIEW_3D")}
+# Comfy.PreviewAny adds a read-only text widget after the others: sent, never saved.
+_ADDED_WIDGETS = {"PreviewAny": ("preview", "MARKDOWN", "")}
 _UPLOAD_FLAGS = ("image_upload", "video_upload", "animated_image_upload")
 SEED_NAMES = ("seed", "noise_seed")
 
@@ -35,6 +39,7 @@ class WidgetDef:
     default: Any
     in_prompt: bool = True
     dynamic_prompts: bool = False
+    in_values: bool = True  # has a slot in the saved widgets_values
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,19 @@ def _spec(name: str, raw: object, optional: bool) -> _Spec:
 
 
 def _specs(info: Mapping[str, Any]) -> dict[str, _Spec]:
+    specs = _backend_specs(info)
+    added = _ADDED_INPUTS.get(str(info.get("name")))
+    extra = {added[0]: _Spec(added[0], added[1], {}, False)} if added else {}
+    upload = _upload_spec(specs)
+    if upload is not None:  # Comfy.UploadImage adds it to `required` (not in input_order)
+        extra["upload"] = upload
+    if not extra:
+        return specs
+    required = {k: v for k, v in specs.items() if not v.optional and k not in extra}
+    return {**required, **extra, **{k: v for k, v in specs.items() if v.optional}}
+
+
+def _backend_specs(info: Mapping[str, Any]) -> dict[str, _Spec]:
     """Required then optional, as the frontend's V2 node definition holds them."""
     inputs = info.get("input") if isinstance(info.get("input"), Mapping) else {}
     specs: dict[str, _Spec] = {}
@@ -82,11 +100,6 @@ def _specs(info: Mapping[str, Any]) -> dict[str, _Spec]:
         group = inputs.get(section)
         for name, raw in (group.items() if isinstance(group, Mapping) else []):
             specs[name] = _spec(name, raw, section == "optional")
-    upload = _upload_spec(specs)
-    if upload is not None:  # Comfy.UploadImage adds it to `required` (not in input_order)
-        specs.pop("upload", None)
-        specs = {**{k: v for k, v in specs.items() if not v.optional}, "upload": upload,
-                 **{k: v for k, v in specs.items() if v.optional}}  # fmt: skip
     return specs
 
 
@@ -173,6 +186,9 @@ def build_node_def(class_type: str, info: Mapping[str, Any]) -> NodeDef:
         widgets += _controls(spec)
         if not spec.extra.get("socketless"):
             slots.append(SlotDef(spec.name, spec.type, spec.name))
+    added = _ADDED_WIDGETS.get(class_type)
+    if added:
+        widgets.append(WidgetDef(added[0], added[1], added[2], True, False, in_values=False))
     outputs = info.get("output")
     output_types = tuple(
         "COMBO" if isinstance(o, list) else o for o in (outputs if isinstance(outputs, list) else [])

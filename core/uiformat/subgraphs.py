@@ -18,11 +18,13 @@ States = dict[tuple[str, str], NodeState]
 
 
 def instance_inputs(state: NodeState, definition: Graph) -> list[Slot]:
-    """The saved inputs, padded with the definition's if the save has fewer."""
-    slots = list(state.inputs)
-    for io in definition.inputs[len(slots) :]:
-        slots.append(Slot(io.name, io.type, None))
-    return slots
+    """The definition's inputs in its order, each with the saved link of the same name
+    (the frontend rebuilds an instance's slots from its definition on load)."""
+    saved = {slot.name: slot for slot in state.inputs}
+    return [
+        Slot(io.name, io.type, saved[io.name].link if io.name in saved else None)
+        for io in definition.inputs
+    ]
 
 
 def _inner_widget(definition: Graph, states: States, link_id: str) -> Widget | None:
