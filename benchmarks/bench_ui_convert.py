@@ -25,6 +25,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from comfy_harness import ComfyServer, comfyui_python  # noqa: E402
+from comfy_sweep.core.errors import WorkflowError  # noqa: E402
+from comfy_sweep.core.uiformat import convert_ui_workflow  # noqa: E402
+from comfy_sweep.core.uiformat.model import parse_document  # noqa: E402
 from frontend_convert import (  # noqa: E402
     comfy_site_packages,
     frontend_page,
@@ -32,10 +35,6 @@ from frontend_convert import (  # noqa: E402
     object_info,
     template_files,
 )
-
-from comfy_sweep.core.errors import WorkflowError  # noqa: E402
-from comfy_sweep.core.uiformat import convert_ui_workflow  # noqa: E402
-from comfy_sweep.core.uiformat.model import parse_document  # noqa: E402
 
 FRONTEND_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
 
@@ -58,8 +57,10 @@ def diff(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
             continue
         for k in sorted(set(a["inputs"]) | set(b["inputs"])):
             if a["inputs"].get(k, "∅") != b["inputs"].get(k, "∅"):
-                lines.append(f"node {node_id} {k}: ours {a['inputs'].get(k, '∅')!r:.80} "
-                             f"frontend {b['inputs'].get(k, '∅')!r:.80}")
+                lines.append(
+                    f"node {node_id} {k}: ours {a['inputs'].get(k, '∅')!r:.80} "
+                    f"frontend {b['inputs'].get(k, '∅')!r:.80}"
+                )
         for k in ("class_type",):
             if a.get(k) != b.get(k):
                 lines.append(f"node {node_id} {k}: ours {a.get(k)!r} frontend {b.get(k)!r}")

@@ -19,6 +19,7 @@ from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
+from ..core import atomic
 from ..core.config import (
     SweepConfig,
     load_config,
@@ -27,12 +28,12 @@ from ..core.config import (
 )
 from ..core.config_model import config_error
 from ..core.engine import EngineSummary, run_sweep
-from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError
+from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan import build_plan, format_plan_table
 from ..core.report import SHEET_FILE
 from ..core.store import RunStore
-from ..core.workflow import Workflow, load_workflow
+from ..core.workflow import UI_WORKFLOW_FILE, Workflow, WorkflowFile, read_workflow_file
 from ..media.live_sheet import LiveSheet
 from .batch_select import Selection, apply_extension, is_server_batch, select_batch
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
@@ -58,6 +59,7 @@ class Options:
     mode: str
     window: int | None
     auth_token_env: str | None
+    object_info: str | None = None
 
 
 def note(text: str) -> None:
@@ -103,12 +105,24 @@ async def _object_info_if_reachable(opts: Options, cfg: SweepConfig) -> ObjectIn
         return None
 
 
-def dry_run(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
-    info = asyncio.run(_object_info_if_reachable(opts, cfg))
+def dry_run(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
+    if opts.object_info:
+        info: ObjectInfo | None = ObjectInfo.load(opts.object_info)
+    else:
+        info = asyncio.run(_object_info_if_reachable(opts, cfg))
+    if info is None and wf_file.is_ui:
+        raise WorkflowError(
+            f"{wf_file.source}: a UI-format workflow needs the server's node definitions to be "
+            f"converted: start ComfyUI at {server_of(opts, cfg)} (or give --server), or give "
+            "--object-info FILE (saved from GET /object_info)"
+        )
     if info is None:
         note(
             f"(ComfyUI at {server_of(opts, cfg)} not reachable: checking values by heuristics only)"
         )
+    wf = wf_file.load(info)
+    for text in wf.notes:
+        note(f"note: {text}")
     plan = build_plan(cfg, wf, info)  # validates; its warnings include the config's own
     note_plan(plan.warnings, plan.notes, shown=[])
     click.echo(format_plan_table(plan))
@@ -138,6 +152,8 @@ def create_client_batch(
     plan = build_plan(cfg, wf, info)
     note_plan(plan.warnings, plan.notes, shown)
     store = RunStore.create(Path(cfg.output.base_dir), cfg, wf, plan, extra=ident)
+    if wf.ui_graph is not None:  # for "Load into graph" and extra_pnginfo, as server sweeps keep it
+        atomic.write_json(store.root / UI_WORKFLOW_FILE, wf.ui_graph)
     note(f"new batch {store.root}: {len(plan.runs)} runs planned")
     return store
 
@@ -160,7 +176,11 @@ def report_complete(store: RunStore) -> int:
 
 
 async def run_client_mode(
-    opts: Options, cfg: SweepConfig, client: ComfyClient, store: RunStore
+    opts: Options,
+    cfg: SweepConfig,
+    client: ComfyClient,
+    store: RunStore,
+    ui_workflow: dict[str, Any] | None = None,
 ) -> EngineSummary:
     stop = asyncio.Event()
     install_stop(stop)
@@ -179,6 +199,7 @@ async def run_client_mode(
                     on_event=with_sheet(progress, live),
                     stop=stop,
                     poll_interval=cfg.comfyui.poll_interval,
+                    ui_workflow=ui_workflow,
                 )
         finally:
             progress.close()
@@ -230,7 +251,7 @@ async def new_server_sweep(
     # The command-line overrides travel in the posted config: the server's engine reads them there.
     cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
     cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
-    created = await api.create(wf.to_json(), config_payload(cfg), None)
+    created = await api.create(wf.to_json(), config_payload(cfg), wf.ui_graph)
     sid = str(created["id"])
     extra = {**ident, "server_address": where}
     store = await mirror_store(api, sid, Path(cfg.output.base_dir), extra)
@@ -342,9 +363,12 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
 # -- dispatch --------------------------------------------------------------------
 
 
-async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+async def run_batch(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
+        wf = wf_file.load(info)  # a UI-format workflow is converted with this server's info
+        for text in wf.notes:
+            note(f"note: {text}")
         # Reachable: from now on a vanished server (a restart) is waited out.
         client.retry_window = cfg.comfyui.reconnect_window
         # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown
@@ -378,7 +402,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        summary = await run_client_mode(opts, cfg, client, store)
+        summary = await run_client_mode(opts, cfg, client, store, wf.ui_graph)
     return finish(store, summary)
 
 
@@ -444,11 +468,20 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     metavar="NAME",
     help="Environment variable holding a bearer token for a ComfyUI behind an auth proxy.",
 )
+@click.option(
+    "--object-info",
+    "object_info",
+    default=None,
+    metavar="FILE",
+    help="Saved GET /object_info for --dry-run without a server (converts a UI-format workflow).",
+)
 @handle_errors
 def main(config: str, **kwargs: object) -> None:
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
     cfg = load_config(opts.config)
-    wf = load_workflow(resolve_workflow_path(cfg))
+    wf_file = read_workflow_file(resolve_workflow_path(cfg))
     if opts.dry_run:
-        sys.exit(dry_run(opts, cfg, wf))
-    sys.exit(asyncio.run(run_batch(opts, cfg, wf)))
+        sys.exit(dry_run(opts, cfg, wf_file))
+    if not wf_file.is_ui:
+        wf_file.load()  # a bad API workflow fails before any connection
+    sys.exit(asyncio.run(run_batch(opts, cfg, wf_file)))

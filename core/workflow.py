@@ -42,6 +42,9 @@ UI_FORMAT_MESSAGE = (
     "or export it with File → Export (API)"
 )
 
+# The UI graph beside a batch's workflow.json (client and server batches alike).
+UI_WORKFLOW_FILE = "ui_workflow.json"
+
 # A bare node segment cannot contain a dot, quote or whitespace; anything else is quoted.
 _BARE_SEGMENT = re.compile(r'[^."\s]+')
 _QUOTED_SEGMENT = re.compile(r'"((?:[^"\\]|\\.)*)"')
@@ -339,6 +342,7 @@ def load_workflow(path: str | Path, object_info: ObjectInfo | None = None) -> Wo
 
 __all__ = [
     "UI_FORMAT_MESSAGE",
+    "UI_WORKFLOW_FILE",
     "InputRef",
     "Workflow",
     "WorkflowFile",

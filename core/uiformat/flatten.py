@@ -72,9 +72,7 @@ class Flattener:
                 self.add_graph(inner, (*path, node_id), dto)
 
     # ---- resolution ------------------------------------------------------
-    def resolve_input(
-        self, dto: Dto, slot: int, seen: set[str], want: Any = None
-    ) -> Origin | None:
+    def resolve_input(self, dto: Dto, slot: int, seen: set[str], want: Any = None) -> Origin | None:
         self._visit(seen, f"{dto.graph.id}:{dto.state.id}[I]{slot}", dto)
         if slot >= len(dto.state.inputs):
             return None

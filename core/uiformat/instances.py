@@ -115,7 +115,7 @@ def comfy_state(node: UiNode, info: Mapping[str, Any], root: bool) -> NodeState:
     ]
     if isinstance(node.widgets_values, list):
         saved = [w for w in widgets if w.in_values]
-        for widget, value in zip(saved, _migrate(node.widgets_values, info, saved)):
+        for widget, value in zip(saved, _migrate(node.widgets_values, info, saved), strict=False):
             widget.value = value
     if root and node.type in ("KSampler", "KSamplerAdvanced"):
         _fix_sampler_name(widgets)

@@ -94,19 +94,26 @@ def _specs(info: Mapping[str, Any]) -> dict[str, _Spec]:
 
 def _backend_specs(info: Mapping[str, Any]) -> dict[str, _Spec]:
     """Required then optional, as the frontend's V2 node definition holds them."""
-    inputs = info.get("input") if isinstance(info.get("input"), Mapping) else {}
+    raw_inputs = info.get("input")
+    inputs: Mapping[str, Any] = raw_inputs if isinstance(raw_inputs, Mapping) else {}
     specs: dict[str, _Spec] = {}
     for section in ("required", "optional"):
         group = inputs.get(section)
-        for name, raw in (group.items() if isinstance(group, Mapping) else []):
+        for name, raw in group.items() if isinstance(group, Mapping) else []:
             specs[name] = _spec(name, raw, section == "optional")
     return specs
 
 
 def _upload_spec(specs: dict[str, _Spec]) -> _Spec | None:
     for spec in specs.values():
-        if not spec.optional and spec.type == "COMBO" and any(spec.extra.get(f) is True for f in _UPLOAD_FLAGS):
-            return _Spec("upload", "IMAGEUPLOAD", {**spec.extra, "imageInputName": spec.name}, False)
+        if (
+            not spec.optional
+            and spec.type == "COMBO"
+            and any(spec.extra.get(f) is True for f in _UPLOAD_FLAGS)
+        ):
+            return _Spec(
+                "upload", "IMAGEUPLOAD", {**spec.extra, "imageInputName": spec.name}, False
+            )
     return None
 
 
@@ -138,7 +145,11 @@ def _default(spec: _Spec) -> Any:
     if spec.type == "COMBO":
         if value:
             return value
-        return spec.options[0] if spec.options else ("Loading..." if spec.extra.get("remote") else None)
+        return (
+            spec.options[0]
+            if spec.options
+            else ("Loading..." if spec.extra.get("remote") else None)
+        )
     if spec.type == "IMAGEUPLOAD":
         return "image"
     return value
@@ -175,14 +186,16 @@ def build_node_def(class_type: str, info: Mapping[str, Any]) -> NodeDef:
     """The slots, widgets and outputs the frontend gives a node of this type."""
     specs = ordered_specs(info)
     is_widget = [_widget_type(s) in WIDGET_TYPES and not s.extra.get("forceInput") for s in specs]
-    slots = [SlotDef(s.name, s.type) for s, w in zip(specs, is_widget) if not w]
+    slots = [SlotDef(s.name, s.type) for s, w in zip(specs, is_widget, strict=False) if not w]
     widgets: list[WidgetDef] = []
-    for spec, widget in zip(specs, is_widget):
+    for spec, widget in zip(specs, is_widget, strict=False):
         if not widget:
             continue
         kind = _widget_type(spec)
         dynamic = spec.extra.get("dynamicPrompts") is True
-        widgets.append(WidgetDef(spec.name, kind, _default(spec), kind not in _NOT_IN_PROMPT, dynamic))
+        widgets.append(
+            WidgetDef(spec.name, kind, _default(spec), kind not in _NOT_IN_PROMPT, dynamic)
+        )
         widgets += _controls(spec)
         if not spec.extra.get("socketless"):
             slots.append(SlotDef(spec.name, spec.type, spec.name))
@@ -191,7 +204,8 @@ def build_node_def(class_type: str, info: Mapping[str, Any]) -> NodeDef:
         widgets.append(WidgetDef(added[0], added[1], added[2], True, False, in_values=False))
     outputs = info.get("output")
     output_types = tuple(
-        "COMBO" if isinstance(o, list) else o for o in (outputs if isinstance(outputs, list) else [])
+        "COMBO" if isinstance(o, list) else o
+        for o in (outputs if isinstance(outputs, list) else [])
     )
     name = info.get("display_name") or info.get("name") or class_type
     return NodeDef(class_type, str(name), tuple(slots), tuple(widgets), output_types)

@@ -19,7 +19,9 @@ from .model import Graph
 REPLACE_PROPERTY = "Run widget replace on values"
 
 
-def _targets(state: NodeState, graph: Graph, states: dict[tuple[str, str], NodeState]) -> list[tuple[NodeState, str]]:
+def _targets(
+    state: NodeState, graph: Graph, states: dict[tuple[str, str], NodeState]
+) -> list[tuple[NodeState, str]]:
     """(target node, widget name) for each output link that lands on a widget input."""
     links = state.node.outputs[0].get("links") if state.node.outputs else None
     found: list[tuple[NodeState, str]] = []

@@ -58,7 +58,7 @@ def _apply_values(state: NodeState) -> None:
     values = state.node.widgets_values
     if not isinstance(values, list):
         return
-    for widget, value in zip(state.widgets, values):
+    for widget, value in zip(state.widgets, values, strict=False):
         widget.value = value
     proxies: Any = state.node.properties.get("proxyWidgets")
     if not isinstance(proxies, list):
@@ -67,6 +67,6 @@ def _apply_values(state: NodeState) -> None:
         entry = proxies[index] if index < len(proxies) else None
         if not (isinstance(entry, list) and len(entry) == 2 and str(entry[0]) == "-1"):
             continue
-        widget = state.widget(str(entry[1]))
-        if value is not None and widget is not None:
-            widget.value = value
+        named = state.widget(str(entry[1]))
+        if value is not None and named is not None:
+            named.value = value
