@@ -30,10 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from comfy_harness import ComfyServer  # noqa: E402
 from comfy_sweep.client.comfyui import ComfyClient  # noqa: E402
 from comfy_sweep.client.http_backend import HttpBackend  # noqa: E402
-from comfy_sweep.core.config import parse_config  # noqa: E402
-from comfy_sweep.core.engine import new_prompt_id, run_sweep  # noqa: E402
-from comfy_sweep.core.plan import Plan, build_plan  # noqa: E402
-from comfy_sweep.core.store import RunStore  # noqa: E402
+from comfy_sweep.core.config.load import parse_config  # noqa: E402
+from comfy_sweep.core.engine.engine import new_prompt_id, run_sweep  # noqa: E402
+from comfy_sweep.core.plan.build import build_plan  # noqa: E402
+from comfy_sweep.core.plan.model import Plan
+from comfy_sweep.core.store.runstore import RunStore  # noqa: E402
 from comfy_sweep.core.workflow import Workflow  # noqa: E402
 
 BLUR = "2"

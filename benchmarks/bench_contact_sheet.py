@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from comfy_sweep.core.report import render_contact_sheet
+from comfy_sweep.core.report.sheet import render_contact_sheet
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from sheet_fixtures import write_synthetic_batch  # noqa: E402

@@ -15,9 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from comfy_sweep.core.config import load_config, resolve_workflow_path
-from comfy_sweep.core.plan import Plan, PlannedRun
-from comfy_sweep.core.store import RunRecord, RunStore
+from comfy_sweep.core.config.load import load_config, resolve_workflow_path
+from comfy_sweep.core.plan.model import Plan, PlannedRun
+from comfy_sweep.core.store.format import RunRecord
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import load_workflow
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "configs" / "image_grid.yaml"

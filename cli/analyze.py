@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from ..client.comfyui import ComfyClient
-from ..core.analyzer import Analysis, ParamInfo, analyze, render_config_template
+from ..core.analyzer import Analysis, ParamInfo, analyze
+from ..core.config.template import render_config_template
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import load_workflow
 from .common import fail, handle_errors, server_option

@@ -19,23 +19,20 @@ from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
-from ..core import atomic
-from ..core.config import (
-    SweepConfig,
-    load_config,
-    resolve_workflow_path,
-    validate_config,
-)
-from ..core.config_model import config_error
-from ..core.engine import EngineSummary, run_sweep
+from ..core.config.load import load_config, resolve_workflow_path
+from ..core.config.model import SweepConfig, config_error
+from ..core.config.validate import validate_config
+from ..core.engine.engine import EngineSummary
 from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError, WorkflowError
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import build_plan, format_plan_table
-from ..core.report import SHEET_FILE
-from ..core.store import RunStore
+from ..core.plan.build import build_plan, format_plan_table
+from ..core.report.sheet import SHEET_FILE
+from ..core.store import atomic
+from ..core.store.runstore import RunStore
+from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
+from ..core.sweep.session import SessionOptions, SweepSession, summarize
 from ..core.workflow import UI_WORKFLOW_FILE, Workflow, WorkflowFile, read_workflow_file
 from ..media.live_sheet import LiveSheet
-from .batch_select import Selection, apply_extension, is_server_batch, select_batch
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
@@ -182,25 +179,23 @@ async def run_client_mode(
     store: RunStore,
     ui_workflow: dict[str, Any] | None = None,
 ) -> EngineSummary:
-    stop = asyncio.Event()
-    install_stop(stop)
+    options = SessionOptions(
+        holder=holder(),
+        window=opts.window or cfg.comfyui.queue_window,
+        fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
+        poll_interval=cfg.comfyui.poll_interval,
+        ui_workflow=ui_workflow,  # sent as extra_pnginfo: outputs open as the UI graph
+    )
     progress = ProgressPrinter()
+    session = SweepSession(store, HttpBackend(client), options)
+    install_stop(session.stop)
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
-    # Entered before the lock and left after it: the final render (state done
-    # or interrupted) happens once the engine has stopped and let go of SIGINT.
+    # The sheet's final render is the `with` block's, not the session's: it runs once
+    # the engine has stopped and let go of SIGINT, so Ctrl-C can always cut it short.
     with LiveSheet(store.root, sheet_interval()) as live:
+        session.on_event = with_sheet(progress, live)
         try:
-            with store.lock(holder()):
-                return await run_sweep(
-                    store,
-                    HttpBackend(client),
-                    window=opts.window or cfg.comfyui.queue_window,
-                    fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
-                    on_event=with_sheet(progress, live),
-                    stop=stop,
-                    poll_interval=cfg.comfyui.poll_interval,
-                    ui_workflow=ui_workflow,
-                )
+            return await session.run()
         finally:
             progress.close()
             default_sigint()
@@ -346,15 +341,8 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
         note(f"detached: sweep {sid} keeps running on {where}.")
         note(f"Rerun the same command to re-attach, or cancel it: {api.cancel_hint(sid)}")
         return EXIT_INTERRUPTED
-    recs = store.records()
-    failed = sum(1 for r in recs if r.status != "done")
-    total = len(store.plan.runs)
     # No execution-time ratio: the wall time here is only how long we followed the sweep.
-    # A fail-fast sweep the server stopped at a failed run ends like client mode's (exit 1).
-    halted = state != "done" and failed > 0 and store.config.comfyui.fail_fast
-    summary = EngineSummary(
-        len(recs) - failed, failed, total, time.monotonic() - start, 0.0, state, halted=halted
-    )
+    summary = summarize(store, state, time.monotonic() - start)
     if state != "done":
         note(f"server sweep {sid} is {state} on {where}.")
     return finish(store, summary)

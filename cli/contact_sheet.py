@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..core.report import render_contact_sheet
+from ..core.report.sheet import render_contact_sheet
 from ..media.thumbnails import ensure_thumbnails
 from .common import handle_errors
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from ..core import atomic
 from ..core.errors import WorkflowError
+from ..core.store import atomic
 from ..core.workflow import read_workflow_file
 from .analyze import load_object_info
 from .common import fail, handle_errors

@@ -15,11 +15,11 @@ import click
 
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
-from ..core import atomic
-from ..core.engine import RunOutcome, new_prompt_id
-from ..core.engine_history import fully_cached
+from ..core.engine.engine import new_prompt_id
+from ..core.engine.history import RunOutcome, fully_cached
 from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo
+from ..core.store import atomic
 from ..core.workflow import InputRef, Workflow, read_workflow_file
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, load_with_server, server_option
 

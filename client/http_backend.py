@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core.engine import RunOutcome, outcome_from_history
-from ..core.engine_history import run_file_name
+from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
 from .comfyui import ComfyClient
 
 
@@ -33,9 +32,10 @@ class HttpBackend:
         *,
         client_id: str | None,
         workflow: dict[str, Any] | None,
-    ) -> None:
+    ) -> dict[str, Any]:
         extra = {"workflow": workflow} if workflow else None
         await self.client.queue_prompt(prompt, prompt_id, client_id, extra)
+        return prompt  # over HTTP, on_prompt rewrites are not visible (history has them)
 
     async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:
         """Finished prompts, oldest first, stopping at the first unfinished one."""

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..core.config import SweepConfig, config_to_dict, parse_config
+from ..core.config.load import config_to_dict, parse_config
+from ..core.config.model import SweepConfig
 from ..core.errors import (
     BackendError,
     ConfigError,
@@ -23,8 +24,9 @@ from ..core.errors import (
     PlanError,
     SweepError,
 )
-from ..core.plan import Plan
-from ..core.store import RunRecord, RunStore
+from ..core.plan.model import Plan
+from ..core.store.format import RunRecord
+from ..core.store.runstore import RunStore
 from ..core.workflow import Workflow
 from .comfyui import ComfyClient
 

@@ -19,11 +19,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config_template import render_config_template
 from .objectinfo import (
     FILE_EXTENSIONS,
     FILE_INPUT_NAMES,
-    SEED_MAX,
     InputSpec,
     ObjectInfo,
     check_spec_value,
@@ -356,10 +354,8 @@ def param_name(info: ParamInfo, taken: set[str]) -> str:
 __all__ = [
     "CATEGORIES",
     "SCHEMA_VERSION",
-    "SEED_MAX",
     "Analysis",
     "ParamInfo",
     "analyze",
     "param_name",
-    "render_config_template",
 ]

@@ -18,7 +18,7 @@ one per sweep, poked from ComfyUI's event loop) and ``cr-batch --mode client``
 
 The worker is a daemon thread that exits when nothing is pending: a Ctrl-C or
 an abandoned sweep never waits for it, and every write it makes is atomic
-(core/atomic.py), so dying mid-render leaves the previous page intact.
+(core/store/atomic.py), so dying mid-render leaves the previous page intact.
 A render that fails is logged and skipped; the sweep matters more than its
 preview.
 """
@@ -53,7 +53,7 @@ def _render(root: Path) -> bool:
         from .thumbnails import ensure_thumbnails
     except ImportError:  # Pillow/av absent: the sheet shows outputs without thumbnails
         ensure_thumbnails = None  # type: ignore[assignment]
-    from ..core.report import render_contact_sheet
+    from ..core.report.sheet import render_contact_sheet
 
     try:
         if ensure_thumbnails is not None:

@@ -23,9 +23,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
-from ..core import atomic
 from ..core.errors import MediaError
-from ..core.report import (
+from ..core.report.sheet import (
     NOTES_FILE,
     THUMB_DIR,
     media_kind,
@@ -33,6 +32,7 @@ from ..core.report import (
     read_batch,
     thumb_name,
 )
+from ..core.store import atomic
 from .video import probe_video, representative_frame, sample_frames
 
 DEFAULT_SIZE = 256

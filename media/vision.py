@@ -32,8 +32,8 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from ..core import atomic
 from ..core.errors import SweepError, VisionError
+from ..core.store import atomic
 from .video import probe_video, sample_frames
 
 DEFAULT_FRAMES = 8
@@ -235,7 +235,7 @@ def analyze_batch(
 ) -> BatchAnalysis:
     """Analyse every done run's video and merge the scores into metadata.csv
     through the run store (it takes the batch lock, so it never races a sweep)."""
-    from ..core.report import media_kind, read_batch
+    from ..core.report.sheet import media_kind, read_batch
 
     result = BatchAnalysis()
     for run in read_batch(Path(root)).runs:
@@ -260,7 +260,7 @@ def analyze_batch(
 
 def _merge(root: Path, scores: Mapping[int, Mapping[str, float]]) -> None:
     from ..core.errors import StoreLockedError
-    from ..core.store import RunStore
+    from ..core.store.runstore import RunStore
 
     try:
         RunStore.open(root).merge_scores(scores)

@@ -19,13 +19,12 @@ import copy
 import os
 import shutil
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..core import comfy_messages
-from ..core.engine import RunOutcome, outcome_from_history
-from ..core.engine_history import run_file_name
+from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
 from ..core.errors import BackendError, PromptRejected
 from .comfy_env import ComfyEnv
 
@@ -37,13 +36,6 @@ class InProcessBackend:
         self.env = env
         # prompt id -> prompt as queued, until its history is read (error titles)
         self.queued_prompts: dict[str, dict[str, Any]] = {}
-        # Told when an on_prompt handler changed a prompt, so the run store
-        # keeps the prompt as actually queued (set by the service).
-        self.on_queued: Callable[[str, dict[str, Any]], None] | None = None
-        # Awaited right before a prompt goes on ComfyUI's queue: the run store
-        # writes in a worker thread, and a prompt id must be on disk before
-        # its prompt can run (set by the service).
-        self.before_queue: Callable[[], Awaitable[None]] | None = None
 
     # -- submit -------------------------------------------------------------
     async def submit(
@@ -54,15 +46,14 @@ class InProcessBackend:
         client_id: str | None,
         workflow: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        """Queue one prompt; returns the prompt as actually queued."""
+        """Queue one prompt; returns the prompt as actually queued (on_prompt
+        handlers of other extensions may rewrite it; the engine records that)."""
         server = self.env.prompt_server()
         json_data = _request_body(prompt_id, prompt, client_id, workflow)
         json_data = server.trigger_on_prompt(json_data)
         queued = json_data.get("prompt")
         if not isinstance(queued, dict):
             raise BackendError(f"an on_prompt handler removed the prompt of {prompt_id}")
-        if queued != prompt and self.on_queued is not None:
-            self.on_queued(prompt_id, copy.deepcopy(queued))
         # Same order as post_prompt: take the number before validating.
         number = server.number
         server.number += 1
@@ -75,11 +66,9 @@ class InProcessBackend:
         item: tuple[Any, ...] = (number, prompt_id, queued, extra_data, outputs)
         if self.env.six_tuple_queue():
             item = (*item, sensitive)
-        if self.before_queue is not None:
-            await self.before_queue()
         self.queued_prompts[prompt_id] = queued
         server.prompt_queue.put(item)
-        return queued
+        return copy.deepcopy(queued)
 
     async def validate(self, prompt: dict[str, Any]) -> None:
         """Validate without queueing (sweep creation checks its first run)."""

@@ -1,7 +1,7 @@
 """SweepService: server-side sweeps on disk under <output dir>/sweeps/<id>/.
 
-Each sweep is a run-store batch (docs/run-store.md) driven by core.engine's
-``run_sweep`` as an asyncio task on ComfyUI's own loop, through a Backend
+Each sweep is a run-store batch (docs/run-store.md) driven by a
+core.sweep.session ``SweepSession`` as an asyncio task on ComfyUI's own loop, through a Backend
 (InProcessBackend inside ComfyUI; a test double of our Backend protocol in
 route tests). The service never writes at import or construction: the sweeps
 folder is created by the first sweep, and restart recovery runs on first use.
@@ -15,9 +15,9 @@ fresh server are submitted again; metadata.csv keeps one row per run).
 
 ComfyUI's event loop serves every HTTP request and websocket; a sweep must not
 hold it. So a running sweep's store writes (each fsync'd) go to one writer
-thread per sweep, in order (the backend waits for them before a prompt is
-queued: its id is on disk first); progress events are sent at most every
-``NOTIFY_EVERY`` seconds; thumbnails and the sheet render in a thread.
+thread per sweep, in order (the session's write-behind; the engine waits for a
+prompt id to be on disk before its prompt is queued); progress events are sent
+at most every ``NOTIFY_EVERY`` seconds; thumbnails and the sheet render in a thread.
 """
 
 from __future__ import annotations
@@ -30,19 +30,24 @@ import os
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..core import atomic
-from ..core.analyzer import analyze, render_config_template
-from ..core.config import config_to_dict, dump_config_yaml, parse_config, validate_config
-from ..core.engine import Backend, EngineEvent, run_sweep
+from ..core.analyzer import analyze
+from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
+from ..core.config.template import render_config_template
+from ..core.config.validate import validate_config
+from ..core.engine.engine import Backend
 from ..core.errors import ConflictError, NotFoundError, PlanError, StoreError, SweepError
 from ..core.objectinfo import ObjectInfo
-from ..core.plan import build_plan, extend_plan, prompt_for_run
-from ..core.store import RunStore
+from ..core.plan.build import build_plan, prompt_for_run
+from ..core.plan.extend import extend_plan
+from ..core.store import atomic
+from ..core.store.runstore import RunStore
+from ..core.sweep import lifecycle
+from ..core.sweep.session import SessionOptions, SweepSession
 from ..core.workflow import UI_WORKFLOW_FILE, Workflow
 from . import schemas, views
 from .errors import ForbiddenPath
@@ -51,7 +56,6 @@ from .refresher import SheetRefresher
 log = logging.getLogger("comfy_sweep.server")
 
 EVENT = "comfy-sweep.progress"
-ACTIVE_STATES = ("queued", "running")
 OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
 MAX_WINDOW = 16
 NOTIFY_EVERY = 0.25  # seconds between progress events of one sweep (40 runs/s exist)
@@ -84,20 +88,16 @@ class ServiceDeps:
 
 @dataclass
 class _Active:
-    """A sweep this process is driving; holds the store's writer lock."""
+    """A sweep this process is driving (its session holds the store's lock)."""
 
-    store: RunStore
-    client_id: str | None
-    ui_workflow: dict[str, Any] | None
-    lock: contextlib.ExitStack
-    refresher: SheetRefresher
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    writer: atomic.OrderedWriter = field(default_factory=atomic.OrderedWriter)
+    session: SweepSession
     task: asyncio.Task[None] | None = None
-    last: EngineEvent | None = None
-    cancelled: bool = False
     notified_at: float = 0.0
     notify_later: asyncio.TimerHandle | None = None
+
+    @property
+    def store(self) -> RunStore:
+        return self.session.store
 
 
 @contextlib.contextmanager
@@ -118,11 +118,6 @@ class SweepService:
         self._stores: dict[str, RunStore] = {}
         self._recovered = False
         self._object_info: tuple[float, ObjectInfo | None] | None = None
-        backend = deps.backend()
-        if hasattr(backend, "on_queued"):
-            backend.on_queued = self._record_queued_prompt
-        if hasattr(backend, "before_queue"):
-            backend.before_queue = self._writes_durable
 
     # ---------------------------------------------------------------- basics
     def version(self) -> dict[str, Any]:
@@ -158,7 +153,7 @@ class SweepService:
         root = self._root()
         for folder in sorted(root.iterdir()) if root.is_dir() else []:
             state = _peek_state(folder)
-            if state in ACTIVE_STATES and folder.name not in self._active:
+            if state is not None and lifecycle.is_active(state) and folder.name not in self._active:
                 try:
                     self._store(folder.name).set_state(
                         "interrupted", message="ComfyUI stopped while this sweep was running"
@@ -249,65 +244,41 @@ class SweepService:
     def _start(
         self, store: RunStore, client_id: str | None, ui_workflow: dict[str, Any] | None
     ) -> None:
-        lock = contextlib.ExitStack()
-        lock.enter_context(store.lock(f"ComfyUI server pid {os.getpid()}"))
-        active = _Active(
-            store, client_id, ui_workflow, lock, SheetRefresher(store.root, self.sheet_interval)
+        cfg = store.config
+        options = SessionOptions(
+            holder=f"ComfyUI server pid {os.getpid()}",
+            window=max(1, min(MAX_WINDOW, cfg.comfyui.queue_window)),
+            fail_fast=cfg.comfyui.fail_fast,
+            client_id=client_id,
+            ui_workflow=ui_workflow,
+            write_behind=True,  # fsyncs off ComfyUI's event loop
         )
-        store.write_behind(active.writer)  # after the lock: its repair writes are done
+        refresher = SheetRefresher(store.root, self.sheet_interval)
+        session = SweepSession(store, self.deps.backend(), options, sheet=refresher)
+        session.open()  # the lock before the 202: a second writer is refused now
+        active = _Active(session)
+        session.on_event = lambda ev: self._on_event(active, ev.kind)
         self._active[store.name] = active
         self._stores.pop(store.name, None)
         active.task = asyncio.get_running_loop().create_task(self._drive(active))
 
     async def _drive(self, active: _Active) -> None:
-        store, cfg = active.store, active.store.config
+        store = active.store
         try:
-            summary = await run_sweep(
-                store,
-                self.deps.backend(),
-                window=max(1, min(MAX_WINDOW, cfg.comfyui.queue_window)),
-                fail_fast=cfg.comfyui.fail_fast,
-                client_id=active.client_id,
-                ui_workflow=active.ui_workflow,
-                on_event=lambda ev: self._on_event(active, ev),
-                stop=active.stop,
-            )
-            if active.cancelled and summary.state != "done":
-                store.set_state("cancelled")
+            await active.session.run()
         except SweepError as err:  # server trouble, first prompt refused: resumable
             log.warning("comfy-sweep: sweep %s stopped: %s", store.name, err.message)
-            with contextlib.suppress(SweepError, OSError):
-                store.set_state(
-                    "cancelled" if active.cancelled else "interrupted", message=err.message
-                )
-        except Exception:
+        except Exception:  # noqa: BLE001 - a bug must not take ComfyUI's event loop down
             log.exception("comfy-sweep: sweep %s crashed", store.name)
             with contextlib.suppress(SweepError, OSError):  # a full disk: the write failing
                 store.set_state("interrupted", message="internal error; see the ComfyUI log")
         finally:
-            await self._finish(active)
+            self._active.pop(store.name, None)
+            self._stores[store.name] = store
+            self._notify(active)
 
-    async def _finish(self, active: _Active) -> None:
-        store = active.store
-        try:
-            await asyncio.wrap_future(store.flushed())
-        except Exception as err:  # the sweep already stopped on it (or will be resumed)
-            log.warning("comfy-sweep: sweep %s: last writes failed: %s", store.name, err)
-        active.lock.close()  # only now: every queued write is on disk
-        store.write_behind(None)
-        await asyncio.to_thread(active.writer.close)
-        # The final sheet before the sweep shows finished: a client mirroring
-        # it gets the last one, and a DELETE never races the render.
-        await active.refresher.flush()
-        self._active.pop(store.name, None)
-        self._stores[store.name] = store
-        self._notify(active)
-
-    def _on_event(self, active: _Active, ev: EngineEvent) -> None:
-        active.last = ev
-        if ev.kind in ("done", "failed"):
-            active.refresher.poke()
-        if ev.kind in ("submitted", "done", "failed"):
+    def _on_event(self, active: _Active, kind: str) -> None:
+        if kind in ("submitted", "done", "failed"):
             self._notify_soon(active)  # per-run events: throttled
         else:
             self._notify(active)
@@ -323,20 +294,6 @@ class SweepService:
         else:
             active.notify_later = asyncio.get_running_loop().call_later(delay, self._notify, active)
 
-    async def _writes_durable(self) -> None:
-        """Before a prompt is queued: every sweep's queued writes (its prompt id
-        in progress.json among them) are on disk. Raises a failed write."""
-        for active in list(self._active.values()):
-            await asyncio.wrap_future(active.store.flushed())
-
-    def _record_queued_prompt(self, prompt_id: str, prompt: dict[str, Any]) -> None:
-        """An on_prompt handler rewrote a prompt: keep what ComfyUI really runs."""
-        for active in self._active.values():
-            for run_id, pid in active.store.in_flight().items():
-                if pid == prompt_id:
-                    active.store.save_prompt(run_id, prompt)
-                    return
-
     def _running_ids(self) -> set[str]:
         running = getattr(self.deps.backend(), "running_ids", None)
         return set(running()) if running is not None else set()
@@ -345,7 +302,8 @@ class SweepService:
         active = self._active.get(sweep_id)
         if active is None:
             return {}
-        eta = active.last.eta_s if active.last else None
+        last = active.session.last
+        eta = last.eta_s if last else None
         current = views.current_run(active.store, self._running_ids())
         return {"current": current, "eta_s": eta, "live": True}
 
@@ -364,7 +322,7 @@ class SweepService:
     async def shutdown(self) -> None:
         """Stop every sweep this process drives (left ``interrupted``, resumable)."""
         for active in list(self._active.values()):
-            active.stop.set()
+            active.session.request_stop()
             if active.task is not None:
                 await asyncio.gather(active.task, return_exceptions=True)
 
@@ -392,12 +350,11 @@ class SweepService:
         store = await self.require(sweep_id)
         active = self._active.get(sweep_id)
         if active is not None:
-            active.cancelled = True
-            active.stop.set()
+            active.session.request_stop(cancel=True)
             if active.task is not None:
                 # shield: a client hanging up must not cancel the engine's cleanup
                 await asyncio.shield(active.task)
-        elif store.progress()["state"] == "interrupted":
+        elif lifecycle.can_cancel(store.progress()["state"]):
             store.set_state("cancelled")
         else:
             raise ConflictError(
@@ -408,10 +365,8 @@ class SweepService:
     async def resume(self, sweep_id: str) -> dict[str, Any]:
         store = await self.require(sweep_id)
         state = store.progress()["state"]
-        if sweep_id in self._active or state not in ("interrupted", "cancelled"):
-            raise ConflictError(
-                f"sweep {sweep_id} is {state}; only interrupted or cancelled sweeps resume"
-            )
+        if sweep_id in self._active or not lifecycle.can_resume(state):
+            raise ConflictError(lifecycle.resume_conflict(sweep_id, state))
         store.set_state("queued", message="")
         self._start(
             store, store.progress().get("client_id"), _read_json(store.root / UI_WORKFLOW_FILE)
@@ -425,10 +380,8 @@ class SweepService:
         recorded run is kept with its run_id, the new ones run like a resume."""
         store = await self.require(sweep_id)
         state = store.progress()["state"]
-        if sweep_id in self._active or state in ACTIVE_STATES:
-            raise ConflictError(
-                f"sweep {sweep_id} is {state}; wait for it to finish or cancel it first"
-            )
+        if sweep_id in self._active or not lifecycle.can_extend(state):
+            raise ConflictError(lifecycle.busy_conflict(sweep_id, state, "extend"))
         oi = await self._objectinfo()
         with _field_prefix("config"):
             cfg = parse_config(config, source="config")
@@ -451,8 +404,8 @@ class SweepService:
     async def delete(self, sweep_id: str) -> dict[str, Any]:
         store = await self.require(sweep_id)
         state = store.progress()["state"]
-        if sweep_id in self._active or state in ACTIVE_STATES:
-            raise ConflictError(f"sweep {sweep_id} is {state}; cancel it before deleting")
+        if sweep_id in self._active or not lifecycle.can_delete(state):
+            raise ConflictError(lifecycle.busy_conflict(sweep_id, state, "delete"))
         self._stores.pop(sweep_id, None)
         await asyncio.to_thread(shutil.rmtree, store.root)
         return {"deleted": sweep_id}

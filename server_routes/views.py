@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..core.plan import Plan, PlannedRun
-from ..core.report import THUMB_DIR, thumb_name
-from ..core.store import RunStore
+from ..core.plan.model import Plan, PlannedRun
+from ..core.report.sheet import THUMB_DIR, thumb_name
+from ..core.store.runstore import RunStore
 
 PREFIX = "/comfy-sweep"
 PLAN_PREVIEW_RUNS = 500

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from comfy_sweep.core import atomic
-from comfy_sweep.core.report import thumb_name
-from comfy_sweep.core.store_format import RunRecord, csv_text, metadata_header, metadata_row
+from comfy_sweep.core.report.sheet import thumb_name
+from comfy_sweep.core.store import atomic
+from comfy_sweep.core.store.format import RunRecord, csv_text, metadata_header, metadata_row
 from PIL import Image
 
 SAMPLERS = ["euler", "dpmpp_2m", "ddim", "uni_pc"]

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from comfy_sweep.cli.batch import main as cr_batch
-from comfy_sweep.core.plan import Plan
+from comfy_sweep.core.plan.model import Plan
 
 pytestmark = pytest.mark.comfy
 BIN = Path(sys.executable).parent

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from comfy_sweep.cli.batch import main as cr_batch
-from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.store.runstore import RunStore
 from test_cli_batch import only_batch
 
 pytestmark = pytest.mark.comfy

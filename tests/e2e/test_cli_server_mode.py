@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from comfy_sweep.cli.batch import main as cr_batch
-from comfy_sweep.cli.batch_select import batch_identity
-from comfy_sweep.core.config import load_config, resolve_workflow_path
-from comfy_sweep.core.plan import build_plan
-from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.config.load import load_config, resolve_workflow_path
+from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.store.runstore import RunStore
+from comfy_sweep.core.sweep.select import batch_identity
 from comfy_sweep.core.workflow import load_workflow
 from test_cli_batch import assert_batch_complete, copy_config, only_batch
 from test_cli_interrupt import CR_BATCH, rows_recorded, start, wait_for, write_slow_config

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_sweep.core.report import render_contact_sheet
+from comfy_sweep.core.report.sheet import render_contact_sheet
 from sheet_fixtures import write_synthetic_batch
 from sheet_page import Sheet, launch_chromium, serve_folder
 

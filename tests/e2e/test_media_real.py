@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 from aiohttp import BodyPartReader, web
-from comfy_sweep.core.report import build_report_data
-from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.report.sheet import build_report_data
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.media.thumbnails import ensure_thumbnails
 from comfy_sweep.media.video import probe_video
 from PIL import Image

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from comfy_harness import REPO
-from comfy_sweep.core.report import render_contact_sheet
+from comfy_sweep.core.report.sheet import render_contact_sheet
 from sheet_fixtures import write_synthetic_batch
 from sheet_page import ARTIFACTS, Sheet, launch_chromium
 

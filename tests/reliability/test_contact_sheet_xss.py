@@ -26,8 +26,8 @@ PAYLOADS = [
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if importlib.util.find_spec("comfy_sweep.core.report") is None:
-        pytest.skip("core/report.py (contact sheet) is not there yet")
+    if importlib.util.find_spec("comfy_sweep.core.report.sheet") is None:
+        pytest.skip("core/report/sheet.py (contact sheet) is not there yet")
     sync_api = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("no /usr/bin/chromium")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from comfy_sweep.core.engine import RunOutcome
+from comfy_sweep.core.engine.history import RunOutcome
 from comfy_sweep.core.errors import PromptRejected
 from comfy_sweep.server_routes.routes import add_routes
 from comfy_sweep.server_routes.service import ServiceDeps, SweepService
@@ -46,13 +46,14 @@ class FakeQueue:
 
     async def submit(
         self, prompt_id: str, prompt: dict[str, Any], *, client_id: str | None, workflow: Any
-    ) -> None:
+    ) -> dict[str, Any]:
         await self.validate(prompt)
         self.submits.append({"prompt_id": prompt_id, "client_id": client_id, "workflow": workflow})
         self.prompts[prompt_id] = prompt
         self.queue.append(prompt_id)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.get_running_loop().create_task(self._work())
+        return prompt
 
     async def _work(self) -> None:
         while self.queue:

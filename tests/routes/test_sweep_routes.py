@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from comfy_sweep.core.config import parse_config
-from comfy_sweep.core.plan import build_plan
-from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.config.load import parse_config
+from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import Workflow
 from yarl import URL
 

@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from comfy_sweep.core import atomic
-from comfy_sweep.core.config import parse_config
-from comfy_sweep.core.plan import build_plan
-from comfy_sweep.core.store import RunRecord, RunStore
+from comfy_sweep.core.config.load import parse_config
+from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.store import atomic
+from comfy_sweep.core.store.format import RunRecord
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import Workflow
 
 from .conftest import FakeQueue, make_client, make_service, wait_state
@@ -129,23 +130,21 @@ def test_records_are_copies_and_follow_new_rows(store: RunStore) -> None:
 
 # ------------------------------------------------------------------ service
 class DurableCheckingQueue(FakeQueue):
-    """Like ComfyUI's queue through InProcessBackend: awaits ``before_queue``
-    and records whether the prompt id was on disk when the prompt was queued."""
+    """Like ComfyUI's queue through InProcessBackend; records whether the prompt
+    id was on disk when the prompt was queued (the engine's own promise: no
+    hook from the service is needed)."""
 
     def __init__(self, out_dir: Path, sweeps_root: Path) -> None:
         super().__init__(out_dir)
         self.sweeps_root = sweeps_root
-        self.before_queue: Any = None
         self.on_disk: list[bool] = []
 
     async def submit(
         self, prompt_id: str, prompt: dict[str, Any], *, client_id: str | None, workflow: Any
-    ) -> None:
-        if self.before_queue is not None:
-            await self.before_queue()
+    ) -> dict[str, Any]:
         (folder,) = [p for p in self.sweeps_root.iterdir() if p.is_dir()]
         self.on_disk.append(prompt_id in progress_on_disk(folder)["submitted"].values())
-        await super().submit(prompt_id, prompt, client_id=client_id, workflow=workflow)
+        return await super().submit(prompt_id, prompt, client_id=client_id, workflow=workflow)
 
 
 async def test_prompt_is_queued_only_once_its_id_is_on_disk(
@@ -159,7 +158,6 @@ async def test_prompt_is_queued_only_once_its_id_is_on_disk(
     out.mkdir()
     queue = DurableCheckingQueue(out, sweeps_root)
     service = make_service(sweeps_root, queue, [])
-    assert queue.before_queue is not None  # the service hooked itself in
     client: TestClient = await make_client(aiohttp_client, service)
     made = await (
         await client.post("/comfy-sweep/sweeps", json={"prompt": prompt, "config": grid_config})

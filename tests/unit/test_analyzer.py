@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
-from comfy_sweep.core.analyzer import (
-    JS_SAFE_INT,
-    Analysis,
-    ParamInfo,
-    analyze,
-    numeric_suggestion,
-    render_config_template,
-)
+from comfy_sweep.core.analyzer import JS_SAFE_INT, Analysis, ParamInfo, analyze, numeric_suggestion
+from comfy_sweep.core.config.template import render_config_template
 from comfy_sweep.core.objectinfo import InputSpec, ObjectInfo
 from comfy_sweep.core.workflow import Workflow, load_workflow
 from hypothesis import given
@@ -203,13 +197,15 @@ def test_template_comments_every_param(oi: ObjectInfo) -> None:
 
 @needs_shared
 def test_template_parses_with_parse_config(oi: ObjectInfo) -> None:
-    config_mod = pytest.importorskip("comfy_sweep.core.config")
+    from comfy_sweep.core.config.load import parse_config
+    from comfy_sweep.core.config.validate import validate_config
+
     for name in NAMES:
         wf = load_workflow(SHARED / "api" / f"{name}.json")
         analysis = analyze(wf, oi)
-        cfg = config_mod.parse_config(render_config_template(analysis, f"{name}.json"))
+        cfg = parse_config(render_config_template(analysis, f"{name}.json"))
         assert set(cfg.parameters) == {p.name for p in analysis.params if p.enabled}
-        config_mod.validate_config(cfg, wf, oi)  # raises ConfigError on any invalid suggestion
+        validate_config(cfg, wf, oi)  # raises ConfigError on any invalid suggestion
 
 
 def test_combo_suggestions_prefer_common_options() -> None:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from comfy_sweep.cli.batch_select import apply_extension, batch_identity, select_batch
-from comfy_sweep.core.config import SweepConfig, load_config, resolve_workflow_path
+from comfy_sweep.core.config.load import load_config, resolve_workflow_path
+from comfy_sweep.core.config.model import SweepConfig
 from comfy_sweep.core.errors import ConfigChangedError
-from comfy_sweep.core.plan import build_plan
-from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.store.runstore import RunStore
+from comfy_sweep.core.sweep.select import apply_extension, batch_identity, select_batch
 from comfy_sweep.core.workflow import Workflow, load_workflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -44,7 +45,7 @@ def create(path: Path, identity: bool = True) -> RunStore:
 
 
 def finish_all(store: RunStore) -> None:
-    from comfy_sweep.core.store import RunRecord
+    from comfy_sweep.core.store.format import RunRecord
 
     for run in store.plan.runs:
         rec = RunRecord(run.run_id, "done", dict(run.values), f"p{run.run_id}", None, None, None,

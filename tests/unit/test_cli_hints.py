@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from comfy_sweep.cli.batch import report_complete
 from comfy_sweep.cli.common import shell_arg
-from comfy_sweep.core.config import parse_config
-from comfy_sweep.core.plan import build_plan
-from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.config.load import parse_config
+from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import Workflow
 
 

@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_sweep.core.config import (
+from comfy_sweep.core.config.load import (
     config_fingerprint,
     config_to_dict,
     dump_config_yaml,
     load_config,
     parse_config,
     resolve_workflow_path,
-    validate_config,
 )
+from comfy_sweep.core.config.validate import validate_config
 from comfy_sweep.core.errors import ConfigError
 from comfy_sweep.core.objectinfo import ObjectInfo
-from comfy_sweep.core.plan import build_plan
+from comfy_sweep.core.plan.build import build_plan
 from comfy_sweep.core.workflow import Workflow
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -4,9 +4,10 @@ naming the key and line, never a silent surprise."""
 from __future__ import annotations
 
 import pytest
-from comfy_sweep.core.config import parse_config, validate_config
+from comfy_sweep.core.config.load import parse_config
+from comfy_sweep.core.config.validate import validate_config
 from comfy_sweep.core.errors import ConfigError
-from comfy_sweep.core.plan import build_plan
+from comfy_sweep.core.plan.build import build_plan
 from comfy_sweep.core.workflow import Workflow
 
 WF = Workflow.from_data(

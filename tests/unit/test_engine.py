@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_sweep.core import engine as engine_mod
-from comfy_sweep.core.config import load_config, resolve_workflow_path
-from comfy_sweep.core.engine import RunOutcome, outcome_from_history, run_sweep
+from comfy_sweep.core.config.load import load_config, resolve_workflow_path
+from comfy_sweep.core.engine import engine as engine_mod
+from comfy_sweep.core.engine.engine import run_sweep
+from comfy_sweep.core.engine.history import RunOutcome, outcome_from_history
 from comfy_sweep.core.errors import PromptRejected
-from comfy_sweep.core.plan import build_plan
-from comfy_sweep.core.store import RunStore
+from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import load_workflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -87,7 +88,7 @@ class FakeBackend:
         *,
         client_id: str | None,
         workflow: dict[str, Any] | None,
-    ) -> None:
+    ) -> dict[str, Any]:
         if self.s.reject_all:
             raise PromptRejected(
                 "ComfyUI rejected the prompt: node 3 (ImageBlur) input blur_radius: too big"
@@ -95,6 +96,7 @@ class FakeBackend:
         self.submits.append(prompt_id)
         self.s.queue.append((prompt_id, prompt))
         self.s.max_queued = max(self.s.max_queued, len(self.s.queue) + (self.s.running is not None))
+        return prompt
 
     async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:
         found = {}

@@ -8,20 +8,15 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from comfy_sweep.core.config import SEED_LIMIT, parse_config
+from comfy_sweep.core.config.load import parse_config
+from comfy_sweep.core.config.model import SEED_LIMIT
 from comfy_sweep.core.errors import ConfigError, PlanError
 from comfy_sweep.core.objectinfo import ObjectInfo
-from comfy_sweep.core.plan import (
-    Plan,
-    build_plan,
-    count_value_changes,
-    extend_plan,
-    format_plan_table,
-    format_run_folder,
-    prompt_for_run,
-    recompute_cost,
-    sanitize_folder,
-)
+from comfy_sweep.core.plan.build import build_plan, format_plan_table, prompt_for_run
+from comfy_sweep.core.plan.extend import extend_plan
+from comfy_sweep.core.plan.folders import format_run_folder, sanitize_folder
+from comfy_sweep.core.plan.model import Plan
+from comfy_sweep.core.plan.order import count_value_changes, recompute_cost
 from comfy_sweep.core.workflow import Workflow
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -1,4 +1,4 @@
-"""core/report.py: the contact sheet's data and page, from batch folders on disk."""
+"""core/report/sheet.py: the contact sheet's data and page, from batch folders on disk."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from comfy_sweep.cli.contact_sheet import main as contact_sheet_cli
 from comfy_sweep.core.errors import StoreError
-from comfy_sweep.core.report import (
+from comfy_sweep.core.report.sheet import (
     build_report_data,
     primary_output,
     render_contact_sheet,

@@ -7,8 +7,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from comfy_sweep.core.config import SEED_LIMIT, ParameterSpec
-from comfy_sweep.core.sampling import (
+from comfy_sweep.core.config.model import SEED_LIMIT, ParameterSpec
+from comfy_sweep.core.plan.sampling import (
     axis_values,
     balance_lhs,
     discrete_count,

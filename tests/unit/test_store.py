@@ -14,16 +14,14 @@ import time
 from pathlib import Path
 
 import pytest
-from comfy_sweep.core import atomic
-from comfy_sweep.core.config import (
-    SweepConfig,
-    config_fingerprint,
-    load_config,
-    resolve_workflow_path,
-)
+from comfy_sweep.core.config.load import config_fingerprint, load_config, resolve_workflow_path
+from comfy_sweep.core.config.model import SweepConfig
 from comfy_sweep.core.errors import StoreError, StoreLockedError
-from comfy_sweep.core.plan import Plan, PlannedRun, build_plan
-from comfy_sweep.core.store import SCHEMA_VERSION, RunRecord, RunStore
+from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.plan.model import Plan, PlannedRun
+from comfy_sweep.core.store import atomic
+from comfy_sweep.core.store.format import SCHEMA_VERSION, RunRecord
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import Workflow, load_workflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "configs"

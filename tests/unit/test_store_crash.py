@@ -3,7 +3,7 @@ one) resumes without loss or duplicates.
 
 A scripted sweep with a fake ComfyUI (an append-only history file standing in
 for ComfyUI's /history; no server) runs in a child process that is SIGKILLed
-by core/atomic.py's crash hook after k durable writes, for every k. The parent
+by core/store/atomic.py's crash hook after k durable writes, for every k. The parent
 then resumes the batch and checks: every planned run recorded exactly once,
 metadata.csv rows unique, progress.json consistent, no temp files, and every
 run executed exactly once by "ComfyUI" (a resumed client recognises its own
@@ -26,8 +26,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from comfy_sweep.core import atomic
-from comfy_sweep.core.store import RunRecord, RunStore
+from comfy_sweep.core.store import atomic
+from comfy_sweep.core.store.format import RunRecord
+from comfy_sweep.core.store.runstore import RunStore
 
 FAIL_ONCE = 3
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "configs" / "image_grid.yaml"
@@ -116,8 +117,8 @@ def check_complete(root: Path, history: Path) -> None:
 
 @pytest.fixture
 def pristine(tmp_path: Path) -> Path:
-    from comfy_sweep.core.config import load_config, resolve_workflow_path
-    from comfy_sweep.core.plan import build_plan
+    from comfy_sweep.core.config.load import load_config, resolve_workflow_path
+    from comfy_sweep.core.plan.build import build_plan
     from comfy_sweep.core.workflow import load_workflow
 
     cfg = load_config(EXAMPLE)

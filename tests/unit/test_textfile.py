@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from comfy_sweep.core.config import load_config
+from comfy_sweep.core.config.load import load_config
 from comfy_sweep.core.errors import ConfigError, SweepError, WorkflowError
 from comfy_sweep.core.objectinfo import ObjectInfo
 from comfy_sweep.core.textfile import NotText, decode_text

@@ -10,14 +10,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from comfy_sweep.core.report import build_report_data
+from comfy_sweep.core.errors import MediaError
+from comfy_sweep.core.report.sheet import build_report_data
 from comfy_sweep.media.thumbnails import (
     STRIP_MIN_FRAMES,
     ensure_thumbnails,
     frame_strip,
     make_thumbnail,
 )
-from comfy_sweep.media.video import MediaError
 from PIL import Image, ImageChops
 from sheet_fixtures import write_synthetic_batch
 

@@ -19,16 +19,16 @@ import pytest
 from aiohttp import BodyPartReader, web
 from click.testing import CliRunner
 from comfy_sweep.cli.video_analyze import main as video_cli
-from comfy_sweep.core.config import load_config, resolve_workflow_path
-from comfy_sweep.core.errors import StoreLockedError
-from comfy_sweep.core.plan import build_plan
-from comfy_sweep.core.store import RunRecord, RunStore
+from comfy_sweep.core.config.load import load_config, resolve_workflow_path
+from comfy_sweep.core.errors import StoreLockedError, VisionError
+from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.store.format import RunRecord
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import load_workflow
 from comfy_sweep.media.video import even_indices, probe_video, sample_frames
 from comfy_sweep.media.vision import (
     HttpProvider,
     NoopProvider,
-    VisionError,
     analyze_batch,
     analyze_video,
     extract_scores,

@@ -1,5 +1,5 @@
 // The ComfyUI tab's side of "Load into graph" from a contact sheet. The sheet
-// (core/templates/sheet_bridge.js, same origin when ComfyUI serves it) asks
+// (core/report/templates/sheet_bridge.js, same origin when ComfyUI serves it) asks
 // over a BroadcastChannel; every open ComfyUI tab hears it, so the sheet picks
 // one through a claim round and only that tab loads:
 //   sheet -> all    {type: "load-run", sweepId, runId, nonce}

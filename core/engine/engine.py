@@ -1,0 +1,478 @@
+"""The execution engine: runs a batch's pending runs through a ``Backend``.
+
+Pure asyncio; the backend does the I/O (``client.http_backend.HttpBackend``
+over ComfyUI's HTTP API, or the in-process backend inside ComfyUI).
+
+Why a window: the original suite submitted one prompt, polled every 2 s and
+downloaded before submitting the next, costing 2.1-2.2x ComfyUI's own
+execution time on ~1 s runs. Queueing everything at once costs 1.03x but makes
+ComfyUI's queue crawl past a few hundred items (ComfyUI issue #1300) and locks
+the user out of their own queue. So we keep ``window`` prompts queued ahead:
+the next run starts the instant the previous one ends, and finished outputs
+are downloaded while the next run executes.
+
+Crash safety: a prompt id is recorded in the store *before* it is submitted;
+on resume every such in-flight id is looked up on the server (finished ->
+collected, queued/running -> waited for, unknown or interrupted -> submitted
+again under a new id), so no run is lost, recorded twice or run twice.
+
+Backend slots: a run is handed to a slot (a backend and its own window), not to
+"the backend". One ComfyUI is one slot and behaves exactly as a single backend;
+several slots pull work as each window frees up.
+
+``RunOutcome`` and the history parsing both backends share are in
+core/engine/history.py; the adaptive poll pacing is in core/engine/pacing.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import BackendError, PromptRejected
+from ..labels import fill_label_nodes
+from ..plan.build import prompt_for_run
+from ..store.format import RunRecord
+from .history import RunOutcome, fully_cached
+from .pacing import Pacer
+
+if TYPE_CHECKING:
+    from ..plan.model import PlannedRun
+    from ..store.runstore import RunStore
+
+FULLY_CACHED = (
+    "ComfyUI answered from its cache with no output files (the identical prompt had "
+    "just run); rerun the command to execute it again"
+)
+QUEUE_CHECK_EVERY = 5.0  # seconds between /queue looks for prompts lost by the server
+
+
+class Backend(Protocol):
+    async def submit(
+        self,
+        prompt_id: str,
+        prompt: dict[str, Any],
+        *,
+        client_id: str | None,
+        workflow: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Queue ``prompt`` under ``prompt_id``; returns the prompt as really queued
+        (inside ComfyUI, other extensions' on_prompt handlers may rewrite it)."""
+        ...
+
+    async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]: ...
+
+    async def active_ids(self) -> set[str]: ...
+
+    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]: ...
+
+    async def cancel(self, prompt_ids: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class BackendSlot:
+    """One place runs execute: a backend and how many prompts it keeps queued ahead.
+    A sweep over one ComfyUI has one slot; a fleet has one per server (or worker)."""
+
+    backend: Backend
+    window: int = 3
+    name: str = ""
+
+
+@dataclass
+class EngineEvent:
+    kind: str  # start | submitted | done | failed | resubmitted | stopping | end
+    run: PlannedRun | None
+    done: int
+    failed: int
+    total: int
+    eta_s: float | None
+    message: str = ""
+
+
+@dataclass
+class EngineSummary:
+    done: int
+    failed: int
+    total: int
+    wall_s: float
+    execution_s: float  # sum of ComfyUI execution times of runs finished this session
+    state: str  # "done" | "interrupted"
+    submitted: int = 0
+    finished_now: int = 0
+    halted: bool = False  # stopped by fail_fast (not by ``stop``): runs are left on purpose
+
+
+def new_prompt_id() -> str:
+    """Our own prompt ids: lowercase uuid4 (what ComfyUI itself would choose)."""
+    return str(uuid.uuid4())
+
+
+# ------------------------------------------------------------------ engine
+
+
+@dataclass
+class _Flight:
+    run: PlannedRun
+    prompt_id: str
+    queued_at: float
+    slot: BackendSlot
+    losses: int = 0
+    adopted: bool = False  # submitted by an earlier session
+
+
+class _Sweep:
+    """One engine session over one store (held locked by the caller)."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        slots: Sequence[BackendSlot],
+        opts: dict[str, Any],
+        build_prompt: Callable[[PlannedRun], dict[str, Any]],
+    ) -> None:
+        self.store, self.slots, self.opts, self.build_prompt = store, slots, opts, build_prompt
+        self.total = len(store.plan.runs)
+        self.todo: deque[PlannedRun] = deque()
+        self.flights: OrderedDict[str, _Flight] = OrderedDict()
+        self.collecting: set[asyncio.Task[None]] = set()
+        self.pacer = Pacer(opts["poll_interval"])
+        self.stop: asyncio.Event = opts["stop"] or asyncio.Event()
+        self.halted = False  # fail-fast tripped
+        self.submitted = self.finished_now = 0
+        self.execution_s = 0.0
+        self.fatal: BaseException | None = None
+        self.last_queue_check = time.monotonic()
+
+    # -- events -----------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        return self.store.counts()
+
+    def emit(self, kind: str, run: PlannedRun | None = None, message: str = "") -> None:
+        cb = self.opts["on_event"]
+        if cb is None:
+            return
+        done, failed = self.counts()
+        eta = self.pacer.eta(len(self.todo) + len(self.flights))
+        cb(EngineEvent(kind, run, done, failed, self.total, eta, message))
+
+    # -- submitting ---------------------------------------------------------
+    async def submit(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> None:
+        prompt = fill_label_nodes(self.build_prompt(run), run.values, run.run_id)
+        pid = new_prompt_id()
+        self.store.record_submitted(run.run_id, pid, prompt)
+        # The prompt id must be on disk before the prompt can run: a crash after
+        # this point is resolved on resume by asking the server for this id. With
+        # write-behind (a server keeps fsyncs off its event loop) wait for it here.
+        durable = self.store.flushed()
+        if not durable.done():
+            await asyncio.wrap_future(durable)
+        durable.result()  # a failed write stops the sweep before its prompt runs
+        queued_at = time.time()
+        try:
+            queued = await slot.backend.submit(
+                pid, prompt, client_id=self.opts["client_id"], workflow=self.opts["ui_workflow"]
+            )
+        except PromptRejected as err:
+            if self.counts()[0] == 0 and self.finished_now == 0:
+                raise  # the first prompt refused: every run would be; keep it in flight for a rerun
+            self.record_failed(run, pid, err.message, queued_at)
+            return
+        if queued != prompt:  # another extension rewrote it: keep what really runs
+            self.store.save_prompt(run.run_id, queued)
+        self.flights[pid] = _Flight(run, pid, queued_at, slot, losses)
+        self.submitted += 1
+        self.emit("submitted", run)
+
+    def load(self, slot: BackendSlot) -> int:
+        return sum(1 for f in self.flights.values() if f.slot is slot)
+
+    async def fill_window(self) -> None:
+        """Each slot pulls work as its window frees up (a fast server does more runs)."""
+        for slot in self.slots:
+            while self.todo and self.load(slot) < slot.window and not self.stopping:
+                await self.submit(self.todo.popleft(), slot)
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop.is_set() or self.halted or self.fatal is not None
+
+    # -- finishing ----------------------------------------------------------
+    def record_failed(self, run: PlannedRun, pid: str, error: str, queued_at: float | None) -> None:
+        rec = RunRecord(
+            run_id=run.run_id, status="failed", values=dict(run.values), prompt_id=pid,
+            queued_at=queued_at, started_at=None, finished_at=None, execution_s=None,
+            outputs=[], error=error,
+        )  # fmt: skip
+        self.store.record_result(rec)
+        self.emit("failed", run, error)
+        if self.opts["fail_fast"]:
+            self.halted = True
+
+    def finish(self, flight: _Flight, outcome: RunOutcome) -> None:
+        if outcome.execution_s is not None:
+            self.execution_s += outcome.execution_s
+        if outcome.status == "success":
+            task = asyncio.ensure_future(self.guarded(self.collect(flight, outcome)))
+            self.collecting.add(task)
+            task.add_done_callback(self.collecting.discard)
+            return
+        if outcome.status == "interrupted" and flight.adopted:
+            self.todo.appendleft(flight.run)  # our own earlier Ctrl-C: run it again
+            return
+        self.finished_now += 1
+        rec = _record(flight, outcome, [], self.store.root)
+        self.store.record_result(rec)
+        self.emit("failed", flight.run, outcome.error)
+        if self.opts["fail_fast"]:
+            self.halted = True
+
+    async def guarded(self, work: Awaitable[None]) -> None:
+        """Run a task nobody awaits; keep its failure for the main loop to raise.
+        An unretrieved task exception would only surface as a traceback at exit,
+        and the sweep would go on as if nothing had happened."""
+        try:
+            await work
+        except Exception as err:  # our disk, the store, or a bug: stop, say it once
+            self.fatal = self.fatal or err
+
+    async def collect(self, flight: _Flight, outcome: RunOutcome) -> None:
+        dest = self.store.root / "runs"
+        try:
+            dest = self.store.run_dir(flight.run.run_id)
+            paths = await flight.slot.backend.collect(outcome, dest)
+        except OSError as err:
+            # Our disk (full, read-only): fatal for the sweep; the run stays in
+            # flight so a rerun collects it.
+            if err.filename is None:
+                err.filename = str(dest)  # a failed write() names no file
+            raise
+        except BackendError as err:
+            if err.details.get("address") is not None:  # server gone: fatal, rerun resumes
+                raise
+            self.finished_now += 1
+            self.record_failed(
+                flight.run, flight.prompt_id, f"collecting outputs: {err.message}", flight.queued_at
+            )
+            return
+        if not paths and fully_cached(outcome, self.store.workflow.prompt):
+            # Recording this as done would be a silent empty run; as a failure it
+            # is retried on resume, when ComfyUI's previous prompt is another one.
+            self.finished_now += 1
+            self.record_failed(flight.run, flight.prompt_id, FULLY_CACHED, flight.queued_at)
+            return
+        self.finished_now += 1
+        self.store.record_result(_record(flight, outcome, paths, self.store.root))
+        self.emit("done", flight.run)
+
+    # -- polling ------------------------------------------------------------
+    def ids_on(self, slot: BackendSlot) -> list[str]:
+        return [pid for pid, f in self.flights.items() if f.slot is slot]
+
+    async def poll_once(self) -> int:
+        count = 0
+        for slot in self.slots:
+            ids = self.ids_on(slot)
+            finished = await slot.backend.poll(ids) if ids else {}
+            for pid, outcome in finished.items():
+                flight = self.flights.pop(pid, None)
+                if flight is not None:
+                    self.finish(flight, outcome)
+            count += len(finished)
+        if count:
+            self.pacer.finished(count)
+        if time.monotonic() - self.last_queue_check > QUEUE_CHECK_EVERY:
+            await self.check_lost()
+        return count
+
+    async def check_lost(self) -> None:
+        """Prompts neither queued, running nor finished were lost (server restart
+        or deleted by the user): submit them again, once, under a new id."""
+        self.last_queue_check = time.monotonic()
+        for slot in self.slots:
+            if self.ids_on(slot):
+                await self.check_lost_on(slot)
+
+    async def check_lost_on(self, slot: BackendSlot) -> None:
+        active = await slot.backend.active_ids()
+        for pid in [p for p in self.ids_on(slot) if p not in active]:
+            done = await slot.backend.poll([pid])
+            flight = self.flights.pop(pid)
+            if pid in done:
+                self.finish(flight, done[pid])
+            elif flight.losses >= 1:
+                self.record_failed(
+                    flight.run, pid, "prompt vanished from ComfyUI's queue twice", flight.queued_at
+                )
+            else:
+                self.emit("resubmitted", flight.run, f"prompt {pid} vanished; submitting again")
+                await self.submit(flight.run, slot, flight.losses + 1)
+
+    async def wait(self, delay: float) -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.stop.wait(), timeout=delay)
+
+    # -- resume -------------------------------------------------------------
+    async def adopt_in_flight(self, inflight: dict[int, str]) -> list[PlannedRun]:
+        """Look up prompts a previous session submitted but never recorded, on
+        every slot (a fleet's prompt may be queued on any of its servers)."""
+        by_id = {r.run_id: r for r in self.store.plan.runs}
+        left = {rid: pid for rid, pid in sorted(inflight.items()) if rid in by_id}
+        for slot in self.slots:
+            if not left:
+                break
+            left = await self.adopt_on(slot, left, by_id)
+        return [by_id[rid] for rid in left]  # unknown anywhere, or interrupted by our Ctrl-C
+
+    async def adopt_on(
+        self, slot: BackendSlot, inflight: dict[int, str], by_id: dict[int, PlannedRun]
+    ) -> dict[int, str]:
+        """Adopt what ``slot`` knows of ``inflight``; returns the rest."""
+        active = await slot.backend.active_ids()  # before poll: a finish in between shows in poll
+        finished = await _poll_each(slot.backend, list(inflight.values()))
+        rest: dict[int, str] = {}
+        for run_id, pid in inflight.items():
+            flight = _Flight(by_id[run_id], pid, time.time(), slot, adopted=True)
+            outcome = finished.get(pid)
+            if outcome is not None and outcome.status != "interrupted":
+                self.finish(flight, outcome)
+            elif outcome is None and pid in active:
+                self.flights[pid] = flight
+            else:
+                rest[run_id] = pid
+        return rest
+
+    # -- main ---------------------------------------------------------------
+    async def run(self) -> EngineSummary:
+        start = time.monotonic()
+        self.store.set_state("running")
+        self.emit("start")
+        inflight = self.store.in_flight()
+        self.todo.extend(await self.adopt_in_flight(inflight))
+        self.todo.extend(r for r in self.store.pending() if r.run_id not in inflight)
+        try:
+            await self.loop()
+        finally:
+            await self.shutdown()
+        if self.fatal is not None:
+            raise self.fatal
+        done, failed = self.counts()
+        state = (
+            "done"
+            if done + failed >= self.total and not self.todo and not self.flights
+            else "interrupted"
+        )
+        self.store.set_state(state)
+        self.emit("end")
+        return EngineSummary(
+            done, failed, self.total, time.monotonic() - start, self.execution_s, state,
+            self.submitted, self.finished_now, self.halted and state != "done",
+        )  # fmt: skip
+
+    async def loop(self) -> None:
+        while (self.todo or self.flights) and not self.stopping and self.fatal is None:
+            await self.fill_window()
+            if not self.flights:
+                break
+            if await self.poll_once():
+                await self.fill_window()
+                continue
+            await self.wait(self.pacer.next_delay())
+        if self.fatal is not None:
+            raise self.fatal
+
+    async def shutdown(self) -> None:
+        """Stop: remove our pending prompts, interrupt our running one, finish downloads."""
+        if self.flights and self.stopping and self.fatal is None:
+            self.emit("stopping", None, f"cancelling {len(self.flights)} queued prompt(s)")
+            for slot in self.slots:
+                with contextlib.suppress(BackendError):
+                    await slot.backend.cancel(self.ids_on(slot))
+        if self.collecting:
+            await asyncio.gather(*self.collecting, return_exceptions=True)
+
+
+async def _poll_each(backend: Backend, ids: Sequence[str]) -> dict[str, RunOutcome]:
+    # Backends may stop at the first unfinished id (FIFO); on resume ask one by one.
+    found: dict[str, RunOutcome] = {}
+    for pid in ids:
+        found.update(await backend.poll([pid]))
+    return found
+
+
+def _record(flight: _Flight, outcome: RunOutcome, paths: list[Path], root: Path) -> RunRecord:
+    rels = [p.relative_to(root).as_posix() for p in paths]
+    return RunRecord(
+        run_id=flight.run.run_id,
+        status="done" if outcome.status == "success" else "failed",
+        values=dict(flight.run.values),
+        prompt_id=outcome.prompt_id,
+        queued_at=flight.queued_at,
+        started_at=outcome.started_at,
+        finished_at=outcome.finished_at,
+        execution_s=outcome.execution_s,
+        outputs=rels,
+        error=outcome.error,
+        cached_nodes=list(outcome.cached_nodes),
+    )
+
+
+def _default_builder(store: RunStore) -> Callable[[PlannedRun], dict[str, Any]]:
+
+    return lambda run: prompt_for_run(store.workflow, store.config, run)
+
+
+async def run_sweep(
+    store: RunStore,
+    backend: Backend | Sequence[BackendSlot],
+    *,
+    window: int = 3,
+    fail_fast: bool = False,
+    client_id: str | None = None,
+    ui_workflow: dict[str, Any] | None = None,
+    on_event: Callable[[EngineEvent], None] | None = None,
+    stop: asyncio.Event | None = None,
+    poll_interval: float = 0.25,
+    build_prompt: Callable[[PlannedRun], dict[str, Any]] | None = None,
+) -> EngineSummary:
+    """Run every pending run of ``store`` (the caller holds its lock) through one
+    backend (with ``window``) or through several backend slots (each its own window).
+
+    Raises BackendError when the server goes away (state left "interrupted",
+    a rerun resumes) and PromptRejected when the very first prompt is refused.
+    """
+    opts = {
+        "fail_fast": fail_fast, "client_id": client_id,
+        "ui_workflow": ui_workflow, "on_event": on_event, "stop": stop,
+        "poll_interval": poll_interval,
+    }  # fmt: skip
+    slots = (
+        list(backend)
+        if isinstance(backend, Sequence)
+        else [BackendSlot(backend, max(1, window), "default")]
+    )
+    sweep = _Sweep(store, slots, opts, build_prompt or _default_builder(store))
+    try:
+        return await sweep.run()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store.set_state("interrupted")
+        raise
+
+
+__all__ = [
+    "QUEUE_CHECK_EVERY",
+    "Backend",
+    "BackendSlot",
+    "EngineEvent",
+    "EngineSummary",
+    "new_prompt_id",
+    "run_sweep",
+]

@@ -1,0 +1,1 @@
+"""The contact sheet: a self-contained HTML page rendered from the run store (`sheet`)."""
