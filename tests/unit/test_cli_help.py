@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["cr-run", "cr-analyze", "cr-batch", "cr-contact-sheet", "cr-video-analyze", "cr-score"]
+COMMANDS = ["cr-run", "cr-analyze", "cr-batch", "cr-contact-sheet", "cr-video-analyze", "cr-score",
+            "cr-convert"]  # fmt: skip
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
