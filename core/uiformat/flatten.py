@@ -77,14 +77,16 @@ class Flattener:
         if slot >= len(dto.state.inputs):
             return None
         entry = dto.state.inputs[slot]
-        link = dto.graph.links.get(entry.link) if entry.link is not None else None
+        if entry.link is None:
+            return None
+        link = dto.graph.links.get(entry.link)
         if link is None:
-            return None  # unconnected, or a dangling link the frontend's link fixer drops
+            raise _broken(dto, entry.name, f"through link {entry.link}, missing from 'links'")
         if dto.instance is not None and link.origin_id == SUBGRAPH_INPUT_ID:
             return self._out_of_subgraph(dto.instance, link.origin_slot, seen)
         origin = dto.graph.nodes.get(link.origin_id)
         if origin is None:
-            return None  # a link to a node that is not there
+            raise _broken(dto, entry.name, f"to node {link.origin_id}, which is not in the workflow")
         source = self.dtos[":".join((*dto.path, origin.id))]
         return self.resolve_output(
             source, link.origin_slot, entry.type if want is None else want, seen
@@ -141,6 +143,14 @@ class Flattener:
                 "the links loop back on themselves"
             )
         seen.add(mark)
+
+
+def _broken(dto: Dto, input_name: str, what: str) -> WorkflowError:
+    """A link to nothing: the frontend refuses to queue such a graph, and so do we."""
+    return WorkflowError(
+        f"node {dto.id} ({dto.state.title}) input {input_name!r} is linked {what}; "
+        "reconnect or remove that link in ComfyUI"
+    )
 
 
 def bypass_slot(state: NodeState, slot: int, want: Any) -> int:
