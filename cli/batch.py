@@ -246,7 +246,7 @@ async def new_server_sweep(
     # The command-line overrides travel in the posted config: the server's engine reads them there.
     cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
     cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
-    created = await api.create(wf.to_json(), config_payload(cfg), wf.ui_graph)
+    created = await api.create(wf.to_json(), config_payload(cfg), None, wf.ui_graph)
     sid = str(created["id"])
     extra = {**ident, "server_address": where}
     store = await mirror_store(api, sid, Path(cfg.output.base_dir), extra)

@@ -61,11 +61,17 @@ class SweepsClient:
         return data
 
     async def create(
-        self, prompt: dict[str, Any], config: dict[str, Any], name: str | None
+        self,
+        prompt: dict[str, Any],
+        config: dict[str, Any],
+        name: str | None,
+        workflow: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         body: dict[str, Any] = {"prompt": prompt, "config": config}
         if name:
             body["name"] = name
+        if workflow is not None:  # the UI graph, for extra_pnginfo and "Load into graph"
+            body["workflow"] = workflow
         return dict(await self._json("POST", "/sweeps", body))
 
     async def status(self, sweep_id: str, offset: int = 0, limit: int = 500) -> dict[str, Any]:
