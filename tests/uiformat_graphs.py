@@ -243,6 +243,48 @@ EXAMPLE_API = {
 }  # fmt: skip
 
 
+def group_node_workflow(group_mode: int = 0) -> dict[str, Any]:
+    """EmptyImage 1 -> group node 5 "Blur pair" (ImageBlur then ImageAddNoise) -> SaveImage 3."""
+    inner = [
+        {**node(0, "ImageBlur", [slot("image", "IMAGE")], [out("IMAGE", [7])], [3, 0.4]),
+         "index": 0},
+        {**node(1, "ImageAddNoise", [slot("image", "IMAGE", 7)], [out("IMAGE")],
+                [11, "fixed", 0.3]), "index": 1},
+    ]  # fmt: skip
+    groups = {"Blur pair": {"nodes": inner, "links": [[0, 0, 1, 0, 7, "IMAGE"]], "external": []}}
+    return graph(
+        [node(1, "EmptyImage", [], [out("IMAGE", [1])], [8, 8, 1, 0]),
+         node(5, "workflow>Blur pair", [slot("image", "IMAGE", 1)], [out("IMAGE", [2])],
+              [5, 0.9, 99, "fixed", 0.7], mode=group_mode),
+         node(3, "SaveImage", [slot("images", "IMAGE", 2)], [], ["group"])],
+        [[1, 1, 0, 5, 0, "IMAGE"], [2, 5, 0, 3, 0, "IMAGE"]],
+        extra={"groupNodes": groups},
+    )  # fmt: skip
+
+
+def group_node_twins() -> dict[str, Any]:
+    """A group of two ImageBlur nodes (repeated names get the inner title as prefix), the
+    first one's output exposed as well (``external``), each output saved."""
+    inner = [
+        {**node(0, "ImageBlur", [slot("image", "IMAGE")], [out("IMAGE", [7])], [3, 0.4]),
+         "index": 0},
+        {**node(1, "ImageBlur", [slot("image", "IMAGE", 7)], [out("IMAGE")], [1, 1.0],
+                title="Second"), "index": 1},
+    ]  # fmt: skip
+    groups = {"Twins": {"nodes": inner, "links": [[0, 0, 1, 0, 7, "IMAGE"]],
+                        "external": [[0, 0, "IMAGE"]]}}  # fmt: skip
+    return graph(
+        [node(1, "EmptyImage", [], [out("IMAGE", [1])], [8, 8, 1, 0]),
+         node(5, "workflow>Twins", [slot("image", "IMAGE", 1)],
+              [out("IMAGE", [3]), {"name": "Second IMAGE", "type": "IMAGE", "links": [2]}],
+              [2, 0.5, 4, 1.5]),
+         node(3, "SaveImage", [slot("images", "IMAGE", 2)], [], ["second"]),
+         node(4, "SaveImage", [slot("images", "IMAGE", 3)], [], ["first"])],
+        [[1, 1, 0, 5, 0, "IMAGE"], [2, 5, 1, 3, 0, "IMAGE"], [3, 5, 0, 4, 0, "IMAGE"]],
+        extra={"groupNodes": groups},
+    )  # fmt: skip
+
+
 def _with(ui: dict[str, Any], change: Any) -> dict[str, Any]:
     change(ui)
     return ui
@@ -297,6 +339,9 @@ def frontend_cases() -> dict[str, dict[str, Any]]:
         "dangling_link_id": _with(blur_chain(), dangling),
         "filename_prefix": _with(blur_chain(), prefix),
         "dynamic_prompt": _with(blur_chain(), text),
+        "group_node": group_node_workflow(),
+        "group_node_bypassed": group_node_workflow(group_mode=4),
+        "group_node_twins": group_node_twins(),
         "subgraph": blur_subgraph(),
         "subgraph_bypassed_inner": blur_subgraph(inner_mode=4),
     }

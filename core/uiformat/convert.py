@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import WorkflowError
 from .flatten import Dto, Flattener
-from .groupnodes import expand_group_nodes
+from .groupnodes import GroupDef, build_group, group_name, group_state, inner_states
 from .instances import MISSING, MODE_BYPASS, MODE_NEVER, NodeState, Widget, node_state
 from .model import Document, Graph, is_ui_workflow, parse_document
 from .primitives import apply_primitive
@@ -41,6 +41,7 @@ class _Converter:
         self.now = now
         self.flat = Flattener(doc.subgraphs)
         self.notes: list[str] = []
+        self.group_defs: dict[str, GroupDef] = {}
 
     # ---- loading ---------------------------------------------------------
     def graphs(self) -> list[Graph]:
@@ -50,11 +51,26 @@ class _Converter:
         ids = set(self.doc.subgraphs)
         for graph in self.graphs():
             for node in graph.nodes.values():
-                state = node_state(node, graph, self.object_info, ids)
+                gdef = self._group(node.type)
+                if gdef is not None:
+                    state = group_state(node, gdef)
+                    inner = inner_states(state, gdef, self.object_info)
+                    self.flat.groups[(graph.id, node.id)] = (gdef, inner)
+                else:
+                    state = node_state(node, graph, self.object_info, ids)
                 self.flat.states[(graph.id, node.id)] = state
         done: set[str] = set()
         for graph in self.graphs():
             self._promote(graph, done, ())
+
+    def _group(self, node_type: str) -> GroupDef | None:
+        name = group_name(node_type)
+        if name is None or node_type in self.object_info:
+            return None
+        if name not in self.group_defs:
+            data = self.doc.group_nodes.get(name)
+            self.group_defs[name] = build_group(name, data, self.object_info)
+        return self.group_defs[name]
 
     def _promote(self, graph: Graph, done: set[str], stack: tuple[str, ...]) -> None:
         """Promote inner instances first: an outer instance copies their widgets."""
@@ -167,7 +183,7 @@ def convert_ui_workflow(
         raise WorkflowError(f"{source}: not a UI-format workflow (no 'nodes' and 'links')")
     ui = dict(data)
     try:
-        doc = expand_group_nodes(parse_document(ui, source), object_info)
+        doc = parse_document(ui, source)
         conv = _Converter(doc, object_info, now or datetime.now())
         conv.load()
         conv.apply_primitives()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import WorkflowError
+from .groupnodes import GroupDef
 from .instances import MODE_BYPASS, NodeState
 from .model import SUBGRAPH_INPUT_ID, Graph
 
@@ -34,7 +35,8 @@ class Dto:
     state: NodeState
     graph: Graph
     path: tuple[str, ...]  # ids of the subgraph instances around this node
-    instance: Dto | None  # the subgraph instance that contains it
+    instance: Dto | None  # the subgraph (or group node) instance that contains it
+    group: GroupDef | None = None  # set on a group node's inner nodes
 
     @property
     def id(self) -> str:
@@ -60,6 +62,8 @@ class Flattener:
         self.subgraphs = subgraphs
         self.dtos: dict[str, Dto] = {}
         self.states: dict[tuple[str, str], NodeState] = {}
+        # group node (graph id, node id) -> its definition and inner nodes
+        self.groups: dict[tuple[str, str], tuple[GroupDef, list[NodeState]]] = {}
 
     def add_graph(self, graph: Graph, path: tuple[str, ...], instance: Dto | None) -> None:
         if len(path) > _MAX_DEPTH:
@@ -70,12 +74,27 @@ class Flattener:
             if dto.state.kind == "subgraph":
                 inner = self.subgraphs[dto.state.node.type]
                 self.add_graph(inner, (*path, node_id), dto)
+            elif dto.state.kind == "group":
+                self._add_group(dto, graph)
+
+    def _add_group(self, dto: Dto, graph: Graph) -> None:
+        if dto.path:
+            raise WorkflowError(
+                f"group node {dto.id} is inside a subgraph, which the ComfyUI frontend does not "
+                "support either: convert the group node to a subgraph"
+            )
+        gdef, inner = self.groups[(graph.id, dto.state.id)]
+        for state in inner:
+            child = Dto(state, graph, (dto.state.id,), dto, gdef)
+            self.dtos[child.id] = child
 
     # ---- resolution ------------------------------------------------------
     def resolve_input(self, dto: Dto, slot: int, seen: set[str], want: Any = None) -> Origin | None:
         self._visit(seen, f"{dto.graph.id}:{dto.state.id}[I]{slot}", dto)
         if slot >= len(dto.state.inputs):
             return None
+        if dto.group is not None:
+            return self._group_child_input(dto, dto.group, slot)
         entry = dto.state.inputs[slot]
         if entry.link is None:
             return None
@@ -86,11 +105,30 @@ class Flattener:
             return self._out_of_subgraph(dto.instance, link.origin_slot, seen)
         origin = dto.graph.nodes.get(link.origin_id)
         if origin is None:
-            raise _broken(dto, entry.name, f"to node {link.origin_id}, which is not in the workflow")
+            raise _broken(
+                dto, entry.name, f"to node {link.origin_id}, which is not in the workflow"
+            )
         source = self.dtos[":".join((*dto.path, origin.id))]
         return self.resolve_output(
             source, link.origin_slot, entry.type if want is None else want, seen
         )
+
+    def _group_child_input(self, dto: Dto, gdef: GroupDef, slot: int) -> Origin | None:
+        """``ExecutableGroupNodeChildDTO.resolveInput``: no bypass or reroute resolution."""
+        index = int(dto.state.id)
+        group = dto.instance
+        outer = gdef.input_map.get((index, slot))
+        if outer is not None and group is not None:
+            entry = group.state.inputs[outer]
+            link = group.graph.links.get(entry.link) if entry.link is not None else None
+            origin = group.graph.nodes.get(link.origin_id) if link is not None else None
+            if link is None or origin is None:
+                return None
+            return Origin(":".join((*group.path, origin.id)), link.origin_slot)
+        inner = gdef.links_to.get(index, {}).get(slot)
+        if inner is None or group is None:
+            return None
+        return Origin(f"{group.id}:{int(inner[0])}", int(inner[1]))
 
     def _out_of_subgraph(self, instance: Dto, slot: int, seen: set[str]) -> Origin | None:
         if slot >= len(instance.state.inputs):
@@ -104,6 +142,8 @@ class Flattener:
     def resolve_output(self, dto: Dto, slot: int, want: Any, seen: set[str]) -> Origin | None:
         self._visit(seen, f"{dto.graph.id}:{dto.state.id}[O]{slot}", dto)
         state = dto.state
+        if state.kind == "group":
+            return self._group_output(dto, slot, want, seen)
         if state.mode == MODE_BYPASS:
             index = bypass_slot(state, slot, want)
             return None if index < 0 else self.resolve_input(dto, index, seen)
@@ -119,6 +159,19 @@ class Flattener:
             holder = self.dtos[":".join((*dto.path, target.id))]
             return self.resolve_input(holder, link.target_slot, seen, want)
         return Origin(dto.id, slot)
+
+    def _group_output(self, dto: Dto, slot: int, want: Any, seen: set[str]) -> Origin | None:
+        """``ExecutableGroupNodeDTO.resolveOutput``: bypass by exact type, else the inner node."""
+        if dto.state.mode == MODE_BYPASS:
+            inputs = dto.state.inputs
+            order = [slot, *range(len(inputs))]
+            match = next((i for i in order if i < len(inputs) and inputs[i].type == want), None)
+            return None if match is None else self.resolve_input(dto, match, seen)
+        gdef, _ = self.groups[(dto.graph.id, dto.state.id)]
+        if slot >= len(gdef.outputs):
+            return None
+        index, inner_slot, _ = gdef.outputs[slot]
+        return Origin(f"{dto.id}:{index}", inner_slot)
 
     def _into_subgraph(self, dto: Dto, slot: int, want: Any, seen: set[str]) -> Origin | None:
         definition = self.subgraphs[dto.state.node.type]

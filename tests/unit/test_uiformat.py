@@ -21,6 +21,8 @@ from uiformat_graphs import (
     blur_subgraph,
     example_workflow,
     graph,
+    group_node_twins,
+    group_node_workflow,
     node,
     out,
     sg_link,
@@ -187,7 +189,9 @@ def test_links_to_missing_nodes_are_refused_in_one_line() -> None:
     )
     ui = blur_chain()
     ui["nodes"][1]["inputs"][0]["link"] = 99  # a link id that is not in the links list
-    with pytest.raises(WorkflowError, match="node 2 .* linked through link 99, missing from 'links'"):
+    with pytest.raises(
+        WorkflowError, match="node 2 .* linked through link 99, missing from 'links'"
+    ):
         convert(ui)
 
 
@@ -240,6 +244,37 @@ def test_subgraph_that_contains_itself_is_refused() -> None:
     ui = blur_subgraph()
     ui["definitions"]["subgraphs"][0]["nodes"].append(node(9, "sg-blur", [], []))
     with pytest.raises(WorkflowError, match="contains itself"):
+        convert(ui)
+
+
+# ---- group nodes (legacy) --------------------------------------------------------------
+
+
+def test_group_node_inner_nodes_get_group_ids_and_the_group_widget_values() -> None:
+    api = convert(group_node_workflow())
+    assert set(api) == {"1", "5:0", "5:1", "3"}
+    assert api["5:0"]["inputs"] == {"blur_radius": 5, "sigma": 0.9, "image": ["1", 0]}
+    assert api["5:1"]["inputs"] == {"seed": 99, "strength": 0.7, "image": ["5:0", 0]}
+    assert api["3"]["inputs"]["images"] == ["5:1", 0]
+
+
+def test_group_node_repeated_names_and_external_outputs() -> None:
+    api = convert(group_node_twins())
+    assert api["5:1"]["inputs"]["sigma"] == 1.5 and api["5:1"]["_meta"]["title"] == "Second"
+    assert api["4"]["inputs"]["images"] == ["5:0", 0]  # output 0: the first blur (external)
+    assert api["3"]["inputs"]["images"] == ["5:1", 0]
+
+
+def test_bypassed_group_node_passes_its_input_through() -> None:
+    # As the frontend: the group's inner nodes are still sent, the save reads the canvas.
+    api = convert(group_node_workflow(group_mode=4))
+    assert api["3"]["inputs"]["images"] == ["1", 0] and "5:0" in api
+
+
+def test_group_node_with_an_unknown_inner_type_is_refused() -> None:
+    ui = group_node_workflow()
+    ui["extra"]["groupNodes"]["Blur pair"]["nodes"][0]["type"] = "Reroute"
+    with pytest.raises(WorkflowError, match="group node 'Blur pair' holds a 'Reroute' node"):
         convert(ui)
 
 
