@@ -116,6 +116,42 @@ def _specs_in_def_order(info: Mapping[str, Any]) -> list[Any]:
     return specs
 
 
+def _read_links(gdef: GroupDef, data: dict[str, Any]) -> set[tuple[int, int]]:
+    """Fill links_to and external; return the (inner, output) pairs linked inside."""
+    linked_from: set[tuple[int, int]] = set()
+    for link in _links(data.get("links")):
+        if link[0] is not None:
+            gdef.links_to.setdefault(int(link[2]), {})[int(link[3])] = link
+            linked_from.add((int(link[0]), int(link[1])))
+    external = data.get("external")
+    gdef.external = {
+        (int(e[0]), int(e[1]))
+        for e in (external if isinstance(external, list) else [])
+        if isinstance(e, list) and len(e) >= 2
+    }
+    return linked_from
+
+
+def _inner_info(gdef: GroupDef, inner: UiNode, object_info: Mapping[str, Any]) -> Mapping[str, Any]:
+    info = object_info.get(inner.type)
+    if not isinstance(info, Mapping):
+        raise WorkflowError(
+            f"group node {gdef.name!r} holds a {inner.type!r} node, which is not known to the "
+            "server (a missing custom node pack, or a reroute/primitive: convert the group node "
+            "to a subgraph in ComfyUI)"
+        )
+    return info
+
+
+def _add_outputs(
+    gdef: GroupDef, index: int, info: Mapping[str, Any], linked: set[tuple[int, int]]
+) -> None:
+    raw = info.get("output")
+    for slot, kind in enumerate(raw if isinstance(raw, list) else []):
+        if (index, slot) not in linked or (index, slot) in gdef.external:
+            gdef.outputs.append((index, slot, "COMBO" if isinstance(kind, list) else kind))
+
+
 def build_group(name: str, data: Any, object_info: Mapping[str, Any]) -> GroupDef:
     if not isinstance(data, dict) or not isinstance(data.get("nodes"), list):
         raise WorkflowError(f"group node {name!r}: its definition in extra.groupNodes is missing")
@@ -123,33 +159,13 @@ def build_group(name: str, data: Any, object_info: Mapping[str, Any]) -> GroupDe
         parse_node({**n, "id": i}, f"group node {name!r}") for i, n in enumerate(data["nodes"])
     ]
     gdef = GroupDef(name, nodes)
-    for link in _links(data.get("links")):
-        if link[0] is not None:
-            gdef.links_to.setdefault(int(link[2]), {})[int(link[3])] = link
-    external = data.get("external")
-    gdef.external = {
-        (int(e[0]), int(e[1]))
-        for e in (external if isinstance(external, list) else [])
-        if isinstance(e, list) and len(e) >= 2
-    }
-    linked_from = {
-        (int(link[0]), int(link[1])) for link in _links(data.get("links")) if link[0] is not None
-    }
+    linked_from = _read_links(gdef, data)
     later: list[tuple[int, list[tuple[int, str, Any]]]] = []
     for index, inner in enumerate(nodes):
-        info = object_info.get(inner.type)
-        if not isinstance(info, Mapping):
-            raise WorkflowError(
-                f"group node {name!r} holds a {inner.type!r} node, which is not known to the server "
-                "(a missing custom node pack, or a reroute/primitive: convert the group node to a "
-                "subgraph in ComfyUI)"
-            )
+        info = _inner_info(gdef, inner, object_info)
         later.append((index, _process_node(gdef, index, info)))
-        raw_outputs = info.get("output")
-        outputs: list[Any] = raw_outputs if isinstance(raw_outputs, list) else []
-        for slot, kind in enumerate(outputs):
-            if (index, slot) not in linked_from or (index, slot) in gdef.external:
-                gdef.outputs.append((index, slot, "COMBO" if isinstance(kind, list) else kind))
+        _add_outputs(gdef, index, info, linked_from)
+    # Widgets converted to inputs come after every node's own inputs.
     for index, converted in later:
         for slot, input_name, kind in converted:
             if slot not in gdef.links_to.get(index, {}):
