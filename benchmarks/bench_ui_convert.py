@@ -122,7 +122,9 @@ def summary(rows: list[dict[str, Any]]) -> None:
     refused = sum(1 for r in unknown if r.get("refused"))
     print(f"unknown node types: {len(unknown)} templates, {refused} refused by us with a reason:")
     for name, count in Counter(r["reason"] for r in unknown).most_common():
+        example = next(r for r in unknown if r["reason"] == name)
         print(f"  {count} × missing {name}")
+        print(f"      ours: {example.get('ours_error', '(converted anyway)')}")
 
 
 def main() -> None:
