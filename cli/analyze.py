@@ -15,9 +15,10 @@ import click
 
 from ..client.comfyui import ComfyClient
 from ..core.analyzer import Analysis, ParamInfo, analyze
+from ..core.analyzer_inputs import files_block, has_loaders, suggest_input_files
 from ..core.config.template import render_config_template
 from ..core.objectinfo import ObjectInfo
-from ..core.workflow import load_workflow
+from ..core.workflow import Workflow, load_workflow
 from .common import fail, handle_errors, server_option
 
 SUFFIX = "_batch_config.yaml"  # the original suite's name: <workflow stem>_batch_config.yaml
@@ -156,6 +157,15 @@ def main(
         click.echo(json.dumps(analysis.to_json(), ensure_ascii=False, indent=1))
     else:
         _print_report(analysis, output)
+        _print_input_sets(wf)
+
+
+def _print_input_sets(wf: Workflow) -> None:
+    """For a workflow with loaders: the ``inputs:`` section that runs it over set folders."""
+    candidates = suggest_input_files(wf)
+    if has_loaders(candidates):
+        click.echo("\nto run it over folders of inputs (docs/config.md, Input sets), add:")
+        click.echo("inputs:\n  directory: sets  # one folder per set\n" + files_block(candidates))
 
 
 if __name__ == "__main__":  # pragma: no cover

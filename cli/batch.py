@@ -17,11 +17,13 @@ import click
 
 from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
+from ..client.fleet import connect_fleet, fleet_slots, fleet_specs
 from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
 from ..core.config.load import load_config, resolve_workflow_path
-from ..core.config.model import SweepConfig, config_error
+from ..core.config.model import ServerSpec, SweepConfig, config_error
 from ..core.config.validate import validate_config
+from ..core.engine.backend import Backend, BackendSlot
 from ..core.engine.engine import EngineSummary
 from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError, WorkflowError
 from ..core.objectinfo import ObjectInfo
@@ -33,7 +35,14 @@ from ..core.sweep.select import Selection, apply_extension, is_server_batch, sel
 from ..core.sweep.session import SessionOptions, SweepSession, summarize
 from ..core.workflow import UI_WORKFLOW_FILE, Workflow, WorkflowFile, read_workflow_file
 from ..media.live_sheet import LiveSheet
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
+from .common import (
+    EXIT_OK,
+    EXIT_RUNS_FAILED,
+    handle_errors,
+    load_with_server,
+    server_option,
+    shell_arg,
+)
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
@@ -48,7 +57,7 @@ SHEET_INTERVAL_ENV = "COMFY_SWEEP_SHEET_INTERVAL"
 @dataclass
 class Options:
     config: str
-    server: str | None
+    server: tuple[str, ...]
     dry_run: bool
     resume: str | None
     new: bool
@@ -64,7 +73,7 @@ def note(text: str) -> None:
 
 
 def server_of(opts: Options, cfg: SweepConfig) -> str:
-    return opts.server or cfg.comfyui.server_address
+    return opts.server[0] if opts.server else cfg.comfyui.server_address
 
 
 def config_server(cfg: SweepConfig) -> ServerAddress:
@@ -84,7 +93,7 @@ def make_client(
     to ``comfyui.reconnect_window`` once the server has answered."""
     token = token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
     return ComfyClient(
-        server_option(opts.server) if opts.server else config_server(cfg),
+        server_option(opts.server[0]) if opts.server else config_server(cfg),
         auth_token=token,
         timeout=timeout or cfg.comfyui.timeout,
         retry_window=retry_window,
@@ -175,7 +184,7 @@ def report_complete(store: RunStore) -> int:
 async def run_client_mode(
     opts: Options,
     cfg: SweepConfig,
-    client: ComfyClient,
+    backend: Backend | list[BackendSlot],
     store: RunStore,
     ui_workflow: dict[str, Any] | None = None,
 ) -> EngineSummary:
@@ -186,8 +195,13 @@ async def run_client_mode(
         poll_interval=cfg.comfyui.poll_interval,
         ui_workflow=ui_workflow,  # sent as extra_pnginfo: outputs open as the UI graph
     )
+    from ..media.live_scoring import scorer_for  # numpy, PIL: only when a sweep runs
+
     progress = ProgressPrinter()
-    session = SweepSession(store, HttpBackend(client), options)
+    scorer = scorer_for(
+        store, comfy_address=server_of(opts, cfg), comfy_token=scorer_token(opts, cfg)
+    )
+    session = SweepSession(store, backend, options, scorer=scorer)
     install_stop(session.stop)
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
     # The sheet's final render is the `with` block's, not the session's: it runs once
@@ -199,6 +213,10 @@ async def run_client_mode(
         finally:
             progress.close()
             default_sigint()
+
+
+def scorer_token(opts: Options, cfg: SweepConfig) -> str | None:
+    return token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
 
 
 def sheet_interval() -> float:
@@ -233,6 +251,10 @@ async def new_server_sweep(
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
     where = client.address.display
+    if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
+        if opts.mode == "server":
+            raise BackendError("a sweep over input sets runs from this process: use --mode client")
+        return None
     if await client.extension_version() is None:
         if opts.mode == "server":
             raise BackendError(
@@ -352,6 +374,9 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
+    specs = fleet_specs(cfg, opts.server)
+    if len(specs) > 1:
+        return await run_fleet(opts, cfg, await fleet_workflow(opts, cfg, wf_file, specs), specs)
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
         wf = wf_file.load(info)  # a UI-format workflow is converted with this server's info
@@ -390,7 +415,60 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> i
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        summary = await run_client_mode(opts, cfg, client, store, wf.ui_graph)
+        summary = await run_client_mode(opts, cfg, HttpBackend(client), store, wf.ui_graph)
+    return finish(store, summary)
+
+
+async def fleet_workflow(
+    opts: Options, cfg: SweepConfig, wf_file: WorkflowFile, specs: list[ServerSpec]
+) -> Workflow:
+    """The workflow for a fleet sweep: a UI-format one is converted with the first
+    server's /object_info (every server is then checked against it)."""
+    if not wf_file.is_ui:
+        return wf_file.load()
+    first = specs[0]
+    token = token_from_env(
+        first.auth_token_env or opts.auth_token_env or cfg.comfyui.auth_token_env
+    )
+    client = ComfyClient(
+        parse_address(first.address), auth_token=token, timeout=cfg.comfyui.timeout
+    )
+    async with client:
+        return await load_with_server(wf_file, client)
+
+
+async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[ServerSpec]) -> int:
+    """One sweep over several servers, run from this process (client mode)."""
+    if opts.mode == "server":
+        raise ConfigError("--mode server runs a sweep on one server; give one --server")
+    async with contextlib.AsyncExitStack() as stack:
+        members = await connect_fleet(
+            cfg, wf, specs, opts.auth_token_env, lambda m: note(f"warning: {m}"), stack
+        )
+        shown = validate_config(cfg, wf, members[0].info)
+        for warning in shown:
+            note(f"warning: {warning}")
+        sel = select_batch(
+            Path(cfg.output.base_dir), cfg, wf, members[0].info,
+            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+        )  # fmt: skip
+        if sel.action == "complete" and sel.store is not None:
+            return report_complete(sel.store)
+        if sel.store is not None and is_server_batch(sel.store):
+            raise ConflictError(
+                f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
+            )
+        if sel.notice:
+            note(sel.notice)
+        if sel.action == "extend":
+            apply_extension(sel, cfg, holder())
+        store = sel.store or create_client_batch(cfg, wf, members[0].info, sel.ident, shown)
+        note(f"sweeping over {len(members)} servers: " + ", ".join(m.spec.address for m in members))
+        window = opts.window or cfg.comfyui.queue_window
+        slots = fleet_slots(members, window)
+        summary = await run_client_mode(opts, cfg, slots, store, wf.ui_graph)
+    for name, (runs, secs) in sorted(summary.per_server.items()):
+        note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
     return finish(store, summary)
 
 
@@ -424,8 +502,9 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option(
     "--server",
-    default=None,
-    help="ComfyUI address (default: comfyui.server_address, else 127.0.0.1:8188).",
+    multiple=True,
+    help="ComfyUI address (default: comfyui.servers or comfyui.server_address, else "
+    "127.0.0.1:8188); repeat it to spread the sweep over several servers.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the planned runs and exit; needs no server.")
 @click.option(
@@ -463,10 +542,17 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     metavar="FILE",
     help="Saved GET /object_info for --dry-run without a server (converts a UI-format workflow).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",
+)
 @handle_errors
-def main(config: str, **kwargs: object) -> None:
+def main(config: str, strict: bool = False, **kwargs: object) -> None:
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
     cfg = load_config(opts.config)
+    if cfg.inputs is not None:
+        cfg.inputs.strict = strict
     wf_file = read_workflow_file(resolve_workflow_path(cfg))
     if opts.dry_run:
         sys.exit(dry_run(opts, cfg, wf_file))

@@ -10,8 +10,16 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["cr-run", "cr-analyze", "cr-batch", "cr-contact-sheet", "cr-video-analyze", "cr-score",
-            "cr-convert"]  # fmt: skip
+COMMANDS = [
+    "cr-run",
+    "cr-analyze",
+    "cr-batch",
+    "cr-contact-sheet",
+    "cr-video-analyze",
+    "cr-score",
+    "cr-export",
+    "cr-convert",
+]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
