@@ -35,9 +35,11 @@ CS.spearman = function (xs, ys) {
   return xs.length < 3 ? NaN : CS.pearson(CS.ranks(xs), CS.ranks(ys));
 };
 
-// Effect size of a categorical parameter on ranks: eta^2_H = (H - k + 1) / (n - k)
-// from the Kruskal-Wallis H (Tomczak & Tomczak 2014), clipped to [0, 1]:
-// the share of the rank variance the categories explain, comparable to rho^2.
+// Effect size of a categorical parameter on ranks: epsilon^2 = H / (n - 1) from
+// the (tie-corrected) Kruskal-Wallis H, which equals the eta^2 of an ANOVA on
+// the ranks: the share of the metric's rank variance the categories explain,
+// like rho^2 for a monotonic trend. 0 = no effect; near 1 when the categories
+// order the runs completely (0.9 for 3 groups of 3).
 CS.kruskalEta2 = function (labels, ys) {
   const n = ys.length, r = CS.ranks(ys), sums = new Map();
   for (let i = 0; i < n; i++) {
@@ -46,14 +48,14 @@ CS.kruskalEta2 = function (labels, ys) {
     sums.set(labels[i], g);
   }
   const k = sums.size;
-  if (k < 2 || n <= k) return NaN;
+  if (k < 2 || n <= k) return NaN;  // one category, or one run per category: no effect to see
   let h = 0;
   for (const g of sums.values()) h += (g.s * g.s) / g.c;
   h = (12 / (n * (n + 1))) * h - 3 * (n + 1);
   // ties shrink the rank variance: divide by the usual correction
   const tie = CS.tieCorrection(ys);
   if (tie > 0) h /= tie;
-  return Math.max(0, Math.min(1, (h - k + 1) / (n - k)));
+  return Math.max(0, Math.min(1, h / (n - 1)));
 };
 
 CS.tieCorrection = function (ys) {
