@@ -42,7 +42,9 @@ def _check_run(store: RunStore, run_id: int) -> None:
     if not any(r.run_id == run_id for r in store.plan.runs):
         raise StoreError(f"{store.root}: no run {run_id} (runs 1-{len(store.plan.runs)})")
     if store.record(run_id) is None:
-        raise StoreError(f"{store.root}: run {run_id} has not finished; only finished runs are rated")
+        raise StoreError(
+            f"{store.root}: run {run_id} has not finished; only finished runs are rated"
+        )
 
 
 def _describe(store: RunStore, run_id: int) -> str:
@@ -62,7 +64,12 @@ def _describe(store: RunStore, run_id: int) -> str:
 @click.argument("batch", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("run_id", type=click.IntRange(min=1))
 @click.argument("stars", type=click.IntRange(0, MAX_RATING))
-@click.option("--pick/--no-pick", "picked", default=None, help="Mark (or unmark) the run as a pick [unchanged].")
+@click.option(
+    "--pick/--no-pick",
+    "picked",
+    default=None,
+    help="Mark (or unmark) the run as a pick [unchanged].",
+)
 @click.option("--wait", type=click.FloatRange(0, 3600), default=0.0, show_default=True,
               help="Seconds to wait for a sweep that holds the batch's lock.")  # fmt: skip
 @handle_errors

@@ -34,7 +34,9 @@ def parse_mark(body: Any) -> Mark:
     body = schemas.require_object(body)
     unknown = sorted(set(body) - set(_FIELDS))
     if unknown:
-        raise RequestError(f"unknown field {unknown[0]!r}; expected rating, picked", field=unknown[0])
+        raise RequestError(
+            f"unknown field {unknown[0]!r}; expected rating, picked", field=unknown[0]
+        )
     if not any(k in body for k in _FIELDS):
         raise RequestError("give rating (0-5) or picked (true/false)", field="rating")
     rating = body.get("rating")

@@ -46,10 +46,18 @@ async def test_rating_and_pick_are_written_and_cleared(
     assert (row["rating"], row["picked"]) == ("4", "true")
     assert rows(sweeps_root / sid)[1]["rating"] == ""  # other runs untouched
     # a partial update leaves the other field as it is
-    assert (await rate(client, sid, 2, {"rating": 5}))[1] == {"run_id": 2, "rating": 5, "picked": True}
+    assert (await rate(client, sid, 2, {"rating": 5}))[1] == {
+        "run_id": 2,
+        "rating": 5,
+        "picked": True,
+    }
     assert (await rate(client, sid, 2, {"picked": False}))[1]["picked"] is False
     assert rows(sweeps_root / sid)[2]["rating"] == "5"
-    assert (await rate(client, sid, 2, {"rating": 0}))[1] == {"run_id": 2, "rating": 0, "picked": False}
+    assert (await rate(client, sid, 2, {"rating": 0}))[1] == {
+        "run_id": 2,
+        "rating": 0,
+        "picked": False,
+    }
     assert rows(sweeps_root / sid)[2]["rating"] == ""
     # readable by everything that reads the store (refine, adaptive)
     await rate(client, sid, 3, {"rating": 2})

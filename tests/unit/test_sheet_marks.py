@@ -14,12 +14,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from comfy_sweep.cli.rate import rate
-from comfy_sweep.core.report.sheet import build_report_data, render_contact_sheet
-from comfy_sweep.core.store.marks import Mark, read_picked, read_rating
-from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.config.load import load_config, resolve_workflow_path
 from comfy_sweep.core.plan.build import build_plan
+from comfy_sweep.core.report.sheet import build_report_data, render_contact_sheet
 from comfy_sweep.core.store.format import RunRecord
+from comfy_sweep.core.store.marks import Mark, read_picked, read_rating
+from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import load_workflow
 from sheet_fixtures import write_synthetic_batch
 
