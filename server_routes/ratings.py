@@ -15,13 +15,14 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.errors import ConflictError, NotFoundError
+from ..core.errors import ConflictError, NotFoundError, RequestError
 from ..core.store.marks import MAX_RATING, Mark, read_picked, read_rating
 from ..core.store.runstore import RunStore
+from ..core.sweep.wire import PREFIX, RunMark
 from ..media.live_sheet import LiveSheet
 from . import schemas
-from .errors import RequestError, guarded
-from .routes import PREFIX, read_json
+from .errors import guarded
+from .routes import read_json
 from .service import SweepService
 
 SHEET_DELAY_S = 0.5  # marks clicked in a row: one re-render
@@ -64,7 +65,7 @@ class Ratings:
         self.service = service
         self._sheets: dict[Path, LiveSheet] = {}
 
-    async def rate(self, sweep_id: str, run_id: int, mark: Mark) -> dict[str, Any]:
+    async def rate(self, sweep_id: str, run_id: int, mark: Mark) -> RunMark:
         store = await self.service.require(sweep_id)
         _check_run(store, sweep_id, run_id)
         await asyncio.to_thread(store.set_extra, run_id, mark.extra())

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from comfy_sweep.core.store.runstore import RunStore
+from comfy_sweep.core.sweep import wire
 
 from .conftest import FakeQueue, wait_state
+from .test_contract import assert_shape
 
 
 def rows(root: Path) -> dict[int, dict[str, str]]:
@@ -52,6 +54,7 @@ async def test_rating_and_pick_are_written_and_cleared(
         "picked": True,
     }
     assert (await rate(client, sid, 2, {"picked": False}))[1]["picked"] is False
+    assert_shape((await rate(client, sid, 2, {"picked": False}))[1], wire.RunMark)
     assert rows(sweeps_root / sid)[2]["rating"] == "5"
     assert (await rate(client, sid, 2, {"rating": 0}))[1] == {
         "run_id": 2,
