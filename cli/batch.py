@@ -45,6 +45,8 @@ from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
 EXIT_INTERRUPTED = 130
+# cr-batch queues like any client unless the config says "background" (issue 15).
+CLI_PRIORITY = "normal"
 # How often at most a client-mode sweep rebuilds its contact sheet (the
 # server's is 3 s; here the page is opened as a file and reloaded by hand).
 # COMFY_SWEEP_SHEET_INTERVAL (seconds) overrides it.
@@ -151,7 +153,11 @@ def holder() -> str:
 
 
 def create_client_batch(
-    cfg: SweepConfig, wf: Workflow, info: ObjectInfo, ident: dict[str, str], shown: list[str]
+    cfg: SweepConfig,
+    wf: Workflow,
+    info: ObjectInfo | None,
+    ident: dict[str, str],
+    shown: list[str],
 ) -> RunStore:
     plan = build_plan(cfg, wf, info)
     note_plan(plan.warnings, plan.notes, shown)
@@ -242,6 +248,9 @@ def apply_options(opts: Options, cfg: SweepConfig) -> None:
     """The command-line overrides travel in the posted config: the server's engine reads them."""
     cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
     cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
+    cfg.comfyui.priority = (
+        cfg.comfyui.priority or CLI_PRIORITY
+    )  # the server's default is the panel's
 
 
 async def new_server_sweep(
@@ -297,60 +306,34 @@ def note_conversion(wf: Workflow) -> None:
         note(f"note: {text}")
 
 
+def saved_workflow(opts: Options, wf_file: WorkflowFile, where: str) -> Workflow:
+    """The workflow where no server gives /object_info: a UI-format one needs --object-info."""
+    if wf_file.is_ui and not opts.object_info:
+        raise WorkflowError(
+            f"{wf_file.source}: a UI-format workflow needs node definitions to be converted and "
+            f"{where} gives none: give --object-info FILE (saved from GET /object_info)"
+        )
+    wf = wf_file.load(
+        ObjectInfo.load(opts.object_info) if wf_file.is_ui and opts.object_info else None
+    )
+    note_conversion(wf)
+    return wf
+
+
 async def run_batch(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
+    """Where the sweep runs: a Ray cluster, a Comfy API v2 service, several servers,
+    or one ComfyUI (which runs it itself when it has the extension). A UI-format
+    workflow is converted with the node definitions of where it runs."""
     if cfg.ray is not None:
         return await run_ray(opts, cfg, wf_file, cfg.ray)
+    if cfg.comfyui.api == "v2" and not cfg.comfyui.servers:
+        from .batch_v2 import run_v2_batch  # one Comfy API v2 server (Cloud, comfy-api-proxy)
+
+        return await run_v2_batch(opts, cfg, saved_workflow(opts, wf_file, "Comfy API v2"))
     specs = fleet_specs(cfg, opts.server)
     if len(specs) > 1:
         return await run_fleet(opts, cfg, await fleet_workflow(opts, cfg, wf_file, specs), specs)
-    async with make_client(opts, cfg) as client:
-        info = ObjectInfo(await client.object_info())
-        wf = wf_file.load(info)  # a UI-format workflow is converted with this server's info
-        note_conversion(wf)
-        # Reachable: from now on a vanished server (a restart) is waited out.
-        client.retry_window = cfg.comfyui.reconnect_window
-        # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown
-        # keys, ...) are printed here once, whichever mode then runs the sweep.
-        shown = validate_config(cfg, wf, info)
-        note_plan(shown, [], shown=[])
-        return await run_on_server(opts, cfg, client, wf, info, shown)
-
-
-async def run_on_server(
-    opts: Options,
-    cfg: SweepConfig,
-    client: ComfyClient,
-    wf: Workflow,
-    info: ObjectInfo,
-    shown: list[str],
-) -> int:
-    """Choose the batch (rerun rules) and run it on this one server, in server or client mode."""
-    sel = select_batch(
-        Path(cfg.output.base_dir), cfg, wf, info,
-        resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
-    )  # fmt: skip
-    if sel.action == "complete" and sel.store is not None:
-        return report_complete(sel.store)
-    if sel.store is not None and is_server_batch(sel.store):
-        return await rerun_server_sweep(opts, cfg, client, sel, sel.store)
-    if sel.store is not None and opts.mode == "server":
-        raise ConflictError(
-            f"{sel.store.root} is an unfinished batch run from this process: resume it "
-            "with --mode client, or start a server sweep with --new"
-        )
-    if sel.notice:
-        note(sel.notice)
-    if sel.action == "extend":
-        apply_extension(sel, cfg, holder())
-    store = sel.store
-    if store is None:
-        if opts.mode != "client":
-            code = await new_server_sweep(opts, cfg, wf, client, sel, shown)
-            if code is not None:
-                return code
-        store = create_client_batch(cfg, wf, info, sel.ident, shown)
-    summary = await run_client_mode(opts, cfg, HttpBackend(client), store, wf.ui_graph)
-    return finish(store, summary)
+    return await run_one_server(opts, cfg, wf_file)
 
 
 async def fleet_workflow(
@@ -369,6 +352,46 @@ async def fleet_workflow(
     )
     async with client:
         return await load_with_server(wf_file, client)
+
+
+async def run_one_server(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
+    async with make_client(opts, cfg) as client:
+        info = ObjectInfo(await client.object_info())
+        wf = wf_file.load(info)  # a UI-format workflow is converted with this server's info
+        note_conversion(wf)
+        # Reachable: from now on a vanished server (a restart) is waited out.
+        client.retry_window = cfg.comfyui.reconnect_window
+        # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown
+        # keys, ...) are printed here once, whichever mode then runs the sweep.
+        shown = validate_config(cfg, wf, info)
+        note_plan(shown, [], shown=[])
+        sel = select_batch(
+            Path(cfg.output.base_dir), cfg, wf, info,
+            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+        )  # fmt: skip
+        if sel.action == "complete" and sel.store is not None:
+            return report_complete(sel.store)
+        if sel.store is not None and is_server_batch(sel.store):
+            return await rerun_server_sweep(opts, cfg, client, sel, sel.store)
+        if sel.store is not None and opts.mode == "server":
+            raise ConflictError(
+                f"{sel.store.root} is an unfinished batch run from this process: resume it "
+                "with --mode client, or start a server sweep with --new"
+            )
+        if sel.notice:
+            note(sel.notice)
+        if sel.action == "extend":
+            apply_extension(sel, cfg, holder())
+        store = sel.store
+        if store is None:
+            if opts.mode != "client":
+                code = await new_server_sweep(opts, cfg, wf, client, sel, shown)
+                if code is not None:
+                    return code
+            store = create_client_batch(cfg, wf, info, sel.ident, shown)
+        backend = HttpBackend(client, priority=cfg.comfyui.priority or CLI_PRIORITY)
+        summary = await run_client_mode(opts, cfg, backend, store, wf.ui_graph)
+    return finish(store, summary)
 
 
 async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[ServerSpec]) -> int:
@@ -504,7 +527,8 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     "object_info",
     default=None,
     metavar="FILE",
-    help="Saved GET /object_info for --dry-run without a server (converts a UI-format workflow).",
+    help="Saved GET /object_info: converts a UI-format workflow where no server gives one "
+    "(--dry-run without a server, Comfy API v2).",
 )
 @click.option(
     "--strict",
