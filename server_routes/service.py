@@ -158,6 +158,10 @@ class SweepService:
             self._object_info = (now, ObjectInfo(data) if data else None)
         return self._object_info[1]
 
+    async def object_info(self) -> ObjectInfo | None:
+        """The server's object_info (cached for OBJECT_INFO_TTL), None when unknown."""
+        return await self._objectinfo()
+
     def recover(self) -> None:
         """At ComfyUI start: sweeps left queued/running were cut off. Reads one
         small progress.json per sweep; opens (and rewrites) only those."""
