@@ -20,7 +20,7 @@ def _workflow_path(store: RunStore) -> Path:
     """The workflow the batch ran: the user's file next to the original config when
     it is still there, else the batch's own copy (workflow.json)."""
     written = Path(store.config.workflow_file or "workflow.json").expanduser()
-    origin = store.progress().get("config_path")
+    origin: str | None = store.progress().get("config_path")
     path = Path(origin).parent / written if origin and not written.is_absolute() else written
     if path.is_absolute() and path.is_file():
         return path.resolve()

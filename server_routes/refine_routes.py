@@ -14,8 +14,9 @@ from aiohttp import web
 
 from ..core.errors import RequestError
 from ..core.refine.refine import refine_batch
+from ..core.sweep.wire import PREFIX
 from .errors import guarded
-from .routes import PREFIX, read_json
+from .routes import read_json
 from .schemas import optional_str, require_object
 from .service import SweepService
 
