@@ -154,6 +154,7 @@ class SweepSession:
                 stop=self.stop,
                 poll_interval=opts.poll_interval,
                 source=self.source,
+                settle=self.scorer.drain if self.scorer is not None else None,
             )
         except SweepError as err:
             self._leave(end_state(complete=False, cancelled=self.cancelled), err.message)
