@@ -205,7 +205,11 @@ async def run_client_mode(
     scorer = scorer_for(
         store, comfy_address=server_of(opts, cfg), comfy_token=scorer_token(opts, cfg)
     )
-    session = SweepSession(store, backend, options, scorer=scorer)
+    from ..adaptive.wiring import adaptive_source
+
+    slots = backend if isinstance(backend, list) else [BackendSlot(backend, options.window, "")]
+    source = adaptive_source(store, scorer, window=sum(s.window for s in slots))
+    session = SweepSession(store, backend, options, scorer=scorer, source=source)
     install_stop(session.stop)
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
     # The sheet's final render is the `with` block's, not the session's: it runs once
@@ -553,6 +557,10 @@ def main(config: str, strict: bool = False, **kwargs: object) -> None:
         sys.exit(dry_run(opts, cfg, wf_file))
     if not wf_file.is_ui:
         wf_file.load()  # a bad API workflow fails before any connection
+    if cfg.sampling_strategy == "adaptive":
+        from ..adaptive.wiring import require_optuna
+
+        require_optuna()  # one line naming the extra, before any batch is made
     if opts.ray is not None:
         cfg.ray = cfg.ray or RaySpec()
         cfg.ray.address = opts.ray
