@@ -565,7 +565,8 @@ def main(config: str, strict: bool = False, **kwargs: object) -> None:
         cfg.ray = cfg.ray or RaySpec()
         cfg.ray.address = opts.ray
     if cfg.ray is not None:  # ray.init installs signal handlers: before the event loop
-        from ..raycluster.driver import connect
+        from ..raycluster.driver import connect, launch_of
 
+        launch_of(cfg, cfg.ray)  # a config mistake fails before Ray starts
         connect(cfg.ray)
     sys.exit(asyncio.run(run_batch(opts, cfg, wf_file)))

@@ -1,10 +1,13 @@
-"""Ray faults beyond one node, on a real multi-node cluster on this machine
+"""Ray beyond the basics, for real on this machine: a multi-node cluster
 (``ray.cluster_utils.Cluster``: a head and worker nodes, each its own raylet on
-loopback): a node removed mid-sweep, its worker restarted by Ray on another node,
-every run recorded once and no orphan ComfyUI."""
+loopback) losing a node mid-sweep, its worker restarted by Ray on another node;
+and an input-set sweep whose outputs all come back through shared storage, its
+one worker killed mid-sweep (the restarted worker gets the set's files again).
+Every run recorded once, no orphan ComfyUI."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -13,7 +16,11 @@ from typing import Any
 
 import psutil
 import pytest
-from comfy_harness import ensure_provisioned
+import yaml
+from comfy_harness import comfyui_dir, comfyui_python, ensure_provisioned
+from PIL import Image
+from test_cli_batch import assert_batch_complete, metadata_rows, only_batch
+from test_inputs_real import IMAGE_WF, make_sets, sets_config
 from test_ray_real import (
     assert_once,
     cr_batch,
@@ -86,4 +93,57 @@ def test_a_removed_node_moves_its_worker_and_every_run_is_recorded_once(
     assert removed_at < 48
     got = assert_once(tmp_path, 48)
     assert {r["server"] for r in got} == {"ray-worker-0", "ray-worker-1"}, out
+    wait_for(no_orphans, 30, "worker ComfyUIs to exit")
+
+
+# The input-set workflow with the set's image scaled up before the blur: runs of a
+# few tenths of a second, long enough to kill the worker mid-sweep.
+SLOW_SETS_WF = {
+    **IMAGE_WF,
+    "5": {"class_type": "ImageScale", "inputs": {"image": ["1", 0], "upscale_method":
+          "nearest-exact", "width": 640, "height": 640, "crop": "disabled"}},
+    "2": {"class_type": "ImageBlur", "inputs": {"image": ["5", 0], "blur_radius": 1,
+          "sigma": 1.0}},
+}  # fmt: skip
+
+
+def sets_sweep(tmp: Path) -> tuple[Path, dict[str, int]]:
+    colours = make_sets(tmp, "ray")
+    (tmp / "wf.json").write_text(json.dumps(SLOW_SETS_WF), encoding="utf-8")
+    cfg = sets_config("output", list(range(1, 9)))  # 3 sets x 8 = 24 runs
+    cfg["ray"] = {
+        "address": "local", "cpu": True, "workers": 1, "inline_mb": 0,
+        "shared_dir": str(tmp / "shared"),
+        "comfyui": {"dir": str(comfyui_dir()), "python": str(comfyui_python()), "args": ["--cpu"]},
+    }  # fmt: skip
+    path = tmp / "sets.yaml"
+    path.write_text(yaml.safe_dump({"workflow_file": "wf.json", **cfg}), encoding="utf-8")
+    return path, colours
+
+
+def test_input_sets_and_shared_storage_outputs_survive_a_killed_worker(tmp_path: Path) -> None:
+    ensure_provisioned()
+    cfg, colours = sets_sweep(tmp_path)
+    proc = cr_batch(cfg, tmp_path)
+    try:
+        wait_for(lambda: len(rows(tmp_path)) >= 2, 240, "the first runs")
+        (comfy,) = worker_comfyuis()
+        actor = comfy.parent()
+        assert actor is not None
+        actor.kill()  # Ray restarts the worker: a new ComfyUI, its input folder empty
+        killed_at = len(rows(tmp_path))
+        out, _ = proc.communicate(timeout=400)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, out
+    assert killed_at < 24
+    batch = only_batch(tmp_path / "output")
+    assert_batch_complete(batch)
+    for row in metadata_rows(batch):  # each set's own image went through, after the kill too
+        (rel,) = [o for o in row["outputs"].split(";") if Path(o).name.startswith("blur")]
+        with Image.open(batch / rel) as im:
+            assert abs(im.convert("L").getpixel((320, 320)) - colours[row["set"]]) <= 2, row
+    shared = tmp_path / "shared"
+    assert shared.is_dir() and not list(shared.iterdir())  # every output passed through it
     wait_for(no_orphans, 30, "worker ComfyUIs to exit")
