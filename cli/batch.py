@@ -166,6 +166,7 @@ async def run_client_mode(
         window=opts.window or cfg.comfyui.queue_window,
         fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
         poll_interval=cfg.comfyui.poll_interval,
+        reconnect_window=cfg.comfyui.reconnect_window,
     )
     from ..media.live_scoring import scorer_for  # numpy, PIL: only when a sweep runs
 

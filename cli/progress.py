@@ -28,6 +28,11 @@ def format_values(values: Mapping[str, Any], limit: int = 6) -> str:
     return " ".join(parts)
 
 
+# Events printed as their message: a lost prompt resubmitted, a stop, a fleet's
+# server leaving or rejoining.
+NOTICES = ("resubmitted", "stopping", "server_down", "server_up")
+
+
 class ProgressPrinter:
     """Callable for run_sweep's ``on_event``."""
 
@@ -54,7 +59,7 @@ class ProgressPrinter:
     def _bar(self, ev: EngineEvent) -> None:
         if ev.kind == "failed" and ev.run is not None:
             self._print(f"run {ev.run.run_id} failed: {ev.message}")
-        elif ev.kind in ("resubmitted", "stopping"):
+        elif ev.kind in NOTICES:
             self._print(ev.message)
         width = shutil.get_terminal_size((100, 20)).columns
         filled = int(20 * (ev.done + ev.failed) / max(1, ev.total))
@@ -72,7 +77,7 @@ class ProgressPrinter:
             self._print(
                 f"[{self._status(ev)}] run {ev.run.run_id} {what}  {format_values(ev.run.values)}"
             )
-        elif ev.kind in ("resubmitted", "stopping"):
+        elif ev.kind in NOTICES:
             self._print(ev.message)
 
     def _print(self, text: str) -> None:

@@ -69,6 +69,7 @@ class SessionOptions:
     ui_workflow: dict[str, Any] | None = None
     poll_interval: float = 0.25
     write_behind: bool = False
+    reconnect_window: float = 60.0  # a fleet fails only when no server answers this long
 
 
 def summarize(
@@ -150,6 +151,7 @@ class SweepSession:
                 on_event=self._event,
                 stop=self.stop,
                 poll_interval=opts.poll_interval,
+                reconnect_window=opts.reconnect_window,
             )
         except SweepError as err:
             self._leave(end_state(complete=False, cancelled=self.cancelled), err.message)
