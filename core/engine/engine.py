@@ -56,6 +56,7 @@ FULLY_CACHED = (
     "ComfyUI answered from its cache with no output files (the identical prompt had "
     "just run); rerun the command to execute it again"
 )
+DEFAULT_SLOT = "default"  # the one unnamed slot of a single-backend sweep
 QUEUE_CHECK_EVERY = 5.0  # seconds between /queue looks for prompts lost by the server
 
 
@@ -209,7 +210,7 @@ class _Sweep:
     # -- finishing ----------------------------------------------------------
     def record(self, rec: RunRecord, slot: BackendSlot) -> None:
         """Into the store; a fleet's runs say which server ran them."""
-        if self.fleet.multi:
+        if slot.name != DEFAULT_SLOT:  # named slots (a fleet, even one left with one server)
             rec.extra["server"] = slot.name
             runs, secs = self.per_server.get(slot.name, (0, 0.0))
             self.per_server[slot.name] = (runs + 1, secs + (rec.execution_s or 0.0))
@@ -268,7 +269,8 @@ class _Sweep:
         except BackendError as err:
             if self.fleet.multi and unreachable(err):  # gone with the outputs: run it elsewhere
                 self.todo.put_back(flight.run)
-                self.fleet.mark_down(flight.slot, [])
+                if not self.fleet.is_down(flight.slot):  # its other runs too, not left waiting
+                    self.slot_failed(flight.slot, err)
                 return
             if err.details.get("address") is not None:  # server gone: fatal, rerun resumes
                 raise
@@ -339,7 +341,11 @@ class _Sweep:
                 self.record_failed(flight.run, pid, error, flight.queued_at, slot)
             else:
                 self.emit("resubmitted", flight.run, f"prompt {pid} vanished; submitting again")
-                await self.submit(flight.run, slot, flight.losses + 1)
+                try:
+                    await self.submit(flight.run, slot, flight.losses + 1)
+                except BackendError:
+                    self.todo.put_back(flight.run)  # neither in flight nor pending otherwise
+                    raise
 
     async def wait(self, delay: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -486,7 +492,7 @@ async def run_sweep(
     slots = (
         list(backend)
         if isinstance(backend, Sequence)
-        else [BackendSlot(backend, max(1, window), "default")]
+        else [BackendSlot(backend, max(1, window), DEFAULT_SLOT)]
     )
     sweep = _Sweep(store, slots, opts, build_prompt or _default_builder(store))
     try:

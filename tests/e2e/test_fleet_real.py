@@ -229,6 +229,7 @@ def test_a_server_missing_a_node_type_is_left_out_with_one_line(
     assert batch is not None
     rows = assert_batch_complete(batch)
     assert {r["prompt_id"] for r in rows} == successes(a) and not history(b)
+    assert {r["server"] for r in rows} == {a.address}  # still says where it ran
 
 
 def test_ctrl_c_cancels_our_prompts_on_every_server(
