@@ -12,11 +12,12 @@ Two worlds import this file:
 """
 
 import sys
+from typing import Any
 
-__version__ = "0.1.0"
+from .core.version import __version__
 
-NODE_CLASS_MAPPINGS: dict = {}
-NODE_DISPLAY_NAME_MAPPINGS: dict = {}
+NODE_CLASS_MAPPINGS: dict[str, Any] = {}
+NODE_DISPLAY_NAME_MAPPINGS: dict[str, Any] = {}
 WEB_DIRECTORY = "./web"
 
 

@@ -7,11 +7,8 @@ import contextlib
 import os
 import signal
 import sys
-import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -19,19 +16,19 @@ from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.fleet import connect_fleet, fleet_slots, fleet_specs
 from ..client.http_backend import HttpBackend
-from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
+from ..client.remote import DETACHED, RemoteSweep
 from ..core.config.load import load_config, resolve_workflow_path
-from ..core.config.model import ServerSpec, SweepConfig, config_error
+from ..core.config.model import RaySpec, ServerSpec, SweepConfig, config_error
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend, BackendSlot
 from ..core.engine.engine import EngineSummary
-from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError
+from ..core.errors import BackendError, ConfigError, ConflictError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, format_plan_table
 from ..core.report.sheet import SHEET_FILE
 from ..core.store.runstore import RunStore
 from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
-from ..core.sweep.session import SessionOptions, SweepSession, summarize
+from ..core.sweep.session import SessionOptions, SweepSession
 from ..core.workflow import Workflow, load_workflow
 from ..media.live_sheet import LiveSheet
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
@@ -57,6 +54,7 @@ class Options:
     mode: str
     window: int | None
     auth_token_env: str | None
+    ray: str | None = None
 
 
 def note(text: str) -> None:
@@ -210,143 +208,66 @@ def default_sigint() -> None:
         asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
 
 
-# -- server mode -----------------------------------------------------------------
+# -- server mode (client/remote.py runs it; here: options in, lines out) -------
+
+
+def apply_options(opts: Options, cfg: SweepConfig) -> None:
+    """The command-line overrides travel in the posted config: the server's engine reads them."""
+    cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
+    cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
 
 
 async def new_server_sweep(
-    opts: Options,
-    cfg: SweepConfig,
-    wf: Workflow,
-    client: ComfyClient,
-    ident: dict[str, str],
+    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient, sel: Selection,
     shown: list[str],
-) -> int | None:
+) -> int | None:  # fmt: skip
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
-    where = client.address.display
     if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
         if opts.mode == "server":
             raise BackendError("a sweep over input sets runs from this process: use --mode client")
         return None
-    if await client.extension_version() is None:
-        if opts.mode == "server":
-            raise BackendError(
-                f"ComfyUI at {where} has no comfy-sweep extension; use --mode client"
-            )
-        note(
-            f"ComfyUI at {where} has no comfy-sweep extension: running the sweep from this process"
-        )
+    remote = RemoteSweep(client, holder=holder(), note=note)
+    if not await remote.available(required=opts.mode == "server"):
         return None
-    api = SweepsClient(client)
-    # The command-line overrides travel in the posted config: the server's engine reads them there.
-    cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
-    cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
-    created = await api.create(wf.to_json(), config_payload(cfg), None)
-    sid = str(created["id"])
-    extra = {**ident, "server_address": where}
-    store = await mirror_store(api, sid, Path(cfg.output.base_dir), extra)
-    server_warnings = [str(w) for w in created.get("warnings") or []]
-    note_plan([*server_warnings, *store.plan.warnings], store.plan.notes, shown)
-    note(f"server sweep {sid}: {created['total']} runs, mirrored into {store.root}")
-    return await follow_server_sweep(api, store, sid)
+    apply_options(opts, cfg)
+    made = await remote.create(cfg, wf, Path(cfg.output.base_dir), sel.ident)
+    note_plan(made.warnings, made.store.plan.notes, shown)
+    note(f"server sweep {made.sweep_id}: {made.total} runs, mirrored into {made.store.root}")
+    return await follow_server_sweep(remote, made.store)
 
 
-async def reattach(opts: Options, client: ComfyClient, store: RunStore) -> int:
-    """Continue a server sweep mirrored in ``store`` through the server, never by
-    running its prompts from here (that would run the sweep twice)."""
-    sid = str(store.progress()["server_sweep_id"])
-    if await client.extension_version() is None:
-        origin = store.progress().get("server_address") or "the ComfyUI that runs it"
-        raise ConflictError(
-            f"{store.root} is server sweep {sid}, run by the comfy-sweep extension on {origin}; "
-            f"ComfyUI at {client.address.display} has no extension: re-attach with "
-            f"cr-batch {shell_arg(opts.config)} --server {origin} (or start afresh with --new)"
-        )
-    if opts.mode == "client":
-        note(f"{store.root} is a server sweep: following it on the server (not --mode client)")
-    api = SweepsClient(client)
-    try:
-        state = (await api.status(sid, limit=1))["state"]
-    except NotFoundError:
-        raise NotFoundError(
-            f"server sweep {sid} (mirrored in {store.root}) is unknown to ComfyUI at "
-            f"{client.address.display} (its data was removed?); start afresh with --new",
-            details={"folder": str(store.root)},
-        ) from None
-    if state in ("interrupted", "cancelled"):
-        await api.resume(sid)
-    note(f"re-attached to server sweep {sid} ({store.root})")
-    return await follow_server_sweep(api, store, sid)
-
-
-async def extend_server_sweep(
-    opts: Options, cfg: SweepConfig, client: ComfyClient, sel: Selection
+async def rerun_server_sweep(
+    opts: Options, cfg: SweepConfig, client: ComfyClient, sel: Selection, store: RunStore
 ) -> int:
-    """The rerun's config grows a server sweep: the server extends it (every
-    finished run kept), the local mirror takes its new plan, and we follow it."""
-    assert sel.store is not None
-    store = sel.store
-    sid = str(store.progress()["server_sweep_id"])
-    if await client.extension_version() is None:
-        return await reattach(opts, client, store)  # refuses in one line, naming the server
-    api = SweepsClient(client)
-    cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
-    cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
-    try:
-        grown = await api.extend(sid, config_payload(cfg))
-    except ConflictError:
-        raise ConflictError(
-            f"server sweep {sid} ({store.root}) is still running on {client.address.display}: "
-            f"wait for it to finish (rerun without changes to follow it) or cancel it "
-            f"({api.cancel_hint(sid)}), then rerun to extend it",
-            details={"folder": str(store.root)},
-        ) from None
-    total = int(grown["total"])
-    note(f"extending {store.root}: {total - int(grown['added'])} → {total} runs (on the server)")
-    with store.lock(holder()):
-        await mirror_plan(api, store, sid)
-        store.set_state("queued", config_fingerprint=sel.ident["config_fingerprint"])
-    return await follow_server_sweep(api, store, sid)
+    """A server sweep mirrored here: grown on the server (extend) or re-attached."""
+    remote = RemoteSweep(client, holder=holder(), note=note)
+    rerun = f"cr-batch {shell_arg(opts.config)}"
+    if sel.action == "extend":
+        apply_options(opts, cfg)
+        await remote.extend(store, cfg, sel.ident["config_fingerprint"], rerun=rerun)
+    else:
+        await remote.reattach(store, rerun=rerun, client_mode=opts.mode == "client")
+    return await follow_server_sweep(remote, store)
 
 
-async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> int:
-    """Poll and mirror the server sweep until it ends; Ctrl-C detaches. The local
-    contact sheet fills in as runs are mirrored, as in client mode."""
+async def follow_server_sweep(remote: RemoteSweep, store: RunStore) -> int:
+    """Ctrl-C detaches; the local contact sheet fills in as runs are mirrored."""
     stop = asyncio.Event()
     install_stop(stop)
-    start = time.monotonic()
-    printer = ProgressPrinter()
-    progress = ServerProgress(printer, store.plan, store.counts())
+    progress = ServerProgress(ProgressPrinter(), store.plan, store.counts())
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
     with LiveSheet(store.root, sheet_interval()) as live:
-
-        def on_status(summary: Mapping[str, Any], fresh: list[dict[str, Any]]) -> None:
-            progress(summary, fresh)
-            if fresh:
-                live.poke()  # thumbnails the server had not made yet are made here too
-
-        try:
-            with store.lock(holder()):
-                state = await follow(api, store, sid, stop, on_status)
-                store.set_state("done" if state == "done" else "interrupted")
-        finally:
-            printer.close()
-    where = api.client.address.display
-    if state == "detached":
-        note(f"detached: sweep {sid} keeps running on {where}.")
-        note(f"Rerun the same command to re-attach, or cancel it: {api.cancel_hint(sid)}")
-        return EXIT_INTERRUPTED
-    # No execution-time ratio: the wall time here is only how long we followed the sweep.
-    summary = summarize(store, state, time.monotonic() - start)
-    if state != "done":
-        note(f"server sweep {sid} is {state} on {where}.")
-    return finish(store, summary)
+        summary = await remote.follow(store, stop=stop, progress=progress, sheet=live)
+    return EXIT_INTERRUPTED if summary.state == DETACHED else finish(store, summary)
 
 
 # -- dispatch --------------------------------------------------------------------
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+    if cfg.ray is not None:
+        return await run_ray(opts, cfg, wf, cfg.ray)
     specs = fleet_specs(cfg, opts.server)
     if len(specs) > 1:
         return await run_fleet(opts, cfg, wf, specs)
@@ -357,8 +278,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown
         # keys, ...) are printed here once, whichever mode then runs the sweep.
         shown = validate_config(cfg, wf, info)
-        for warning in shown:
-            note(f"warning: {warning}")
+        note_plan(shown, [], shown=[])
         sel = select_batch(
             Path(cfg.output.base_dir), cfg, wf, info,
             resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
@@ -366,9 +286,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         if sel.action == "complete" and sel.store is not None:
             return report_complete(sel.store)
         if sel.store is not None and is_server_batch(sel.store):
-            if sel.action == "extend":
-                return await extend_server_sweep(opts, cfg, client, sel)
-            return await reattach(opts, client, sel.store)  # says what it does
+            return await rerun_server_sweep(opts, cfg, client, sel, sel.store)
         if sel.store is not None and opts.mode == "server":
             raise ConflictError(
                 f"{sel.store.root} is an unfinished batch run from this process: resume it "
@@ -381,7 +299,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         store = sel.store
         if store is None:
             if opts.mode != "client":
-                code = await new_server_sweep(opts, cfg, wf, client, sel.ident, shown)
+                code = await new_server_sweep(opts, cfg, wf, client, sel, shown)
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
@@ -397,27 +315,56 @@ async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[S
         members = await connect_fleet(
             cfg, wf, specs, opts.auth_token_env, lambda m: note(f"warning: {m}"), stack
         )
-        shown = validate_config(cfg, wf, members[0].info)
-        for warning in shown:
-            note(f"warning: {warning}")
-        sel = select_batch(
-            Path(cfg.output.base_dir), cfg, wf, members[0].info,
-            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
-        )  # fmt: skip
-        if sel.action == "complete" and sel.store is not None:
-            return report_complete(sel.store)
-        if sel.store is not None and is_server_batch(sel.store):
-            raise ConflictError(
-                f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
-            )
-        if sel.notice:
-            note(sel.notice)
-        if sel.action == "extend":
-            apply_extension(sel, cfg, holder())
-        store = sel.store or create_client_batch(cfg, wf, members[0].info, sel.ident, shown)
-        note(f"sweeping over {len(members)} servers: " + ", ".join(m.spec.address for m in members))
+        label = f"{len(members)} servers: " + ", ".join(m.spec.address for m in members)
         window = opts.window or cfg.comfyui.queue_window
-        summary = await run_client_mode(opts, cfg, fleet_slots(members, window), store)
+        return await run_on_slots(
+            opts, cfg, wf, members[0].info, fleet_slots(members, window), label
+        )
+
+
+async def run_ray(opts: Options, cfg: SweepConfig, wf: Workflow, spec: RaySpec) -> int:
+    """The sweep on a Ray cluster: this process is the driver (raycluster/)."""
+    from ..raycluster.driver import start_fleet
+
+    note(f"starting Ray workers ({spec.address}): each starts its own ComfyUI")
+    fleet = await start_fleet(cfg, spec)
+    try:
+        gpus = ", ".join(str(w.get("cuda_visible_devices") or "cpu") for w in fleet.workers)
+        label = f"{len(fleet.slots)} Ray workers (devices: {gpus})"
+        return await run_on_slots(opts, cfg, wf, fleet.info, fleet.slots, label)
+    finally:
+        fleet.shutdown()
+
+
+async def run_on_slots(
+    opts: Options,
+    cfg: SweepConfig,
+    wf: Workflow,
+    info: ObjectInfo,
+    slots: list[BackendSlot],
+    label: str,
+) -> int:
+    """Choose the batch (rerun rules) and run it over several backend slots."""
+    shown = validate_config(cfg, wf, info)
+    for warning in shown:
+        note(f"warning: {warning}")
+    sel = select_batch(
+        Path(cfg.output.base_dir), cfg, wf, info,
+        resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+    )  # fmt: skip
+    if sel.action == "complete" and sel.store is not None:
+        return report_complete(sel.store)
+    if sel.store is not None and is_server_batch(sel.store):
+        raise ConflictError(
+            f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
+        )
+    if sel.notice:
+        note(sel.notice)
+    if sel.action == "extend":
+        apply_extension(sel, cfg, holder())
+    store = sel.store or create_client_batch(cfg, wf, info, sel.ident, shown)
+    note(f"sweeping over {label}")
+    summary = await run_client_mode(opts, cfg, slots, store)
     for name, (runs, secs) in sorted(summary.per_server.items()):
         note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
     return finish(store, summary)
@@ -491,6 +438,13 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     is_flag=True,
     help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",
 )
+@click.option(
+    "--ray",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Ray cluster: ADDRESS, auto (the running cluster) or local (start one); "
+    "needs comfy-sweep[ray] and the ray: section's comfyui settings.",
+)
 @handle_errors
 def main(config: str, strict: bool = False, **kwargs: object) -> None:
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
@@ -500,4 +454,11 @@ def main(config: str, strict: bool = False, **kwargs: object) -> None:
     wf = load_workflow(resolve_workflow_path(cfg))
     if opts.dry_run:
         sys.exit(dry_run(opts, cfg, wf))
+    if opts.ray is not None:
+        cfg.ray = cfg.ray or RaySpec()
+        cfg.ray.address = opts.ray
+    if cfg.ray is not None:  # ray.init installs signal handlers: before the event loop
+        from ..raycluster.driver import connect
+
+        connect(cfg.ray)
     sys.exit(asyncio.run(run_batch(opts, cfg, wf)))

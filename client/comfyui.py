@@ -25,6 +25,7 @@ import aiohttp
 
 from ..core import comfy_messages
 from ..core.errors import BackendError, ConfigError, PromptRejected
+from ..core.sweep.wire import PREFIX, error_from_envelope
 from .address import ServerAddress, parse_address
 
 CHUNK = 1 << 20  # 1 MiB: memory stays flat whatever the output size
@@ -112,10 +113,12 @@ class ComfyClient:
             async with self.session.request(
                 method, self.address.url(path), json=body, params=params
             ) as resp:
-                if resp.status >= 500:
+                data = _json_or_text(await resp.text())
+                # A proxy's (or a dying server's) 5xx is worth retrying; one carrying
+                # our routes' error envelope is the server's answer (wire contract).
+                if resp.status >= 500 and error_from_envelope(data) is None:
                     raise _Transient(f"HTTP {resp.status}")
-                text = await resp.text()
-                return resp.status, _json_or_text(text)
+                return resp.status, data
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
             raise _Transient(_reason(err)) from err
 
@@ -203,7 +206,7 @@ class ComfyClient:
 
     async def extension_version(self) -> dict[str, Any] | None:
         """comfy-sweep's /comfy-sweep/version, or None on a plain ComfyUI."""
-        status, data = await self.request("GET", "/comfy-sweep/version")
+        status, data = await self.request("GET", f"{PREFIX}/version")
         if status == 200 and isinstance(data, dict) and data.get("name") == "comfy-sweep":
             return data
         return None
@@ -314,6 +317,8 @@ class ComfyClient:
     async def _stream_to(self, path: str, params: Mapping[str, str] | None, part: Path) -> None:
         try:
             async with self.session.get(self.address.url(path), params=params) as resp:
+                if resp.status != 200:
+                    await _raise_envelope(resp)
                 if resp.status >= 500:
                     raise _Transient(f"HTTP {resp.status}")
                 if resp.status != 200:
@@ -326,6 +331,13 @@ class ComfyClient:
                         f.write(chunk)
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
             raise _Transient(_reason(err)) from err
+
+
+async def _raise_envelope(resp: aiohttp.ClientResponse) -> None:
+    """Raise the error our routes answered with (a file of a server sweep), if any."""
+    err = error_from_envelope(_json_or_text(await resp.text()))
+    if err is not None:
+        raise err
 
 
 def token_from_env(name: str | None) -> str | None:

@@ -34,14 +34,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..core.analyzer import analyze
 from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
 from ..core.config.model import SweepConfig
 from ..core.config.template import render_config_template
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend
-from ..core.errors import ConflictError, NotFoundError, PlanError, StoreError, SweepError
+from ..core.errors import (
+    ConflictError,
+    ForbiddenPath,
+    NotFoundError,
+    PlanError,
+    StoreError,
+    SweepError,
+)
 from ..core.metrics.spec import refuse_unsafe_metrics
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, prompt_for_run
@@ -50,9 +56,16 @@ from ..core.store import atomic
 from ..core.store.runstore import RunStore
 from ..core.sweep import lifecycle
 from ..core.sweep.session import SessionOptions, SweepSession
+from ..core.sweep.wire import (
+    PlanPreview,
+    SweepExtended,
+    SweepList,
+    SweepStatus,
+    SweepSummary,
+)
+from ..core.version import __version__
 from ..core.workflow import Workflow
 from . import schemas, views
-from .errors import ForbiddenPath
 from .refresher import SheetRefresher
 
 log = logging.getLogger("comfy_sweep.server")
@@ -209,7 +222,7 @@ class SweepService:
 
     async def plan(
         self, prompt: dict[str, Any], config: dict[str, Any], warnings: list[str]
-    ) -> dict[str, Any]:
+    ) -> PlanPreview:
         wf, cfg, oi, warnings = await self._prepare(prompt, config, warnings)
         with _field_prefix("config"):
             plan = await asyncio.to_thread(build_plan, cfg, wf, oi)
@@ -322,7 +335,7 @@ class SweepService:
         s = views.summary(active.store.name, active.store, **self._live(active.store.name))
         keys = ("state", "done", "failed", "total", "eta_s", "current")
         try:
-            self.deps.notify(EVENT, {"sweep_id": s["id"], **{k: s[k] for k in keys}})
+            self.deps.notify(EVENT, {"sweep_id": s["id"], **{k: s.get(k) for k in keys}})
         except Exception:  # a websocket hiccup must never stop a sweep
             log.exception("comfy-sweep: progress event not sent")
 
@@ -333,10 +346,10 @@ class SweepService:
             if active.task is not None:
                 await asyncio.gather(active.task, return_exceptions=True)
 
-    async def list_sweeps(self) -> dict[str, Any]:
+    async def list_sweeps(self) -> SweepList:
         self._recover()
         root = self._root()
-        found = []
+        found: list[SweepSummary] = []
         for folder in root.iterdir() if root.is_dir() else []:
             if _peek_state(folder) is None:
                 continue
@@ -347,13 +360,13 @@ class SweepService:
         found.sort(key=lambda s: (str(s["created_at"]), s["id"]), reverse=True)
         return {"sweeps": found}
 
-    async def status(self, sweep_id: str, offset: int, limit: int) -> dict[str, Any]:
+    async def status(self, sweep_id: str, offset: int, limit: int) -> SweepStatus:
         store = await self.require(sweep_id)
         return views.status(
             sweep_id, store, offset, limit, running=self._running_ids(), live=self._live(sweep_id)
         )
 
-    async def cancel(self, sweep_id: str) -> dict[str, Any]:
+    async def cancel(self, sweep_id: str) -> SweepSummary:
         store = await self.require(sweep_id)
         active = self._active.get(sweep_id)
         if active is not None:
@@ -369,7 +382,7 @@ class SweepService:
             )
         return views.summary(sweep_id, store)
 
-    async def resume(self, sweep_id: str) -> dict[str, Any]:
+    async def resume(self, sweep_id: str) -> SweepSummary:
         store = await self.require(sweep_id)
         state = store.progress()["state"]
         if sweep_id in self._active or not lifecycle.can_resume(state):
@@ -382,7 +395,7 @@ class SweepService:
 
     async def extend(
         self, sweep_id: str, config: dict[str, Any], warnings: list[str]
-    ) -> dict[str, Any]:
+    ) -> SweepExtended:
         """More Sobol/random samples or new grid values for a stopped sweep: every
         recorded run is kept with its run_id, the new ones run like a resume."""
         store = await self.require(sweep_id)

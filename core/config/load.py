@@ -44,6 +44,7 @@ from .model import (
     _show,
     config_error,
 )
+from .ray import parse_ray, ray_to_dict
 from .text import parse_replace, parse_template, read_values_file
 
 
@@ -175,6 +176,7 @@ def parse_config(data: Mapping[str, Any] | str, source: str = "<config>") -> Swe
     cfg.parameters = _parse_params(rd, params)
     cfg.inputs = parse_inputs(rd, top)
     cfg.metrics = parse_metrics(top.get("metrics"), source=source)
+    cfg.ray = parse_ray(rd, top.get("ray"))
     cfg.output = _parse_output(rd, rd.mapping(top.get("output"), ("output",)))
     cfg.resume = _parse_resume(rd, rd.mapping(top.get("resume"), ("resume",)))
     cfg.comfyui = _parse_comfy(rd, rd.mapping(top.get("comfyui"), ("comfyui",)))
@@ -341,13 +343,28 @@ def _parse_numbers(rd: _Reader, spec: ParameterSpec, entry: dict[str, Any]) -> N
 
 
 def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
+    """In this order: what the type needs, the range and step, then log scale."""
     key = ("parameters", spec.name)
+    _check_needs(rd, key, spec)
+    _check_range(rd, key, spec)
+    if spec.type == "linear" and spec.step is None:
+        raise rd.fail((*key, "step"), "type linear needs a step (or use type continuous)")
+    if spec.log and spec.type != "continuous":
+        raise rd.fail((*key, "log"), "log: true applies to type continuous only")
+    if spec.log and (spec.min is None or spec.min <= 0):
+        raise rd.fail((*key, "min"), f"log scale needs min > 0, got {spec.min}")
+
+
+def _check_needs(rd: _Reader, key: KeyPath, spec: ParameterSpec) -> None:
     if spec.type == "values" and spec.values is None and spec.values_file is None:
         raise rd.fail((*key, "values"), "type values needs a list of values (or values_file)")
     if spec.type in ("continuous", "linear"):
         for attr in ("min", "max"):
             if getattr(spec, attr) is None:
                 raise rd.fail((*key, attr), f"type {spec.type} needs {attr}")
+
+
+def _check_range(rd: _Reader, key: KeyPath, spec: ParameterSpec) -> None:
     if spec.min is not None and spec.max is not None and spec.min > spec.max:
         raise rd.fail((*key, "min"), f"min {spec.min} is greater than max {spec.max}")
     if spec.step is not None and spec.step <= 0:
@@ -358,12 +375,6 @@ def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
             raise rd.fail(
                 (*key, "step"), f"step {spec.step} gives {count:.0f} values (at most {MAX_AXIS})"
             )
-    if spec.type == "linear" and spec.step is None:
-        raise rd.fail((*key, "step"), "type linear needs a step (or use type continuous)")
-    if spec.log and spec.type != "continuous":
-        raise rd.fail((*key, "log"), "log: true applies to type continuous only")
-    if spec.log and (spec.min is None or spec.min <= 0):
-        raise rd.fail((*key, "min"), f"log scale needs min > 0, got {spec.min}")
 
 
 def _parse_output(rd: _Reader, data: dict[str, Any]) -> OutputSpec:
@@ -517,6 +528,8 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
     out["comfyui"] = comfy
     if cfg.inputs is not None:
         out["inputs"] = inputs_to_dict(cfg.inputs)
+    if cfg.ray is not None:
+        out["ray"] = ray_to_dict(cfg.ray)
     if cfg.metrics:  # paths made absolute: a batch's config.yaml lives elsewhere
         out["metrics"] = metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir)
     return out

@@ -28,7 +28,7 @@ PARAM_TYPES: tuple[str, ...] = (
 STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear")
 TOP_KEYS = (
     "workflow_file", "sampling_strategy", "num_samples", "seeds_per_sample", "sweep_seed",
-    "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics",
+    "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics", "ray",
 )  # fmt: skip
 PARAM_KEYS: tuple[str, ...] = ("path", "paths", "type", "min", "max", "step", "values", "log")
 PARAM_KEYS += ("values_file", "search", "replace", "template", "slots")
@@ -112,6 +112,22 @@ class ServerSpec:
 
 
 @dataclass
+class RaySpec:
+    """The ``ray:`` section (core/config/ray.py): the sweep on a Ray cluster."""
+
+    address: str = "auto"
+    workers: int | None = None  # None: one per GPU (per CPU slot with cpu) in the cluster
+    cpu: bool = False
+    window: int = 2
+    shared_dir: str | None = None
+    inline_mb: float = 64.0
+    comfyui_dir: str | None = None
+    comfyui_python: str | None = None
+    comfyui_args: list[str] = field(default_factory=list)
+    comfyui_models_dir: str | None = None
+
+
+@dataclass
 class ComfySpec:
     server_address: str = "127.0.0.1:8188"
     # Several servers for one sweep (each pulls runs as its window frees up);
@@ -140,6 +156,7 @@ class SweepConfig:
     comfyui: ComfySpec = field(default_factory=ComfySpec)
     inputs: InputsSpec | None = None
     metrics: list[MetricSpec] = field(default_factory=list)  # scores for every run
+    ray: RaySpec | None = None
     source: str = "<config>"  # file name for messages
     base_dir: Path | None = None  # folder of the config file
     sweep_seed_drawn: bool = field(default=False, compare=False)  # set by build_plan

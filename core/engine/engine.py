@@ -252,7 +252,7 @@ class _Sweep:
         and the sweep would go on as if nothing had happened."""
         try:
             await work
-        except Exception as err:  # our disk, the store, or a bug: stop, say it once
+        except Exception as err:  # noqa: BLE001 - not swallowed: kept and raised by the main loop (our disk, the store, a bug)
             self.fatal = self.fatal or err
 
     async def collect(self, flight: _Flight, outcome: RunOutcome) -> None:

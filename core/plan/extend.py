@@ -57,6 +57,19 @@ def _param_change(old: ParameterSpec, new: ParameterSpec, grid: bool) -> str | N
 
 
 def _extension_blocker(old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) -> str | None:
+    reason = _settings_change(old, old_cfg, new_cfg)
+    if reason:
+        return reason
+    grid = new_cfg.sampling_strategy in ("grid", "linear")
+    for name, spec in old_cfg.parameters.items():
+        reason = _param_change(spec, new_cfg.parameters[name], grid)
+        if reason:
+            return reason
+    return None if grid else _size_change(old_cfg, new_cfg)
+
+
+def _settings_change(old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) -> str | None:
+    """A setting that defines the whole plan changed (not an extension)."""
     if old_cfg.inputs is not None or new_cfg.inputs is not None:
         return "a batch over input sets is not extended (start a new batch)"
     if new_cfg.sampling_strategy != old_cfg.sampling_strategy:
@@ -67,13 +80,11 @@ def _extension_blocker(old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) ->
         return f"sweep_seed changed from {old.sweep_seed} to {new_cfg.sweep_seed}"
     if list(new_cfg.parameters) != list(old_cfg.parameters):
         return f"parameters changed from {list(old_cfg.parameters)} to {list(new_cfg.parameters)}"
-    grid = new_cfg.sampling_strategy in ("grid", "linear")
-    for name, spec in old_cfg.parameters.items():
-        reason = _param_change(spec, new_cfg.parameters[name], grid)
-        if reason:
-            return reason
-    if grid:
-        return None
+    return None
+
+
+def _size_change(old_cfg: SweepConfig, new_cfg: SweepConfig) -> str | None:
+    """A sampled (not grid) plan grows only by more samples of the same sequence."""
     if new_cfg.num_samples < old_cfg.num_samples:
         return f"num_samples lowered from {old_cfg.num_samples} to {new_cfg.num_samples}; finished runs are kept, not dropped"
     if new_cfg.sampling_strategy == "lhs" and new_cfg.num_samples != old_cfg.num_samples:
