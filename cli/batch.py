@@ -36,6 +36,8 @@ from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
 EXIT_INTERRUPTED = 130
+# cr-batch queues like any client unless the config says "background" (issue 15).
+CLI_PRIORITY = "normal"
 # How often at most a client-mode sweep rebuilds its contact sheet (the
 # server's is 3 s; here the page is opened as a file and reloaded by hand).
 # COMFY_SWEEP_SHEET_INTERVAL (seconds) overrides it.
@@ -130,7 +132,11 @@ def holder() -> str:
 
 
 def create_client_batch(
-    cfg: SweepConfig, wf: Workflow, info: ObjectInfo, ident: dict[str, str], shown: list[str]
+    cfg: SweepConfig,
+    wf: Workflow,
+    info: ObjectInfo | None,
+    ident: dict[str, str],
+    shown: list[str],
 ) -> RunStore:
     plan = build_plan(cfg, wf, info)
     note_plan(plan.warnings, plan.notes, shown)
@@ -215,6 +221,9 @@ def apply_options(opts: Options, cfg: SweepConfig) -> None:
     """The command-line overrides travel in the posted config: the server's engine reads them."""
     cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
     cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
+    cfg.comfyui.priority = (
+        cfg.comfyui.priority or CLI_PRIORITY
+    )  # the server's default is the panel's
 
 
 async def new_server_sweep(
@@ -266,11 +275,21 @@ async def follow_server_sweep(remote: RemoteSweep, store: RunStore) -> int:
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+    """Where the sweep runs: a Ray cluster, a Comfy API v2 service, several servers,
+    or one ComfyUI (which runs it itself when it has the extension)."""
     if cfg.ray is not None:
         return await run_ray(opts, cfg, wf, cfg.ray)
+    if cfg.comfyui.api == "v2" and not cfg.comfyui.servers:
+        from .batch_v2 import run_v2_batch  # one Comfy API v2 server (Cloud, comfy-api-proxy)
+
+        return await run_v2_batch(opts, cfg, wf)
     specs = fleet_specs(cfg, opts.server)
     if len(specs) > 1:
         return await run_fleet(opts, cfg, wf, specs)
+    return await run_one_server(opts, cfg, wf)
+
+
+async def run_one_server(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
         # Reachable: from now on a vanished server (a restart) is waited out.
@@ -303,7 +322,8 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        summary = await run_client_mode(opts, cfg, HttpBackend(client), store)
+        backend = HttpBackend(client, priority=cfg.comfyui.priority or CLI_PRIORITY)
+        summary = await run_client_mode(opts, cfg, backend, store)
     return finish(store, summary)
 
 

@@ -224,9 +224,13 @@ class ComfyClient:
         prompt_id: str,
         client_id: str | None = None,
         extra_pnginfo: Mapping[str, Any] | None = None,
+        number: int | None = None,
     ) -> None:
-        """POST /prompt with our own id; PromptRejected on ComfyUI's 400."""
+        """POST /prompt with our own id; PromptRejected on ComfyUI's 400.
+        ``number``: the queue position to take (lower runs first), else ComfyUI's counter."""
         body: dict[str, Any] = {"prompt": prompt, "prompt_id": prompt_id}
+        if number is not None:
+            body["number"] = number
         if client_id:
             body["client_id"] = client_id
         if extra_pnginfo:

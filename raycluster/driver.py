@@ -53,10 +53,12 @@ def connect(spec: RaySpec) -> None:
     ray = ray_module()
     if ray.is_initialized():
         return
-    address = None if spec.address == "local" else spec.address
+    local = spec.address == "local"
+    # A cluster started here listens on loopback only.
+    extra = {"_node_ip_address": "127.0.0.1"} if local else {}
     try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 logging_level="ERROR")  # fmt: skip
+        ray.init(address=None if local else spec.address, include_dashboard=False,
+                 log_to_driver=False, logging_level="ERROR", **extra)  # fmt: skip
     except ConnectionError as err:
         raise BackendError(
             f"no Ray cluster at {spec.address!r}: {err} (ray start --head, or ray.address: local)",

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-PACKAGES = ("core", "client", "cli", "server_routes", "media", "nodes")
+PACKAGES = ("core", "client", "cli", "server_routes", "media", "nodes", "export", "raycluster")
 REPO = Path(__file__).resolve().parents[1]
 
 

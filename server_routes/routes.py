@@ -151,3 +151,7 @@ def _sweep_file_routes(routes: web.RouteTableDef, service: SweepService) -> None
     async def run_prompt(request: web.Request) -> web.Response:
         run = schemas.run_id(request.match_info["run_id"])
         return _json(await service.run_prompt(request.match_info["sweep_id"], run))
+
+    from . import ratings  # its own module (imports this one): ratings and picks
+
+    ratings.add_routes(routes, service)

@@ -32,7 +32,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..core.analyzer import analyze
 from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
@@ -74,6 +74,9 @@ EVENT = "comfy-sweep.progress"
 UI_WORKFLOW_FILE = "ui_workflow.json"
 OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
 MAX_WINDOW = 16
+# Sweeps started here share ComfyUI with the artist working in it: unless the
+# config says otherwise their prompts queue behind the artist's (issue 15).
+PANEL_PRIORITY = "background"
 NOTIFY_EVERY = 0.25  # seconds between progress events of one sweep (40 runs/s exist)
 CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet"]
 
@@ -116,6 +119,12 @@ class _Active:
     @property
     def store(self) -> RunStore:
         return self.session.store
+
+
+def _at_priority(backend: Backend, priority: str) -> Backend:
+    """The backend queueing at ``priority`` (a test double without the notion keeps its own)."""
+    with_priority = getattr(backend, "with_priority", None)
+    return backend if with_priority is None else cast(Backend, with_priority(priority))
 
 
 @contextlib.contextmanager
@@ -274,7 +283,8 @@ class SweepService:
 
         refresher = SheetRefresher(store.root, self.sheet_interval)
         scorer = scorer_for(store, comfy_address=self.deps.own_address())
-        session = SweepSession(store, self.deps.backend(), options, sheet=refresher, scorer=scorer)
+        backend = _at_priority(self.deps.backend(), cfg.comfyui.priority or PANEL_PRIORITY)
+        session = SweepSession(store, backend, options, sheet=refresher, scorer=scorer)
         session.open()  # the lock before the 202: a second writer is refused now
         active = _Active(session)
         session.on_event = lambda ev: self._on_event(active, ev.kind)

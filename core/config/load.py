@@ -25,10 +25,12 @@ from ..store.format import reserved_column
 from ..textfile import read_user_file
 from .inputs import inputs_to_dict, parse_inputs
 from .model import (
+    APIS,
     MAX_AXIS,
     MAX_RUNS,
     PARAM_KEYS,
     PARAM_TYPES,
+    PRIORITIES,
     STRATEGIES,
     TOP_KEYS,
     ComfySpec,
@@ -411,6 +413,8 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         "timeout",
         "fail_fast",
         "reconnect_window",
+        "priority",
+        "api",
     )
     rd.warn_unknown(data, known, ("comfyui",))
     c = ComfySpec()
@@ -428,9 +432,18 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         c.auth_token_env = rd.text(data["auth_token_env"], ("comfyui", "auth_token_env"))
     if data.get("fail_fast") is not None:
         c.fail_fast = rd.boolean(data["fail_fast"], ("comfyui", "fail_fast"))
+    _parse_comfy_kinds(rd, data, c)
+    return c
+
+
+def _parse_comfy_kinds(rd: _Reader, data: dict[str, Any], c: ComfySpec) -> None:
+    """Which servers and how: queue priority, API kind, the fleet."""
+    if data.get("priority") is not None:
+        c.priority = _choice(rd, data["priority"], ("comfyui", "priority"), PRIORITIES)
+    if data.get("api") is not None:
+        c.api = _choice(rd, data["api"], ("comfyui", "api"), APIS)
     if data.get("servers") is not None:
         c.servers = _parse_servers(rd, data["servers"])
-    return c
 
 
 def _parse_servers(rd: _Reader, raw: Any) -> list[ServerSpec]:
@@ -460,6 +473,15 @@ def _parse_server(rd: _Reader, entry: Any, key: KeyPath) -> ServerSpec:
     if data.get("window") is not None:
         server.window = rd.integer(data["window"], (*key, "window"), 1)
     return server
+
+
+def _choice(rd: _Reader, value: Any, key: KeyPath, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise rd.fail(
+            key,
+            f"unknown value {value!r}{_close(str(value), allowed)}; allowed: {', '.join(allowed)}",
+        )
+    return value.lower()
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -530,6 +552,8 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
         out["inputs"] = inputs_to_dict(cfg.inputs)
     if cfg.ray is not None:
         out["ray"] = ray_to_dict(cfg.ray)
+    if cfg.comfyui.api == "comfyui":
+        del out["comfyui"]["api"]  # the default, left out so existing dumps stay as they were
     if cfg.metrics:  # paths made absolute: a batch's config.yaml lives elsewhere
         out["metrics"] = metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir)
     return out

@@ -32,6 +32,11 @@ TOP_KEYS = (
 )  # fmt: skip
 PARAM_KEYS: tuple[str, ...] = ("path", "paths", "type", "min", "max", "step", "values", "log")
 PARAM_KEYS += ("values_file", "search", "replace", "template", "slots")
+# comfyui.priority: "background" queues our prompts behind anything a user queues.
+PRIORITIES: tuple[str, ...] = ("normal", "background")
+# comfyui.api: "comfyui" is ComfyUI's own /prompt API; "v2" the Comfy API v2
+# (/api/v2/jobs: Comfy Cloud, or comfy-api-proxy in front of a ComfyUI).
+APIS: tuple[str, ...] = ("comfyui", "v2")
 # Guards against plans that would exhaust memory (a typo such as step 1e-9).
 MAX_AXIS = 10_000
 MAX_RUNS = 1_000_000
@@ -141,6 +146,10 @@ class ComfySpec:
     # Seconds a running sweep keeps retrying a ComfyUI that went away: a restart
     # takes 5-10 s and should be waited out; past this the batch stops, resumable.
     reconnect_window: float = 60.0
+    # None = the caller's default: "normal" for cr-batch, "background" for
+    # sweeps created through the panel/routes (the artist works in the same UI).
+    priority: str | None = None
+    api: str = "comfyui"
 
 
 @dataclass

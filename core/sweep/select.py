@@ -87,7 +87,12 @@ class Selection:
 
 
 def _try_extend(
-    store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo, *, server: bool = False
+    store: RunStore,
+    cfg: SweepConfig,
+    wf: Workflow,
+    info: ObjectInfo | None,
+    *,
+    server: bool = False,
 ) -> Plan:
     """The extended plan. A server sweep (``server``: allowed) is extended by the
     server's extend route; the plan here only checks that it is an extension."""
@@ -104,7 +109,7 @@ def _try_extend(
     return plan
 
 
-def _changed(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> Selection:
+def _changed(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo | None) -> Selection:
     before = len(store.plan.runs)
     try:
         plan = _try_extend(store, cfg, wf, info, server=True)
@@ -115,7 +120,7 @@ def _changed(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) 
     return Selection("extend", store, plan, notice)
 
 
-def select_dir(path: Path, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> Selection:
+def select_dir(path: Path, cfg: SweepConfig, wf: Workflow, info: ObjectInfo | None) -> Selection:
     """--resume DIR: that batch, unchanged or extended; anything else is refused."""
     store = RunStore.open(path)
     ident = batch_identity(cfg, wf)
@@ -137,7 +142,7 @@ def select_batch(
     base: Path,
     cfg: SweepConfig,
     wf: Workflow,
-    info: ObjectInfo,
+    info: ObjectInfo | None,
     *,
     resume_dir: str | None,
     fresh: bool,

@@ -152,6 +152,7 @@ class SweepSession:
                 stop=self.stop,
                 poll_interval=opts.poll_interval,
                 reconnect_window=opts.reconnect_window,
+                settle=self.scorer.drain if self.scorer is not None else None,
             )
         except SweepError as err:
             self._leave(end_state(complete=False, cancelled=self.cancelled), err.message)

@@ -141,6 +141,14 @@ class RunPrompt(TypedDict):
     values: dict[str, Any]
 
 
+class RunMark(TypedDict):
+    """POST .../runs/{run_id}/rating's answer: the run's marks as now stored."""
+
+    run_id: int
+    rating: int  # 0 = none, else 1-5
+    picked: bool
+
+
 class Version(TypedDict):
     name: str
     version: str

@@ -75,8 +75,11 @@ def write_config(tmp: Path, ray_section: dict[str, object], runs: int = 24) -> P
 
 
 def env() -> dict[str, str]:
-    # One torch thread per ComfyUI: two of them share this machine's 2 cores.
-    return dict(os.environ, OMP_NUM_THREADS="1", RAY_USAGE_STATS_ENABLED="0")
+    # One torch thread per ComfyUI: two of them share this machine's 2 cores. Ray's
+    # token auth is off for this loopback-only test cluster (docs/ray.md: real clusters).
+    return dict(
+        os.environ, OMP_NUM_THREADS="1", RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled"
+    )
 
 
 def cr_batch(cfg: Path, cwd: Path) -> subprocess.Popen[str]:
@@ -133,7 +136,8 @@ def ray_head(tmp_path: Path) -> Iterator[str]:
     port = 20000 + os.getpid() % 5000
     ray_bin = str(BIN / "ray")
     subprocess.run(
-        [ray_bin, "start", "--head", f"--port={port}", "--num-cpus=2", "--num-gpus=2",
+        [ray_bin, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
+         "--num-cpus=2", "--num-gpus=2",
          "--include-dashboard=false", "--disable-usage-stats"],
         check=True, env=env(), capture_output=True, timeout=180,
     )  # fmt: skip

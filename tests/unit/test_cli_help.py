@@ -18,6 +18,7 @@ COMMANDS = [
     "cr-video-analyze",
     "cr-score",
     "cr-export",
+    "cr-rate",
 ]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
