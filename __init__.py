@@ -14,7 +14,11 @@ Two worlds import this file:
 import sys
 from typing import Any
 
-from .core.version import __version__
+if __package__:
+    from .core.version import __version__
+else:  # pytest imports this file as a plain module when the checkout's folder is no
+    # identifier (a clone into comfy-sweep/): nothing else here is needed then.
+    __version__ = ""
 
 NODE_CLASS_MAPPINGS: dict[str, Any] = {}
 NODE_DISPLAY_NAME_MAPPINGS: dict[str, Any] = {}

@@ -18,7 +18,7 @@ and runs our engine over them, variants interleaved, ``--repeats`` times; median
              4-server run and prints its top functions.
 
     .venv/bin/python benchmarks/bench_fleet.py [--parts scaling,placement,failover,ceiling]
-        [--repeats 3] [--window 2] [--ceiling-runs 300] [--profile]
+        [--repeats 3] [--window 3] [--ceiling-runs 300] [--profile]
 """
 
 from __future__ import annotations
@@ -415,7 +415,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--parts", default="scaling,placement,failover,ceiling")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--window", type=int, default=2)
+    ap.add_argument("--window", type=int, default=3)
     ap.add_argument("--scale-size", type=int, default=768)
     ap.add_argument("--scale-runs", type=int, default=16)
     ap.add_argument("--blur-size", type=int, default=1536)
