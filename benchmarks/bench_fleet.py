@@ -124,7 +124,8 @@ class Fresh:
 
     def sigmas(self, g: int) -> list[float]:
         self.n += 1
-        return [round(1.0 + 0.37 * self.n + 1.1 * i, 3) for i in range(g)]
+        # ImageBlur's sigma is 0.1-10: spread over it, shifted a little each time.
+        return [round(0.5 + 9.0 * i / g + 0.011 * self.n, 3) for i in range(g)]
 
     def seeds(self, s: int) -> list[int]:
         self.n += 1

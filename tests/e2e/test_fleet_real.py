@@ -304,5 +304,7 @@ def test_kill_9_one_server_the_other_finishes_exactly_once_and_it_rejoins(
         assert twice <= window
         assert len(rows) == 48
         assert "not answering" in err and "rejoins" in err
+        for server in (a, b):  # the summary per server counts both of A's lives
+            assert f"  {server.address}: {len(rows_on(batch, server))} runs" in err
     finally:
         a.stop(), b.stop()
