@@ -41,8 +41,10 @@ from ..core.config.template import render_config_template
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend
 from ..core.errors import (
+    ConfigError,
     ConflictError,
     ForbiddenPath,
+    MissingExtraError,
     NotFoundError,
     PlanError,
     StoreError,
@@ -51,7 +53,7 @@ from ..core.errors import (
 from ..core.metrics.spec import refuse_unsafe_metrics
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, prompt_for_run
-from ..core.plan.extend import extend_plan
+from ..core.plan.extend import adds_work, extend_plan
 from ..core.store import atomic
 from ..core.store.runstore import RunStore
 from ..core.sweep import lifecycle
@@ -64,14 +66,13 @@ from ..core.sweep.wire import (
     SweepSummary,
 )
 from ..core.version import __version__
-from ..core.workflow import Workflow
+from ..core.workflow import UI_WORKFLOW_FILE, Workflow
 from . import schemas, views
 from .refresher import SheetRefresher
 
 log = logging.getLogger("comfy_sweep.server")
 
 EVENT = "comfy-sweep.progress"
-UI_WORKFLOW_FILE = "ui_workflow.json"
 OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
 MAX_WINDOW = 16
 # Sweeps started here share ComfyUI with the artist working in it: unless the
@@ -165,6 +166,10 @@ class SweepService:
             self._object_info = (now, ObjectInfo(data) if data else None)
         return self._object_info[1]
 
+    async def object_info(self) -> ObjectInfo | None:
+        """The server's object_info (cached for OBJECT_INFO_TTL), None when unknown."""
+        return await self._objectinfo()
+
     def recover(self) -> None:
         """At ComfyUI start: sweeps left queued/running were cut off. Reads one
         small progress.json per sweep; opens (and rewrites) only those."""
@@ -209,9 +214,10 @@ class SweepService:
     async def analyze(
         self, prompt: dict[str, Any], workflow_file: str = "workflow_api.json"
     ) -> dict[str, Any]:
+        oi = await self._objectinfo()
         with _field_prefix("prompt"):
-            wf = Workflow.from_data(prompt, "prompt")
-        analysis = analyze(wf, await self._objectinfo())
+            wf = Workflow.from_data(prompt, "prompt", oi)  # UI format: converted with oi
+        analysis = analyze(wf, oi)
         return {
             "analysis": analysis.to_json(),
             "template_yaml": render_config_template(analysis, workflow_file),
@@ -220,13 +226,14 @@ class SweepService:
     async def _prepare(
         self, prompt: dict[str, Any], config: dict[str, Any], warnings: list[str]
     ) -> tuple[Workflow, Any, ObjectInfo | None, list[str]]:
-        with _field_prefix("prompt"):
-            wf = Workflow.from_data(prompt, "prompt")
         oi = await self._objectinfo()
+        with _field_prefix("prompt"):
+            wf = Workflow.from_data(prompt, "prompt", oi)  # UI format: converted with oi
         with _field_prefix("config"):
             cfg = parse_config(config, source="config")
             _refuse_unsafe(cfg)
             warnings = [*warnings, *validate_config(cfg, wf, oi)]
+            _need_optuna(cfg)
         return wf, cfg, oi, warnings
 
     async def plan(
@@ -255,9 +262,10 @@ class SweepService:
         await self._prevalidate(prompt_for_run(wf, cfg, plan.runs[0]))
         extra = {"mode": "server", "label": req.name, "client_id": req.client_id}
         store = RunStore.create(self._root(), cfg, wf, plan, extra=extra)
-        if req.workflow is not None:
-            atomic.write_json(store.root / UI_WORKFLOW_FILE, req.workflow)
-        self._start(store, req.client_id, req.workflow)
+        ui_workflow = req.workflow if req.workflow is not None else wf.ui_graph
+        if ui_workflow is not None:
+            atomic.write_json(store.root / UI_WORKFLOW_FILE, ui_workflow)
+        self._start(store, req.client_id, ui_workflow)
         return {"id": store.name, "total": len(plan.runs), "state": "queued", "warnings": warnings}
 
     async def _prevalidate(self, prompt: dict[str, Any]) -> None:
@@ -283,8 +291,13 @@ class SweepService:
 
         refresher = SheetRefresher(store.root, self.sheet_interval)
         scorer = scorer_for(store, comfy_address=self.deps.own_address())
+        from ..adaptive.wiring import adaptive_source
+
+        source = adaptive_source(store, scorer, window=options.window)
         backend = _at_priority(self.deps.backend(), cfg.comfyui.priority or PANEL_PRIORITY)
-        session = SweepSession(store, backend, options, sheet=refresher, scorer=scorer)
+        session = SweepSession(
+            store, backend, options, sheet=refresher, scorer=scorer, source=source
+        )
         session.open()  # the lock before the 202: a second writer is refused now
         active = _Active(session)
         session.on_event = lambda ev: self._on_event(active, ev.kind)
@@ -421,9 +434,10 @@ class SweepService:
                 extend_plan, store.plan, store.config, cfg, store.workflow, oi
             )
         before = len(store.plan.runs)
-        if len(plan.runs) == before:
+        if not adds_work(store.plan, plan, store.config, cfg):
             raise PlanError("cannot extend the sweep: the changed config adds no runs")
-        await self._prevalidate(prompt_for_run(store.workflow, cfg, plan.runs[before]))
+        if len(plan.runs) > before:
+            await self._prevalidate(prompt_for_run(store.workflow, cfg, plan.runs[before]))
         store.replace_plan(plan, cfg)
         store.set_state("queued", message="")
         self._start(
@@ -473,6 +487,21 @@ def _refuse_unsafe(cfg: SweepConfig) -> None:
         allow_commands=os.environ.get("COMFY_SWEEP_ALLOW_COMMAND_SCORERS") == "1",
         allow_paths=os.environ.get(schemas.ALLOW_LOCAL_PATHS_ENV) == "1",
     )
+
+
+def _need_optuna(cfg: SweepConfig) -> None:
+    """An adaptive sweep proposes with Optuna on this machine: a 400 naming the key."""
+    if cfg.sampling_strategy != "adaptive":
+        return
+    from ..adaptive.wiring import require_optuna
+
+    try:
+        require_optuna()
+    except MissingExtraError as err:
+        raise ConfigError(
+            f"sampling_strategy: adaptive needs optuna on the ComfyUI machine ({err.message})",
+            field="sampling_strategy",
+        ) from None
 
 
 def _peek_state(folder: Path) -> str | None:

@@ -18,7 +18,9 @@ COMMANDS = [
     "cr-video-analyze",
     "cr-score",
     "cr-export",
+    "cr-refine",
     "cr-rate",
+    "cr-convert",
 ]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
