@@ -10,8 +10,9 @@ each started with one torch thread so two run side by side on a small machine.
 - Ctrl-C cancels our prompts on every server (their queues are empty after);
 - a cr-batch killed with prompts queued on both servers: the rerun adopts them.
 
-Times on the 2-core dev machine (servers started per module/test included):
-spread ~25 s, Ctrl-C ~15 s, resume ~20 s, missing node ~8 s, kill -9 ~60 s.
+Times on the shared 2-core dev machine: the module's two servers start in ~22 s
+(side by side), then spread ~10 s, missing node ~7 s, Ctrl-C ~6 s, resume ~16 s;
+the kill -9 test starts its own two servers and takes ~60 s. ~125 s in all.
 """
 
 from __future__ import annotations
