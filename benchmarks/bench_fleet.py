@@ -54,7 +54,8 @@ from comfy_sweep.client.http_backend import HttpBackend  # noqa: E402
 from comfy_sweep.core.config.load import parse_config  # noqa: E402
 from comfy_sweep.core.engine import engine as engine_mod  # noqa: E402
 from comfy_sweep.core.engine.backend import BackendSlot  # noqa: E402
-from comfy_sweep.core.engine.engine import EngineEvent, new_prompt_id, run_sweep  # noqa: E402
+from comfy_sweep.core.engine.engine import run_sweep  # noqa: E402
+from comfy_sweep.core.engine.events import EngineEvent, new_prompt_id  # noqa: E402
 from comfy_sweep.core.engine.history import RunOutcome  # noqa: E402
 from comfy_sweep.core.engine.placement import FifoRuns, GroupKey  # noqa: E402
 from comfy_sweep.core.plan.build import build_plan, prompt_for_run  # noqa: E402

@@ -22,7 +22,7 @@ from ..core.config.load import load_config, resolve_workflow_path
 from ..core.config.model import RaySpec, ServerSpec, SweepConfig, config_error
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend, BackendSlot
-from ..core.engine.engine import EngineSummary
+from ..core.engine.events import EngineSummary
 from ..core.errors import BackendError, ConfigError, ConflictError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, format_plan_table

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TextIO
 
-from ..core.engine.engine import EngineEvent
+from ..core.engine.events import EngineEvent
 from ..core.sweep.wire import RunRow, SweepStatus
 
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..engine.backend import Backend, BackendSlot
-from ..engine.engine import EngineEvent, EngineSummary, run_sweep
+from ..engine.engine import run_sweep
+from ..engine.events import EngineEvent, EngineSummary
 from ..engine.placement import RunSource
 from ..errors import SweepError
 from ..store import atomic
