@@ -1,9 +1,9 @@
 """Ray beyond the basics, for real on this machine: a multi-node cluster
 (``ray.cluster_utils.Cluster``: a head and worker nodes, each its own raylet on
-loopback) losing a node mid-sweep, its worker restarted by Ray on another node;
-and an input-set sweep whose outputs all come back through shared storage, its
-one worker killed mid-sweep (the restarted worker gets the set's files again).
-Every run recorded once, no orphan ComfyUI."""
+loopback) losing the node of both workers mid-sweep, the workers restarted by Ray
+on a spare node; and an input-set sweep whose outputs all come back through
+shared storage, its one worker killed mid-sweep (the restarted worker gets the
+set's files again). Every run recorded once, no orphan ComfyUI."""
 
 from __future__ import annotations
 
@@ -34,19 +34,21 @@ from test_ray_real import (
 ray = pytest.importorskip("ray", reason="comfy-sweep[ray] is not installed")
 pytestmark = [pytest.mark.comfy, pytest.mark.slow]
 
-LOOPBACK = {"node_ip_address": "127.0.0.1", "num_cpus": 1, "num_gpus": 1}
+LOOPBACK = {"node_ip_address": "127.0.0.1", "num_cpus": 1}
+TWO_GPUS = {**LOOPBACK, "num_gpus": 2}  # fake GPUs: one worker each
 
 
 @pytest.fixture
 def cluster(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A head node and one worker node, one fake GPU each."""
+    """A head node without GPUs (the driver's node): workers go to worker nodes."""
     ensure_provisioned()
     from ray.cluster_utils import Cluster
 
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")  # loopback-only test cluster
     monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
     monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # all on loopback
-    c = Cluster(initialize_head=True, head_node_args={**LOOPBACK, "include_dashboard": False})
+    c = Cluster(initialize_head=True, head_node_args={**LOOPBACK, "num_gpus": 0,
+                                                      "include_dashboard": False})  # fmt: skip
     try:
         yield c
     finally:
@@ -71,20 +73,23 @@ def comfyuis_on(node: Any) -> list[psutil.Process]:
     return found
 
 
-def test_a_removed_node_moves_its_worker_and_every_run_is_recorded_once(
+def test_a_removed_node_moves_its_workers_and_every_run_is_recorded_once(
     cluster: Any, tmp_path: Path
 ) -> None:
-    doomed = cluster.add_node(**LOOPBACK)
+    doomed = cluster.add_node(**TWO_GPUS)
     cfg = write_config(tmp_path, {"address": cluster.address}, runs=48)
+    data = yaml.safe_load(cfg.read_text())
+    data["comfyui"] = {"reconnect_window": 300}  # both workers are gone while Ray moves them
+    cfg.write_text(yaml.safe_dump(data))
     proc = cr_batch(cfg, tmp_path)
     try:
-        wait_for(lambda: len(rows(tmp_path)) >= 3, 240, "the first runs")
-        assert len(comfyuis_on(doomed)) == 1  # one worker per fake GPU: one on each node
-        spare = cluster.add_node(**LOOPBACK)
-        cluster.remove_node(doomed)  # its raylet and actor die, and the ComfyUI with them
+        wait_for(lambda: len(comfyuis_on(doomed)) == 2, 240, "both workers on the worker node")
+        spare = cluster.add_node(**TWO_GPUS)  # after placement: the workers stay where they are
+        wait_for(lambda: len(rows(tmp_path)) >= 1, 240, "the first run")
+        cluster.remove_node(doomed)  # its raylet and actors die, and their ComfyUIs with them
         removed_at = len(rows(tmp_path))
-        # Ray restarts the lost worker on the spare node, which starts its own ComfyUI.
-        wait_for(lambda: len(comfyuis_on(spare)) == 1, 180, "the worker on the spare node")
+        # Ray restarts both workers on the spare node; the sweep cannot end without them.
+        wait_for(lambda: len(comfyuis_on(spare)) == 2, 240, "the workers on the spare node")
         out, _ = proc.communicate(timeout=400)
     finally:
         if proc.poll() is None:
@@ -110,7 +115,7 @@ SLOW_SETS_WF = {
 def sets_sweep(tmp: Path) -> tuple[Path, dict[str, int]]:
     colours = make_sets(tmp, "ray")
     (tmp / "wf.json").write_text(json.dumps(SLOW_SETS_WF), encoding="utf-8")
-    cfg = sets_config("output", list(range(1, 9)))  # 3 sets x 8 = 24 runs
+    cfg = sets_config("output", list(range(10, 25, 2)))  # 3 sets x 8 = 24 runs of 0.1-0.5 s
     cfg["ray"] = {
         "address": "local", "cpu": True, "workers": 1, "inline_mb": 0,
         "shared_dir": str(tmp / "shared"),
