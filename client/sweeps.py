@@ -195,10 +195,19 @@ async def mirror_finished(
             dest.parent.mkdir(parents=True, exist_ok=True)
             await api.download(sweep_id, rel, dest)
         store.run_dir(rec.run_id)
-        # Scores are merged into each side's own store (cr-video-analyze): not mirrored.
+        # Scores follow at the end (mirror_scores): the server merges them after the row.
         store.record_result(dataclasses.replace(rec, scores={}))
     await mirror_thumbnails(api, store, sweep_id, fresh)
     return fresh
+
+
+async def mirror_scores(api: SweepsClient, store: RunStore, sweep_id: str) -> None:
+    """The scores the server computed (``metrics:``; a sweep is final only once
+    they are in) into the local batch, one rewrite."""
+    records = await server_records(api, sweep_id)
+    scores = {i: r.scores for i, r in records.items() if r.scores and store.record(i) is not None}
+    if scores:
+        store.merge_scores(scores)
 
 
 async def mirror_thumbnails(
@@ -234,6 +243,7 @@ async def follow(
         on_status(summary, fresh)
         if lifecycle.is_final(summary["state"]):
             await mirror_thumbnails(api, store, sweep_id, runs)  # those made after their run
+            await mirror_scores(api, store, sweep_id)
             return str(summary["state"])
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -392,6 +392,9 @@ class _Sweep:
             await self.shutdown()
         if self.fatal is not None:
             raise self.fatal
+        settle = self.opts.get("settle")
+        if settle is not None:  # e.g. the last scores: a sweep is done once they are in
+            await settle()
         done, failed = self.counts()
         state = (
             "done"
@@ -471,6 +474,7 @@ async def run_sweep(
     poll_interval: float = 0.25,
     build_prompt: Callable[[PlannedRun], dict[str, Any]] | None = None,
     reconnect_window: float = 60.0,
+    settle: Callable[[], Awaitable[None]] | None = None,
 ) -> EngineSummary:
     """Run every pending run of ``store`` (the caller holds its lock) through one
     backend (with ``window``) or through several backend slots (each its own window).
@@ -482,6 +486,7 @@ async def run_sweep(
         "fail_fast": fail_fast, "client_id": client_id,
         "ui_workflow": ui_workflow, "on_event": on_event, "stop": stop,
         "poll_interval": poll_interval, "reconnect_window": reconnect_window,
+        "settle": settle,
     }  # fmt: skip
     slots = (
         list(backend)

@@ -150,6 +150,7 @@ class SweepSession:
                 on_event=self._event,
                 stop=self.stop,
                 poll_interval=opts.poll_interval,
+                settle=self.scorer.drain if self.scorer is not None else None,
             )
         except SweepError as err:
             self._leave(end_state(complete=False, cancelled=self.cancelled), err.message)

@@ -61,3 +61,16 @@ def test_run_statuses_are_the_store_reader_ones() -> None:
     assert js["RUN_DONE"] in js["RUN_STATUSES"]
     # the run store refuses any other status when it reads metadata.csv
     assert set(js["RUN_STATUSES"]) == {"done", "failed"}
+
+
+def test_reserved_columns_equal_the_run_store_ones() -> None:
+    from comfy_sweep.core.store.format import RESERVED_COLUMNS, SCORE_PREFIX
+
+    global STATES_JS
+    saved, STATES_JS = STATES_JS, STATES_JS.with_name("columns.js")
+    try:
+        js = js_states()
+    finally:
+        STATES_JS = saved
+    assert sorted(js["RESERVED_COLUMNS"]) == sorted(RESERVED_COLUMNS)
+    assert js["SCORE_PREFIX"] == SCORE_PREFIX

@@ -3,6 +3,8 @@
 // config (the cr-batch format), and back from an imported config. No imports
 // of ComfyUI here so `node --test tests/js/` can load this module.
 
+import { isReservedColumn } from "./columns.js";
+
 export const STRATEGIES = ["sobol", "lhs", "grid", "random", "linear"];
 export const TYPES = ["continuous", "linear", "values", "random_seed"];
 export const CATEGORY_ORDER = ["seed", "sampling", "model", "resolution", "other", "prompt", "file"];
@@ -186,6 +188,10 @@ export function validateForm(form) {
   if (enabled.length === 0) errors.push({ field: "parameters", message: "enable at least one parameter" });
   for (const r of enabled) {
     const f = `parameters.${r.name}`;
+    if (isReservedColumn(r.name)) {
+      errors.push({ field: f, message: `${r.name}: a column of metadata.csv has this name; rename the parameter` });
+      continue;
+    }
     if (r.type === "continuous" && !usesSamples(form.strategy) && !(Number(r.step) > 0)) {
       errors.push({ field: `${f}.step`, message: `${r.name}: ${form.strategy} takes every combination: give a step (or type linear/values)` });
     }
