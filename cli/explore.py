@@ -79,12 +79,16 @@ def _workflow_sha(wf: Workflow) -> str:
 
 
 def _settings(req: Request) -> tuple[dict[str, Any], Common, dict[str, Any]]:
-    raw = req.raw_metrics if req.raw_metrics is not None else metrics_section(
-        req.metrics, req.objective, Path.cwd()
+    raw = (
+        req.raw_metrics
+        if req.raw_metrics is not None
+        else metrics_section(req.metrics, req.objective, Path.cwd())
     )
     objective = choose_objective(raw, req.objective)
     settings = {
-        "objective": None if objective is None else {"metric": objective.metric, "goal": objective.goal},
+        "objective": None
+        if objective is None
+        else {"metric": objective.metric, "goal": objective.goal},
         "metrics": raw,
         "only": list(req.only),
     }

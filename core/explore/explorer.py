@@ -92,7 +92,11 @@ class Explorer:
         self.common = common
         self.steps = plan_steps(split)
         state.notes["skipped"] = skipped_phases(space, split)
-        state.notes["planned"] = {"surfing": split.surfing, "search": split.search, "seeds": split.seeds}
+        state.notes["planned"] = {
+            "surfing": split.surfing,
+            "search": split.search,
+            "seeds": split.seeds,
+        }
 
     # -- the course ---------------------------------------------------------------------
     def results_before(self, step: Step) -> dict[str, StepResult]:
@@ -138,7 +142,9 @@ class Explorer:
         store = StoreReader.open(batch)
         res.runs, res.failed = len(store.records()), store.counts()[1]
         if step.phase == "surfing":
-            res.winner, res.table = surf_winner(rows, [a.name for a in self.space.surf], self.common.objective)
+            res.winner, res.table = surf_winner(
+                rows, [a.name for a in self.space.surf], self.common.objective
+            )
         else:
             res.winner, res.table = run_winner(rows, self.common.objective)
         if res.winner is None:
@@ -178,11 +184,23 @@ class Explorer:
         rounds = len(self.split.rounds)
         comments = [f"From exploration {self.root.name} (comfy-sweep explore, docs/explore.md)."]
         hero = hero_config(self.common, self.space, hero_list, base)
-        prod = production_config(self.common, self.space, hero_list, ranking, rounds, self.root / "production")
+        prod = production_config(
+            self.common, self.space, hero_list, ranking, rounds, self.root / "production"
+        )
         if hero is not None:
-            atomic.write_text(self.root / HERO_FILE, render_yaml(hero, [*comments, "The hero runs, value for value: cr-batch hero.yaml"]))
+            atomic.write_text(
+                self.root / HERO_FILE,
+                render_yaml(
+                    hero, [*comments, "The hero runs, value for value: cr-batch hero.yaml"]
+                ),
+            )
         if prod is not None:
-            atomic.write_text(self.root / PRODUCTION_FILE, render_yaml(prod, [*comments, "Phase 4: a grid around the winners on the heroes' seeds."]))
+            atomic.write_text(
+                self.root / PRODUCTION_FILE,
+                render_yaml(
+                    prod, [*comments, "Phase 4: a grid around the winners on the heroes' seeds."]
+                ),
+            )
         self.state.state, self.state.waiting = "done", None
 
     def _final_rows(self, last: Step) -> list[Row]:
@@ -195,7 +213,9 @@ class Explorer:
         elif last.phase == "search":
             for s in self.steps:
                 if s.phase == "search" and s is not last and s.key in self.state.steps:
-                    rows += batch_rows(self.root, self.root / self.state.steps[s.key].batch, self.common)
+                    rows += batch_rows(
+                        self.root, self.root / self.state.steps[s.key].batch, self.common
+                    )
         return rows
 
     def _importance(self) -> list[dict[str, Any]]:

@@ -61,7 +61,7 @@ def importance(
     for axis in axes:
         xs = [r.values.get(axis.name) for r in judged]
         if axis.numeric and _numeric(xs):
-            rho = _spearman([float(x) for x in xs], y)
+            rho = _spearman([float(x or 0.0) for x in xs], y)
             if rho is None:
                 continue
             better = (rho > 0) == (goal == "maximize")
@@ -74,6 +74,8 @@ def importance(
     return sorted(out, key=lambda e: -float(e["strength"]))
 
 
-def _entry(name: str, measure: str, value: float, strength: float, n: int, hint: str) -> dict[str, Any]:
+def _entry(
+    name: str, measure: str, value: float, strength: float, n: int, hint: str
+) -> dict[str, Any]:
     return {"name": name, "measure": measure, "value": round(value, 4),
             "strength": round(strength, 4), "n": n, "hint": hint}  # fmt: skip

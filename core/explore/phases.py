@@ -122,7 +122,9 @@ def surfing_config(common: Common, space: Space, shape: tuple[int, int]) -> dict
         paths = [a.paths[0] for a in space.seeds]
         own = first.value if isinstance(first.value, int) else 0
         entry = {"type": "values", "values": [own, second_seed(common.sweep_seed)]}
-        params[first.name] = {"paths": paths, **entry} if len(paths) > 1 else {"path": paths[0], **entry}
+        params[first.name] = (
+            {"paths": paths, **entry} if len(paths) > 1 else {"path": paths[0], **entry}
+        )
     data["parameters"] = params
     return _tail(data, common)
 
@@ -144,7 +146,9 @@ def search_config(
     winner = carried_winner(step, results, common.objective)
     strategy = "adaptive" if common.adaptive and common.objective is not None else "sobol"
     data = _head(common, strategy, step.runs)
-    params = _fixed_params(space, results["surfing"].winner if "surfing" in results else None, False)
+    params = _fixed_params(
+        space, results["surfing"].winner if "surfing" in results else None, False
+    )
     for name, value in _seed_values(space, winner).items():
         axis = space.axis(name)
         assert axis is not None
@@ -174,7 +178,9 @@ def seeds_config(
         first = space.seeds[0]
         entry = {"type": "values", "values": mined_seeds(common.sweep_seed, step.runs)}
         paths = [a.paths[0] for a in space.seeds]
-        params[first.name] = {"paths": paths, **entry} if len(paths) > 1 else {"path": paths[0], **entry}
+        params[first.name] = (
+            {"paths": paths, **entry} if len(paths) > 1 else {"path": paths[0], **entry}
+        )
     data["parameters"] = params
     return _tail(data, common)
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from ..errors import ConfigError
 from ..metrics.catalog import BUILTIN
 from ..metrics.spec import MEASURES, MetricSpec, metrics_to_raw, parse_metrics
-from .model import Goal, Objective
+from .model import Objective
 
 _ARG_KEY = {"similarity": "reference", "http": "url", "command": "command"}
 
@@ -86,4 +86,4 @@ def choose_objective(raw: dict[str, Any], objective: str | None) -> Objective | 
             f"--objective {name}: {spec.type} has no better direction; use another metric",
             field="objective",
         )
-    return Objective(name, cast(Goal, goal))
+    return Objective(name, goal)

@@ -206,6 +206,8 @@ def build_space(analysis: Analysis, only: Sequence[OnlySpec] = ()) -> Space:
         if axis is not None:
             search.append(axis)
         elif wanted is not None:
-            raise ConfigError(f"--only {wanted.target}: {info.reason}; nothing to vary", field="only")
+            raise ConfigError(
+                f"--only {wanted.target}: {info.reason}; nothing to vary", field="only"
+            )
     axes = [_surf_axis(v, surf_values.get(k)) for k, v in surf.items()]
     return Space(axes, search, seeds)

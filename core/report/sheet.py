@@ -36,6 +36,8 @@ import jinja2
 from markupsafe import Markup
 
 from ..errors import StoreError, SweepError
+from ..explore.model import REPORT_FILE as EXPLORE_REPORT
+from ..explore.model import STATE_FILE as EXPLORE_STATE
 from ..labels import value_key
 from ..metrics.spec import metrics_from_yaml
 from ..store import atomic
@@ -304,6 +306,14 @@ def _sweep_name(progress: Mapping[str, Any]) -> str:
     return label.strip() if isinstance(label, str) else ""
 
 
+def _exploration_link(root: Path) -> str:
+    """The report's link when the batch is a step of an exploration
+    (``explore_*/phaseN_*/<batch>``, docs/explore.md), else ""."""
+    if (root.parent.parent / EXPLORE_STATE).is_file():
+        return f"../../{EXPLORE_REPORT}"
+    return ""
+
+
 def build_report_data(store_root: Path) -> dict[str, Any]:
     """The contact sheet's data: batch summary, parameter and metric columns, runs."""
     batch = read_batch(Path(store_root))
@@ -325,6 +335,7 @@ def build_report_data(store_root: Path) -> dict[str, Any]:
             "done": sum(r["status"] == "done" for r in runs),
             "failed": sum(r["status"] == "failed" for r in runs),
             "updated_at": p.get("updated_at", ""),
+            "explore": _exploration_link(batch.root),
         },
         "params": [_param_info(n, runs) for n in names],
         "metrics": _metric_names(runs),
