@@ -19,6 +19,7 @@ COMMANDS = [
     "cr-score",
     "cr-export",
     "cr-rate",
+    "cr-explore",
 ]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
