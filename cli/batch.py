@@ -177,7 +177,11 @@ async def run_client_mode(
     scorer = scorer_for(
         store, comfy_address=server_of(opts, cfg), comfy_token=scorer_token(opts, cfg)
     )
-    session = SweepSession(store, backend, options, scorer=scorer)
+    from ..adaptive.wiring import adaptive_source
+
+    slots = backend if isinstance(backend, list) else [BackendSlot(backend, options.window, "")]
+    source = adaptive_source(store, scorer, window=sum(s.window for s in slots))
+    session = SweepSession(store, backend, options, scorer=scorer, source=source)
     install_stop(session.stop)
     note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
     # The sheet's final render is the `with` block's, not the session's: it runs once
@@ -473,6 +477,10 @@ def main(config: str, strict: bool = False, **kwargs: object) -> None:
     wf = load_workflow(resolve_workflow_path(cfg))
     if opts.dry_run:
         sys.exit(dry_run(opts, cfg, wf))
+    if cfg.sampling_strategy == "adaptive":
+        from ..adaptive.wiring import require_optuna
+
+        require_optuna()  # one line naming the extra, before any batch is made
     if opts.ray is not None:
         cfg.ray = cfg.ray or RaySpec()
         cfg.ray.address = opts.ray

@@ -14,7 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-PACKAGES = ("core", "client", "cli", "server_routes", "media", "nodes", "export", "raycluster")
+PACKAGES = (
+    "core", "client", "cli", "server_routes", "media", "nodes", "export", "raycluster", "adaptive",
+)  # fmt: skip
 REPO = Path(__file__).resolve().parents[1]
 
 

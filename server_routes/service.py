@@ -41,8 +41,10 @@ from ..core.config.template import render_config_template
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend
 from ..core.errors import (
+    ConfigError,
     ConflictError,
     ForbiddenPath,
+    MissingExtraError,
     NotFoundError,
     PlanError,
     StoreError,
@@ -51,7 +53,7 @@ from ..core.errors import (
 from ..core.metrics.spec import refuse_unsafe_metrics
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, prompt_for_run
-from ..core.plan.extend import extend_plan
+from ..core.plan.extend import adds_work, extend_plan
 from ..core.store import atomic
 from ..core.store.runstore import RunStore
 from ..core.sweep import lifecycle
@@ -165,6 +167,10 @@ class SweepService:
             self._object_info = (now, ObjectInfo(data) if data else None)
         return self._object_info[1]
 
+    async def object_info(self) -> ObjectInfo | None:
+        """The server's object_info (cached for OBJECT_INFO_TTL), None when unknown."""
+        return await self._objectinfo()
+
     def recover(self) -> None:
         """At ComfyUI start: sweeps left queued/running were cut off. Reads one
         small progress.json per sweep; opens (and rewrites) only those."""
@@ -227,6 +233,7 @@ class SweepService:
             cfg = parse_config(config, source="config")
             _refuse_unsafe(cfg)
             warnings = [*warnings, *validate_config(cfg, wf, oi)]
+            _need_optuna(cfg)
         return wf, cfg, oi, warnings
 
     async def plan(
@@ -283,8 +290,13 @@ class SweepService:
 
         refresher = SheetRefresher(store.root, self.sheet_interval)
         scorer = scorer_for(store, comfy_address=self.deps.own_address())
+        from ..adaptive.wiring import adaptive_source
+
+        source = adaptive_source(store, scorer, window=options.window)
         backend = _at_priority(self.deps.backend(), cfg.comfyui.priority or PANEL_PRIORITY)
-        session = SweepSession(store, backend, options, sheet=refresher, scorer=scorer)
+        session = SweepSession(
+            store, backend, options, sheet=refresher, scorer=scorer, source=source
+        )
         session.open()  # the lock before the 202: a second writer is refused now
         active = _Active(session)
         session.on_event = lambda ev: self._on_event(active, ev.kind)
@@ -421,9 +433,10 @@ class SweepService:
                 extend_plan, store.plan, store.config, cfg, store.workflow, oi
             )
         before = len(store.plan.runs)
-        if len(plan.runs) == before:
+        if not adds_work(store.plan, plan, store.config, cfg):
             raise PlanError("cannot extend the sweep: the changed config adds no runs")
-        await self._prevalidate(prompt_for_run(store.workflow, cfg, plan.runs[before]))
+        if len(plan.runs) > before:
+            await self._prevalidate(prompt_for_run(store.workflow, cfg, plan.runs[before]))
         store.replace_plan(plan, cfg)
         store.set_state("queued", message="")
         self._start(
@@ -473,6 +486,21 @@ def _refuse_unsafe(cfg: SweepConfig) -> None:
         allow_commands=os.environ.get("COMFY_SWEEP_ALLOW_COMMAND_SCORERS") == "1",
         allow_paths=os.environ.get(schemas.ALLOW_LOCAL_PATHS_ENV) == "1",
     )
+
+
+def _need_optuna(cfg: SweepConfig) -> None:
+    """An adaptive sweep proposes with Optuna on this machine: a 400 naming the key."""
+    if cfg.sampling_strategy != "adaptive":
+        return
+    from ..adaptive.wiring import require_optuna
+
+    try:
+        require_optuna()
+    except MissingExtraError as err:
+        raise ConfigError(
+            f"sampling_strategy: adaptive needs optuna on the ComfyUI machine ({err.message})",
+            field="sampling_strategy",
+        ) from None
 
 
 def _peek_state(folder: Path) -> str | None:

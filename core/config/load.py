@@ -46,6 +46,7 @@ from .model import (
     _show,
     config_error,
 )
+from .objective import parse_objective
 from .ray import parse_ray, ray_to_dict
 from .text import parse_replace, parse_template, read_values_file
 
@@ -178,6 +179,7 @@ def parse_config(data: Mapping[str, Any] | str, source: str = "<config>") -> Swe
     cfg.parameters = _parse_params(rd, params)
     cfg.inputs = parse_inputs(rd, top)
     cfg.metrics = parse_metrics(top.get("metrics"), source=source)
+    cfg.objective = parse_objective(top.get("objective"), rd.fail)
     cfg.ray = parse_ray(rd, top.get("ray"))
     cfg.output = _parse_output(rd, rd.mapping(top.get("output"), ("output",)))
     cfg.resume = _parse_resume(rd, rd.mapping(top.get("resume"), ("resume",)))
@@ -200,7 +202,7 @@ def _parse_sampling(rd: _Reader, top: dict[str, Any], cfg: SweepConfig) -> None:
         )
     cfg.sampling_strategy = cast(Strategy, strategy.lower())
     cfg.num_samples = rd.integer(top.get("num_samples", 16), ("num_samples",))
-    if cfg.num_samples < 1 and cfg.sampling_strategy in ("sobol", "lhs", "random"):
+    if cfg.num_samples < 1 and cfg.sampling_strategy in ("sobol", "lhs", "random", "adaptive"):
         raise rd.fail(("num_samples",), f"{cfg.num_samples} plans zero runs; use at least 1")
     if cfg.num_samples > MAX_RUNS:
         raise rd.fail(("num_samples",), f"{cfg.num_samples} is more than {MAX_RUNS}")
@@ -556,6 +558,8 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
         del out["comfyui"]["api"]  # the default, left out so existing dumps stay as they were
     if cfg.metrics:  # paths made absolute: a batch's config.yaml lives elsewhere
         out["metrics"] = metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir)
+    if cfg.objective is not None:
+        out["objective"] = cfg.objective.to_dict()
     return out
 
 
@@ -609,6 +613,8 @@ def config_fingerprint(cfg: SweepConfig, workflow: Any) -> str:
     }
     if cfg.inputs is not None:  # absent otherwise: older batches keep their fingerprint
         basis["inputs"] = inputs_to_dict(cfg.inputs)
+    if cfg.objective is not None and cfg.sampling_strategy == "adaptive":
+        basis["objective"] = {"metric": cfg.objective.metric}  # the goal follows the metric
     text = json.dumps(basis, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

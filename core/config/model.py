@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from ..errors import ConfigError
 from ..metrics.spec import MetricSpec
+from .objective import ObjectiveSpec
 
 ParamType = Literal["continuous", "linear", "values", "random_seed", "template"]
-Strategy = Literal["sobol", "lhs", "grid", "random", "linear"]
+Strategy = Literal["sobol", "lhs", "grid", "random", "linear", "adaptive"]
 
 # `replace` is parsed into type values with ``replace`` targets (core/config/text.py).
 PARAM_TYPES: tuple[str, ...] = (
@@ -25,10 +26,10 @@ PARAM_TYPES: tuple[str, ...] = (
     "replace",
     "template",
 )
-STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear")
+STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear", "adaptive")
 TOP_KEYS = (
     "workflow_file", "sampling_strategy", "num_samples", "seeds_per_sample", "sweep_seed",
-    "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics", "ray",
+    "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics", "objective", "ray",
 )  # fmt: skip
 PARAM_KEYS: tuple[str, ...] = ("path", "paths", "type", "min", "max", "step", "values", "log")
 PARAM_KEYS += ("values_file", "search", "replace", "template", "slots")
@@ -165,6 +166,7 @@ class SweepConfig:
     comfyui: ComfySpec = field(default_factory=ComfySpec)
     inputs: InputsSpec | None = None
     metrics: list[MetricSpec] = field(default_factory=list)  # scores for every run
+    objective: ObjectiveSpec | None = None  # what sampling_strategy adaptive optimises
     ray: RaySpec | None = None
     source: str = "<config>"  # file name for messages
     base_dir: Path | None = None  # folder of the config file

@@ -107,6 +107,8 @@ def extend_plan(
     if reason:
         raise PlanError(f"cannot extend the batch: {reason}", details={"reason": reason})
     new_cfg.sweep_seed = old.sweep_seed
+    if new_cfg.sampling_strategy == "adaptive":
+        return _adaptive_budget(old, old_cfg, new_cfg, warnings)
     names = [s.name for s in sampled_specs(new_cfg)]
     seen = {Sample(r.sample_index, r.values).key(names) for r in old.runs}
     if new_cfg.sampling_strategy in ("grid", "linear"):
@@ -130,4 +132,25 @@ def extend_plan(
     )
 
 
-__all__ = ["extend_plan"]
+def _adaptive_budget(
+    old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig, warnings: list[str]
+) -> Plan:
+    """An adaptive plan holds only what was proposed so far: a larger budget adds
+    no runs now, the source proposes them as results arrive (core/search/)."""
+    note = f"budget raised from {old_cfg.num_samples} to {new_cfg.num_samples} samples"
+    grew = new_cfg.num_samples > old_cfg.num_samples
+    return Plan(
+        runs=list(old.runs), parameters=list(old.parameters), strategy=old.strategy,
+        warnings=warnings, notes=[*old.notes, note] if grew else list(old.notes),
+        sweep_seed=old.sweep_seed, labels=dict(old.labels),
+    )  # fmt: skip
+
+
+def adds_work(old: Plan, new: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) -> bool:
+    """Whether an extension changes anything: new runs, or a larger adaptive budget."""
+    if new_cfg.sampling_strategy == "adaptive":
+        return new_cfg.num_samples > old_cfg.num_samples
+    return len(new.runs) > len(old.runs)
+
+
+__all__ = ["adds_work", "extend_plan"]

@@ -27,7 +27,7 @@ from ..config.load import config_fingerprint
 from ..config.model import SweepConfig
 from ..errors import ConfigChangedError, PlanError
 from ..objectinfo import ObjectInfo
-from ..plan.extend import extend_plan
+from ..plan.extend import adds_work, extend_plan
 from ..plan.model import Plan
 from ..store.format import peek_progress
 from ..store.runstore import RunStore
@@ -99,7 +99,7 @@ def _try_extend(
     # The plan comparison first: its reason ("sampling_strategy changed from grid to
     # lhs") says more than the server-sweep rule when the config is another one.
     plan = extend_plan(store.plan, store.config, cfg, wf, info)
-    if len(plan.runs) == len(store.plan.runs):
+    if not adds_work(store.plan, plan, store.config, cfg):
         raise PlanError("the changed config adds no runs")
     if is_server_batch(store) and not server:
         raise PlanError(
@@ -116,8 +116,14 @@ def _changed(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo |
     except PlanError as err:
         reason = err.message.removeprefix("cannot extend the batch: ")
         return Selection("new", notice=f"not extending {store.root} ({reason}): new batch")
-    notice = f"extending {store.root}: {before} → {len(plan.runs)} runs"
+    notice = f"extending {store.root}: {_growth(store, plan, cfg, before)}"
     return Selection("extend", store, plan, notice)
+
+
+def _growth(store: RunStore, plan: Plan, cfg: SweepConfig, before: int) -> str:
+    if cfg.sampling_strategy == "adaptive":
+        return f"budget {store.config.num_samples} → {cfg.num_samples} samples"
+    return f"{before} → {len(plan.runs)} runs"
 
 
 def select_dir(path: Path, cfg: SweepConfig, wf: Workflow, info: ObjectInfo | None) -> Selection:
@@ -134,7 +140,7 @@ def select_dir(path: Path, cfg: SweepConfig, wf: Workflow, info: ObjectInfo | No
             "restore the config, or run without --resume (or with --new) for a new batch",
             details={"folder": str(path)},
         ) from None
-    notice = f"extending {path}: {len(store.plan.runs)} → {len(plan.runs)} runs"
+    notice = f"extending {path}: {_growth(store, plan, cfg, len(store.plan.runs))}"
     return Selection("extend", store, plan, notice, ident)
 
 

@@ -18,6 +18,7 @@ COMMANDS = [
     "cr-video-analyze",
     "cr-score",
     "cr-export",
+    "cr-refine",
     "cr-rate",
     "cr-explore",
 ]
