@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.util
 import json
 import random
 import sys
@@ -24,7 +25,7 @@ from ..client.comfyui import ComfyClient
 from ..core.analyzer import analyze
 from ..core.config.load import load_config
 from ..core.config.model import STRATEGIES
-from ..core.errors import ConfigError, StoreError
+from ..core.errors import ConfigError, MissingExtraError, StoreError
 from ..core.explore.budget import split_budget
 from ..core.explore.explorer import Done, Explorer, Run, Wait
 from ..core.explore.folder import find_exploration, load_state, new_folder, now_iso, save_state
@@ -56,6 +57,7 @@ class Request:
     output: Path = Path("output")
     cont: bool = False
     new: bool = False
+    search: str = "sobol"  # sobol: narrowing rounds; adaptive: one Optuna TPE batch
     raw_metrics: dict[str, Any] | None = None  # a config's metrics: section, as is
     server_address: str = "127.0.0.1:8188"  # when no --server
 
@@ -71,6 +73,17 @@ def _server(req: Request) -> str:
 async def _object_info(req: Request) -> ObjectInfo:
     async with ComfyClient(server_option(_server(req)), timeout=15.0) as client:
         return ObjectInfo(await client.object_info())
+
+
+def use_adaptive(req: Request) -> bool:
+    """--search adaptive: the search is one adaptive batch (needs comfy-sweep[adaptive])."""
+    if req.search != "adaptive":
+        return False
+    if "adaptive" not in STRATEGIES or importlib.util.find_spec("optuna") is None:
+        raise MissingExtraError(
+            "--search adaptive needs optuna: pip install 'comfy-sweep[adaptive]'"
+        )
+    return True
 
 
 def _workflow_sha(wf: Workflow) -> str:
@@ -91,10 +104,11 @@ def _settings(req: Request) -> tuple[dict[str, Any], Common, dict[str, Any]]:
         else {"metric": objective.metric, "goal": objective.goal},
         "metrics": raw,
         "only": list(req.only),
+        "search": req.search,
     }
     common = Common(
         workflow_file=str(req.workflow.resolve()), metrics=raw, objective=objective,
-        sweep_seed=0, server=_server(req), adaptive="adaptive" in STRATEGIES,
+        sweep_seed=0, server=_server(req), adaptive=use_adaptive(req),
     )  # fmt: skip
     return settings, common, raw
 
@@ -130,7 +144,7 @@ def _explorer(req: Request, wf: Workflow, info: ObjectInfo) -> Explorer:
     split = split_budget(
         req.budget, samplers=_count(space, 0), schedulers=_count(space, 1),
         has_search=bool(space.search), has_seeds=bool(space.seeds),
-        rounds_allowed=common.objective is not None,
+        rounds_allowed=common.objective is not None and not common.adaptive,
     )  # fmt: skip
     return Explorer(root, state, space, split, common)
 
@@ -189,6 +203,7 @@ def _command(req: Request) -> str:
     parts += [f"--objective {req.objective}"] if req.objective else []
     parts += [f"--only {shell_arg(o)}" for o in req.only]
     parts += [f"--server {s}" for s in req.servers]
+    parts += ["--search adaptive"] if req.search == "adaptive" else []
     return " ".join([*parts, f"-o {shell_arg(req.output)}"])
 
 
@@ -263,6 +278,11 @@ async def run_explore(req: Request) -> int:
               default=Path("output"), show_default=True, help="Where explore_<time> goes.")  # fmt: skip
 @click.option("--continue", "cont", is_flag=True,
               help="Go on after you rated the runs of the phase the exploration waits on.")  # fmt: skip
+@click.option("--search", type=click.Choice(["sobol", "adaptive"]), default="sobol",
+              show_default=True,
+              help="sobol: the search in rounds of Sobol samples, each narrowed around the best "
+              "run so far; adaptive: one adaptive batch (Optuna TPE, comfy-sweep[adaptive]). "
+              "Needs an objective; a person rating gets one Sobol round.")  # fmt: skip
 @click.option("--new", is_flag=True, help="Start a new exploration even if one can continue.")
 @handle_errors
 def explore(workflow: Path, metrics: tuple[str, ...], only: tuple[str, ...], **kwargs: Any) -> None:

@@ -3,9 +3,9 @@
 * surfing: a grid over the sampler x scheduler values the split allows, every
   combination on the same two seeds (the workflow's own seed and one drawn
   from the exploration's seed), everything else as in the workflow;
-* search round 1: Sobol (``adaptive`` when that strategy is available and
-  there is an objective) over the search axes' ranges, the surfing winner and
-  its seed fixed; round r > 1: the ranges narrowed around the best run so far
+* search round 1: Sobol over the search axes' ranges (or one ``adaptive``
+  batch, Optuna TPE, with ``--search adaptive``), the surfing winner and its
+  seed fixed; round r > 1: the ranges narrowed around the best run so far
   (to ``SHRINK`` ** (r-1) of their width, inside round 1's range), COMBO and
   on/off inputs fixed to the best run's value;
 * seed mining: every winner fixed, the seeds drawn afresh for every run.
@@ -35,7 +35,7 @@ class Common:
     objective: Objective | None
     sweep_seed: int
     server: str | None = None
-    adaptive: bool = False  # sampling_strategy adaptive exists (core/search)
+    adaptive: bool = False  # the search is one sampling_strategy adaptive batch (core/search)
 
 
 def second_seed(sweep_seed: int) -> int:
