@@ -58,6 +58,7 @@ class Request:
     cont: bool = False
     new: bool = False
     search: str = "sobol"  # sobol: narrowing rounds; adaptive: one Optuna TPE batch
+    seed: int | None = None  # the exploration's seed (None: drawn once, kept in explore.json)
     raw_metrics: dict[str, Any] | None = None  # a config's metrics: section, as is
     server_address: str = "127.0.0.1:8188"  # when no --server
 
@@ -130,7 +131,8 @@ def _open_state(req: Request, wf: Workflow, settings: dict[str, Any]) -> tuple[P
             f"--continue: no exploration of {wf_path} with these settings under {req.output}"
         )
     root = new_folder(req.output)
-    state = ExploreState(wf_path, sha, fp, settings, random.randrange(2**31), req.budget, now_iso())
+    seed = req.seed if req.seed is not None else random.randrange(2**31)
+    state = ExploreState(wf_path, sha, fp, settings, seed, req.budget, now_iso())
     save_state(root, state)
     note(f"new exploration {root}")
     return root, state
@@ -283,6 +285,9 @@ async def run_explore(req: Request) -> int:
               help="sobol: the search in rounds of Sobol samples, each narrowed around the best "
               "run so far; adaptive: one adaptive batch (Optuna TPE, comfy-sweep[adaptive]). "
               "Needs an objective; a person rating gets one Sobol round.")  # fmt: skip
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
+              help="The exploration's seed (Sobol points, drawn seeds) for a new exploration; "
+              "default: drawn once and kept.")  # fmt: skip
 @click.option("--new", is_flag=True, help="Start a new exploration even if one can continue.")
 @handle_errors
 def explore(workflow: Path, metrics: tuple[str, ...], only: tuple[str, ...], **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from comfy_sweep.core.analyzer import analyze
 from comfy_sweep.core.config.load import parse_config
 from comfy_sweep.core.errors import ConfigError, PlanError
@@ -326,3 +327,37 @@ def test_metric_arguments_and_objective(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="NAME=TYPE"):
         metrics_section(["similarity"], None, tmp_path)
     assert Step("seeds", "seeds", 4).folder == "phase3_seeds"
+
+
+# ---- cr-analyze --recipes ------------------------------------------------------------------------
+@needs_shared
+@pytest.mark.parametrize("flag", ["--recipes", "--generate-category-templates"])
+def test_analyze_writes_the_three_phase_configs(flag: str, oi: ObjectInfo, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from comfy_sweep.cli.analyze import main as cr_analyze
+
+    args = [
+        str(API / "lora.json"),
+        flag,
+        "-o",
+        str(tmp_path),
+        "--object-info",
+        str(SAVED_OBJECT_INFO),
+    ]
+    res = CliRunner().invoke(cr_analyze, args)
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "lora_phase1_surfing.yaml",
+        "lora_phase2_search.yaml",
+        "lora_phase3_seeds.yaml",
+    ]
+    wf = load_workflow(API / "lora.json")
+    counts = {}
+    for path in tmp_path.iterdir():
+        data = yaml.safe_load(path.read_text())
+        counts[path.name] = len(planned(data, wf, oi))
+    assert counts["lora_phase1_surfing.yaml"] == 18  # 3 samplers x 3 schedulers x 2 seeds
+    assert counts["lora_phase2_search.yaml"] == 33 and counts["lora_phase3_seeds.yaml"] == 13
+    res = CliRunner().invoke(cr_analyze, args)  # never overwritten without --force
+    assert res.exit_code == 2 and "exists" in res.output
