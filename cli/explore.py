@@ -15,7 +15,7 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,8 @@ import click
 
 from ..client.comfyui import ComfyClient
 from ..core.analyzer import analyze
-from ..core.config.load import load_config
-from ..core.config.model import STRATEGIES
+from ..core.config.load import load_config, resolve_workflow_path
+from ..core.config.model import STRATEGIES, SweepConfig
 from ..core.errors import ConfigError, MissingExtraError, StoreError
 from ..core.explore.budget import split_budget
 from ..core.explore.explorer import Done, Explorer, Run, Wait
@@ -33,7 +33,8 @@ from ..core.explore.model import REPORT_FILE, ExploreState, fingerprint
 from ..core.explore.phases import Common
 from ..core.explore.report import write_report
 from ..core.explore.settings import choose_objective, metrics_section
-from ..core.explore.space import Space, build_space, parse_only
+from ..core.explore.space import OnlySpec, Space, build_space, parse_only
+from ..core.metrics.spec import metrics_to_raw
 from ..core.objectinfo import ObjectInfo
 from ..core.store import atomic
 from ..core.sweep.select import batch_identity, newest_match
@@ -60,6 +61,9 @@ class Request:
     search: str = "sobol"  # sobol: narrowing rounds; adaptive: one Optuna TPE batch
     seed: int | None = None  # the exploration's seed (None: drawn once, kept in explore.json)
     raw_metrics: dict[str, Any] | None = None  # a config's metrics: section, as is
+    only_specs: tuple[OnlySpec, ...] | None = None  # a config's parameters: (else --only)
+    auto_continue: bool = False  # a config rerun goes on by itself once runs are rated
+    rerun: str = ""  # the command that continues (a config's: cr-batch CONFIG)
     server_address: str = "127.0.0.1:8188"  # when no --server
 
 
@@ -104,7 +108,7 @@ def _settings(req: Request) -> tuple[dict[str, Any], Common, dict[str, Any]]:
         if objective is None
         else {"metric": objective.metric, "goal": objective.goal},
         "metrics": raw,
-        "only": list(req.only),
+        "only": [asdict(o) for o in _only(req)],
         "search": req.search,
     }
     common = Common(
@@ -140,7 +144,7 @@ def _open_state(req: Request, wf: Workflow, settings: dict[str, Any]) -> tuple[P
 
 def _explorer(req: Request, wf: Workflow, info: ObjectInfo) -> Explorer:
     settings, common, _ = _settings(req)
-    space = build_space(analyze(wf, info), [parse_only(o) for o in req.only])
+    space = build_space(analyze(wf, info), _only(req))
     root, state = _open_state(req, wf, settings)
     common = Common(**{**common.__dict__, "sweep_seed": state.sweep_seed})
     split = split_budget(
@@ -149,6 +153,12 @@ def _explorer(req: Request, wf: Workflow, info: ObjectInfo) -> Explorer:
         rounds_allowed=common.objective is not None and not common.adaptive,
     )  # fmt: skip
     return Explorer(root, state, space, split, common)
+
+
+def _only(req: Request) -> tuple[OnlySpec, ...]:
+    if req.only_specs is not None:
+        return req.only_specs
+    return tuple(parse_only(o) for o in req.only)
 
 
 def _count(space: Space, index: int) -> int:
@@ -196,7 +206,8 @@ async def _step(explorer: Explorer, action: Run, req: Request) -> int | None:
 
 
 def _rate_text(explorer: Explorer, req: Request) -> str:
-    return str(explorer.state.notes.get("waiting_text", "")) + f"\n  {_command(req)} --continue"
+    again = req.rerun or f"{_command(req)} --continue"
+    return str(explorer.state.notes.get("waiting_text", "")) + f"\n  {again}"
 
 
 def _command(req: Request) -> str:
@@ -210,10 +221,12 @@ def _command(req: Request) -> str:
 
 
 async def _wait(explorer: Explorer, action: Wait, req: Request) -> int | None:
-    if not req.cont:
+    if not (req.cont or req.auto_continue):
         return _stop(explorer, _rate_text(explorer, req), EXIT_OK)
     batch = explorer.root / action.result.batch
     res = explorer.record(action.step, batch)
+    if res.status == "rate" and not req.cont:  # a config rerun before any rating
+        return _stop(explorer, _rate_text(explorer, req), EXIT_OK)
     if res.status == "rate":
         raise StoreError(
             f"--continue: no run of {batch} is rated or picked yet; rate some first "
@@ -252,6 +265,54 @@ async def run_explore(req: Request) -> int:
             code = await _step(explorer, action, req)
         if code is not None:
             return code
+
+
+# -- sampling_strategy: explore (cr-batch CONFIG) -----------------------------------------------
+def _config_only(cfg: SweepConfig) -> tuple[OnlySpec, ...]:
+    """A config's parameters: what varies (ranges and values as given; seeds are mined anyway)."""
+    specs: list[OnlySpec] = []
+    for spec in cfg.parameters.values():
+        for path in spec.paths:
+            if spec.type == "values" and spec.values is not None:
+                specs.append(OnlySpec(path, values=tuple(spec.values)))
+            elif (
+                spec.type in ("continuous", "linear")
+                and spec.min is not None
+                and spec.max is not None
+            ):
+                specs.append(OnlySpec(path, float(spec.min), float(spec.max)))
+            elif spec.type != "random_seed":
+                raise ConfigError(
+                    f"{cfg.source}: parameters.{spec.name}: an exploration varies ranges "
+                    "(min/max) and values only",
+                    field=f"parameters.{spec.name}",
+                )
+    return tuple(specs)
+
+
+def request_from_config(
+    cfg: SweepConfig, servers: tuple[str, ...], config_file: str, new: bool = False
+) -> Request:
+    """The exploration a ``sampling_strategy: explore`` config asks for (docs/explore.md)."""
+    return Request(
+        workflow=resolve_workflow_path(cfg),
+        budget=cfg.num_samples,
+        objective=cfg.objective.metric if cfg.objective is not None else None,
+        servers=servers,
+        output=Path(cfg.output.base_dir).resolve(),
+        seed=cfg.sweep_seed,
+        raw_metrics=metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir),
+        only_specs=_config_only(cfg) if cfg.parameters else None,
+        auto_continue=True,
+        new=new,
+        rerun=f"cr-batch {shell_arg(config_file)}",
+        server_address=cfg.comfyui.server_address,
+    )
+
+
+def run_config(cfg: SweepConfig, servers: tuple[str, ...], config_file: str, new: bool) -> int:
+    """cr-batch CONFIG with ``sampling_strategy: explore``."""
+    return asyncio.run(run_explore(request_from_config(cfg, servers, config_file, new)))
 
 
 @click.command(

@@ -5,9 +5,10 @@
   from the exploration's seed), everything else as in the workflow;
 * search round 1: Sobol over the search axes' ranges (or one ``adaptive``
   batch, Optuna TPE, with ``--search adaptive``), the surfing winner and its
-  seed fixed; round r > 1: the ranges narrowed around the best run so far
-  (to ``SHRINK`` ** (r-1) of their width, inside round 1's range), COMBO and
-  on/off inputs fixed to the best run's value;
+  seed fixed; round r > 1: the ranges narrowed around the best runs so far
+  (the span of the top ``TOP_K`` plus half a design cell of the round before,
+  core/refine's interval, inside the round before's range), COMBO and on/off
+  inputs fixed to the best run's value;
 * seed mining: every winner fixed, the seeds drawn afresh for every run.
 """
 
@@ -19,10 +20,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..refine.narrow import Bounds, interval, snap
 from .model import Objective, Step, StepResult
 from .space import Axis, Space
 
-SHRINK = 0.4
+SHRINK = 0.4  # production.yaml's spacing: one more round's width (hero.py)
+TOP_K = 3  # a round narrows around the best runs so far that share the best's choices
 _SEED_LIMIT = 2**32  # the second surfing seed: any seed input accepts it
 
 
@@ -153,10 +156,9 @@ def search_config(
         axis = space.axis(name)
         assert axis is not None
         params[name] = _fixed(axis, value)
-    best = dict((winner or {}).get("values") or {}) if step.round > 1 else {}
+    entries = round_entries(space, step, results, common.objective)
     for axis in space.search:
-        entry = axis.entry if axis.name not in best else narrow(axis, best[axis.name], step.round)
-        params[axis.name] = axis.config_entry(entry)
+        params[axis.name] = axis.config_entry(entries[axis.name])
     data["parameters"] = params
     return _tail(data, common)
 
@@ -201,6 +203,70 @@ def step_config(
 
 
 # ---- narrowing ------------------------------------------------------------------------------
+def _ranked_rows(
+    results: Mapping[str, StepResult], before: int, objective: Objective | None
+) -> list[dict[str, Any]]:
+    """The best runs of the search rounds before round ``before`` (their tables), best first."""
+    rows = [
+        row
+        for key, res in results.items()
+        if key.startswith("search") and _round(key) < before
+        for row in res.table
+        if row.get("score") is not None
+    ]
+    if objective is None:
+        return rows
+    return sorted(rows, key=lambda r: objective.sort_key(float(r["score"])))
+
+
+def round_entries(
+    space: Space, step: Step, results: Mapping[str, StepResult], objective: Objective | None
+) -> dict[str, dict[str, Any]]:
+    """Each search axis's entry in round ``step.round``: round 1's ranges, then each
+    round narrowed around the top runs of the rounds before it (core/refine's
+    interval: their span plus half a design cell of the round before)."""
+    entries = {a.name: dict(a.entry) for a in space.search}
+    for r in range(2, step.round + 1):
+        rows = _ranked_rows(results, r, objective)
+        prev = results.get(f"search{r - 1}")
+        if not rows or prev is None:
+            break
+        best = rows[0]["values"]
+        choices = {a.name: best.get(a.name) for a in space.search if not a.numeric}
+        top = [
+            row["values"]
+            for row in rows
+            if all(row["values"].get(k) == v for k, v in choices.items())
+        ]
+        top = top[:TOP_K]
+        ranged = [a for a in space.search if entries[a.name].get("type") != "values"]
+        cell = 1.0 / max(prev.runs, 1) ** (1.0 / max(len(ranged), 1))
+        for axis in space.search:
+            entries[axis.name] = narrow_entry(
+                axis, entries[axis.name], [v[axis.name] for v in top], cell
+            )
+    return entries
+
+
+def narrow_entry(axis: Axis, entry: dict[str, Any], top: list[Any], cell: float) -> dict[str, Any]:
+    """``entry`` around the ``top`` values (best first): a choice fixed to the best one."""
+    if entry.get("type") == "values" or not axis.numeric:
+        return {"type": "values", "values": [top[0]]}
+    step = entry.get("step") or (1 if axis.kind == "INT" else None)
+    bounds = Bounds((float(entry["min"]), float(entry["max"])), step=step,
+                    origin=float(axis.entry["min"]))  # fmt: skip
+    lo, hi, _ = interval([float(v) for v in top], bounds, cell)
+    lo, hi = snap(lo, hi, bounds)
+    if axis.kind == "INT":
+        lo, hi = int(round(lo)), int(round(hi))
+    if hi <= lo:
+        return {"type": "values", "values": [top[0]]}
+    out: dict[str, Any] = {"type": entry["type"], "min": lo, "max": hi}
+    if entry.get("step"):
+        out["step"] = entry["step"]
+    return out
+
+
 def _sig(x: float) -> float:
     return float(f"{x:.6g}")
 

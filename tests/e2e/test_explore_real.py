@@ -183,3 +183,31 @@ def test_ratings_choose_the_winners(
     heroes = state["notes"]["heroes"]
     assert heroes[0]["run_id"] == chosen.run_id and heroes[0]["rating"] == 5
     assert heroes[1]["values"]["seed"] == seeds[-1].values["seed"]
+
+
+def test_a_config_with_sampling_strategy_explore(
+    setup: tuple[Path, Path], comfy_server: Any, tmp_path: Path
+) -> None:
+    home, wf = setup
+    config = {
+        "workflow_file": str(wf), "sampling_strategy": "explore", "num_samples": 16,
+        "objective": "sim", "sweep_seed": 3,
+        "metrics": {"sim": {"type": "similarity", "reference": str(home / "ref.png")}},
+        "parameters": {
+            "strength": {"path": "nodes.2.inputs.strength", "min": 0.05, "max": 0.95},
+            "rotation": {"path": "nodes.4.inputs.rotation",
+                         "values": ["none", "90 degrees", "180 degrees", "270 degrees"]},
+        },
+        "output": {"base_dir": str(tmp_path / "out")},
+    }  # fmt: skip
+    (tmp_path / "explore.yaml").write_text(yaml.safe_dump(config))
+    cmd = [str(BIN / "cr-batch"), str(tmp_path / "explore.yaml"), "--server", comfy_server.address]
+    res = run(cmd, tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    root, state = state_of(tmp_path / "out")
+    assert state["state"] == "done" and state["sweep_seed"] == 3
+    hero = state["notes"]["heroes"][0]
+    assert hero["values"]["rotation"] == HIDDEN["rotation"]
+    assert hero["values"]["sigma"] == 1.0  # not listed in parameters: the workflow's value
+    res = run([*cmd, "--dry-run"], tmp_path)
+    assert res.returncode == 2 and "client mode only" in res.stderr
