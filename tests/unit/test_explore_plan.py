@@ -230,7 +230,7 @@ def test_winners_are_carried_forward(oi: ObjectInfo) -> None:
     runs = planned(step_config(common(), space, steps["search2"], done, (3, 3)), wf, oi)
     # around the best run: half a design cell of round 1 (18 runs over 2 ranges) each side
     cfgs, steps_ = [r["cfg"] for r in runs], [r["steps"] for r in runs]
-    assert 5.5 <= min(cfgs) and max(cfgs) <= 7.5 and 21 <= min(steps_) and max(steps_) <= 27
+    assert min(cfgs) >= 5.5 and max(cfgs) <= 7.5 and min(steps_) >= 21 and max(steps_) <= 27
     assert max(cfgs) - min(cfgs) > 1.0
     worse = {**best, "cfg": 11.0}
     done["search2"] = result("search2", worse, 0.7)  # round 2 did worse: round 1's best stays
