@@ -37,7 +37,7 @@ from .model import (
 )
 from .phases import Common, carried_winner, step_config
 from .space import Space
-from .winners import Row, heroes, run_winner, surf_winner
+from .winners import SEARCH_ROWS, TABLE_ROWS, Row, heroes, run_winner, surf_winner
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,8 @@ class Explorer:
                 rows, [a.name for a in self.space.surf], self.common.objective
             )
         else:
-            res.winner, res.table = run_winner(rows, self.common.objective)
+            limit = SEARCH_ROWS if step.phase == "search" else TABLE_ROWS
+            res.winner, res.table = run_winner(rows, self.common.objective, limit)
         if res.winner is None:
             self._no_winner(step, batch, rows)
             res.status = "rate"

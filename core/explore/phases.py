@@ -233,19 +233,36 @@ def round_entries(
             break
         best = rows[0]["values"]
         choices = {a.name: best.get(a.name) for a in space.search if not a.numeric}
-        top = [
-            row["values"]
-            for row in rows
-            if all(row["values"].get(k) == v for k, v in choices.items())
+        same = [
+            r["values"] for r in rows if all(r["values"].get(k) == v for k, v in choices.items())
         ]
-        top = top[:TOP_K]
+        # The design's density where the best runs are: the runs of the round before
+        # that share the best run's choices (a COMBO of 4 leaves a quarter of them).
+        share = _share(results, r, choices, prev.runs)
         ranged = [a for a in space.search if entries[a.name].get("type") != "values"]
-        cell = 1.0 / max(prev.runs, 1) ** (1.0 / max(len(ranged), 1))
+        cell = 1.0 / max(share, 1) ** (1.0 / max(len(ranged), 1))
+        top = same[: max(1, min(TOP_K, share // 4))]
         for axis in space.search:
             entries[axis.name] = narrow_entry(
                 axis, entries[axis.name], [v[axis.name] for v in top], cell
             )
     return entries
+
+
+def _share(results: Mapping[str, StepResult], r: int, choices: Mapping[str, Any], runs: int) -> int:
+    """How many runs of round ``r - 1`` made the best run's choices (from its ranking)."""
+    if not choices:
+        return runs
+    prev = results[f"search{r - 1}"]
+    fixed = all(len({json_key(row["values"].get(k)) for row in prev.table}) <= 1 for k in choices)
+    if fixed:
+        return runs
+    matching = sum(all(row["values"].get(k) == v for k, v in choices.items()) for row in prev.table)
+    return max(1, round(runs * matching / max(len(prev.table), 1)))
+
+
+def json_key(value: Any) -> str:
+    return repr(value)
 
 
 def narrow_entry(axis: Axis, entry: dict[str, Any], top: list[Any], cell: float) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from .model import Objective
 
 TOP_HEROES = 3
 TABLE_ROWS = 12
+SEARCH_ROWS = 1000  # a search round keeps its ranking: the next round narrows on it
 
 
 @dataclass(frozen=True)
@@ -104,11 +105,11 @@ def surf_winner(
 
 
 def run_winner(
-    rows: Sequence[Row], objective: Objective | None
+    rows: Sequence[Row], objective: Objective | None, limit: int = TABLE_ROWS
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """The best single run (None: nothing judged) and the top of the ranking."""
+    """The best single run (None: nothing judged) and the top ``limit`` of the ranking."""
     order = ranked(rows, objective)
-    table = [r.to_json() for r in order[:TABLE_ROWS]]
+    table = [r.to_json() for r in order[:limit]]
     if not order:
         return None, table
     best = order[0]
