@@ -108,7 +108,8 @@ def _print_report(analysis: Analysis, output: Path | None) -> None:
 
 
 @click.command(
-    help="List every literal input of WORKFLOW (API format) with a sweep suggestion, and "
+    help="List every literal input of WORKFLOW (API format, or UI format with --server or "
+    "--object-info) with a sweep suggestion, and "
     "write a config template (default: <workflow stem>_batch_config.yaml in the current "
     "directory). With --json, print the analyzer JSON (docs/analyzer.md) and write a file "
     "only if -o is given."
@@ -153,8 +154,11 @@ def main(
 ) -> None:  # fmt: skip
     if server and object_info:
         fail("give either --server or --object-info, not both")
-    wf = load_workflow(workflow)
-    analysis = analyze(wf, load_object_info(server, object_info))
+    info = load_object_info(server, object_info)
+    wf = load_workflow(workflow, info)  # a UI-format one is converted with info
+    for text in wf.notes:
+        click.echo(f"note: {text}", err=True)
+    analysis = analyze(wf, info)
     if recipes:
         _write_recipes(analysis, workflow, output or Path.cwd(), force)
         return

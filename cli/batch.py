@@ -9,6 +9,7 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,16 +23,24 @@ from ..core.config.model import RaySpec, ServerSpec, SweepConfig, config_error
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend, BackendSlot
 from ..core.engine.engine import EngineSummary
-from ..core.errors import BackendError, ConfigError, ConflictError
+from ..core.errors import BackendError, ConfigError, ConflictError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, format_plan_table
 from ..core.report.sheet import SHEET_FILE
+from ..core.store import atomic
 from ..core.store.runstore import RunStore
 from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
 from ..core.sweep.session import SessionOptions, SweepSession
-from ..core.workflow import Workflow, load_workflow
+from ..core.workflow import UI_WORKFLOW_FILE, Workflow, WorkflowFile, read_workflow_file
 from ..media.live_sheet import LiveSheet
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
+from .common import (
+    EXIT_OK,
+    EXIT_RUNS_FAILED,
+    handle_errors,
+    load_with_server,
+    server_option,
+    shell_arg,
+)
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
@@ -57,6 +66,7 @@ class Options:
     window: int | None
     auth_token_env: str | None
     ray: str | None = None
+    object_info: str | None = None
 
 
 def note(text: str) -> None:
@@ -102,12 +112,23 @@ async def _object_info_if_reachable(opts: Options, cfg: SweepConfig) -> ObjectIn
         return None
 
 
-def dry_run(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
-    info = asyncio.run(_object_info_if_reachable(opts, cfg))
+def dry_run(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
+    if opts.object_info:
+        info: ObjectInfo | None = ObjectInfo.load(opts.object_info)
+    else:
+        info = asyncio.run(_object_info_if_reachable(opts, cfg))
+    if info is None and wf_file.is_ui:
+        raise WorkflowError(
+            f"{wf_file.source}: a UI-format workflow needs the server's node definitions to be "
+            f"converted: start ComfyUI at {server_of(opts, cfg)} (or give --server), or give "
+            "--object-info FILE (saved from GET /object_info)"
+        )
     if info is None:
         note(
             f"(ComfyUI at {server_of(opts, cfg)} not reachable: checking values by heuristics only)"
         )
+    wf = wf_file.load(info)
+    note_conversion(wf)
     plan = build_plan(cfg, wf, info)  # validates; its warnings include the config's own
     note_plan(plan.warnings, plan.notes, shown=[])
     click.echo(format_plan_table(plan))
@@ -141,6 +162,8 @@ def create_client_batch(
     plan = build_plan(cfg, wf, info)
     note_plan(plan.warnings, plan.notes, shown)
     store = RunStore.create(Path(cfg.output.base_dir), cfg, wf, plan, extra=ident)
+    if wf.ui_graph is not None:  # for "Load into graph" and extra_pnginfo, as server sweeps keep it
+        atomic.write_json(store.root / UI_WORKFLOW_FILE, wf.ui_graph)
     note(f"new batch {store.root}: {len(plan.runs)} runs planned")
     return store
 
@@ -163,13 +186,18 @@ def report_complete(store: RunStore) -> int:
 
 
 async def run_client_mode(
-    opts: Options, cfg: SweepConfig, backend: Backend | list[BackendSlot], store: RunStore
+    opts: Options,
+    cfg: SweepConfig,
+    backend: Backend | list[BackendSlot],
+    store: RunStore,
+    ui_workflow: dict[str, Any] | None = None,
 ) -> EngineSummary:
     options = SessionOptions(
         holder=holder(),
         window=opts.window or cfg.comfyui.queue_window,
         fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
         poll_interval=cfg.comfyui.poll_interval,
+        ui_workflow=ui_workflow,  # sent as extra_pnginfo: outputs open as the UI graph
     )
     from ..media.live_scoring import scorer_for  # numpy, PIL: only when a sweep runs
 
@@ -277,24 +305,64 @@ async def follow_server_sweep(remote: RemoteSweep, store: RunStore) -> int:
 # -- dispatch --------------------------------------------------------------------
 
 
-async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+def note_conversion(wf: Workflow) -> None:
+    for text in wf.notes:
+        note(f"note: {text}")
+
+
+def saved_workflow(opts: Options, wf_file: WorkflowFile, where: str) -> Workflow:
+    """The workflow where no server gives /object_info: a UI-format one needs --object-info."""
+    if wf_file.is_ui and not opts.object_info:
+        raise WorkflowError(
+            f"{wf_file.source}: a UI-format workflow needs node definitions to be converted and "
+            f"{where} gives none: give --object-info FILE (saved from GET /object_info)"
+        )
+    wf = wf_file.load(
+        ObjectInfo.load(opts.object_info) if wf_file.is_ui and opts.object_info else None
+    )
+    note_conversion(wf)
+    return wf
+
+
+async def run_batch(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
     """Where the sweep runs: a Ray cluster, a Comfy API v2 service, several servers,
-    or one ComfyUI (which runs it itself when it has the extension)."""
+    or one ComfyUI (which runs it itself when it has the extension). A UI-format
+    workflow is converted with the node definitions of where it runs."""
     if cfg.ray is not None:
-        return await run_ray(opts, cfg, wf, cfg.ray)
+        return await run_ray(opts, cfg, wf_file, cfg.ray)
     if cfg.comfyui.api == "v2" and not cfg.comfyui.servers:
         from .batch_v2 import run_v2_batch  # one Comfy API v2 server (Cloud, comfy-api-proxy)
 
-        return await run_v2_batch(opts, cfg, wf)
+        return await run_v2_batch(opts, cfg, saved_workflow(opts, wf_file, "Comfy API v2"))
     specs = fleet_specs(cfg, opts.server)
     if len(specs) > 1:
-        return await run_fleet(opts, cfg, wf, specs)
-    return await run_one_server(opts, cfg, wf)
+        return await run_fleet(opts, cfg, await fleet_workflow(opts, cfg, wf_file, specs), specs)
+    return await run_one_server(opts, cfg, wf_file)
 
 
-async def run_one_server(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+async def fleet_workflow(
+    opts: Options, cfg: SweepConfig, wf_file: WorkflowFile, specs: list[ServerSpec]
+) -> Workflow:
+    """The workflow for a fleet sweep: a UI-format one is converted with the first
+    server's /object_info (every server is then checked against it)."""
+    if not wf_file.is_ui:
+        return wf_file.load()
+    first = specs[0]
+    token = token_from_env(
+        first.auth_token_env or opts.auth_token_env or cfg.comfyui.auth_token_env
+    )
+    client = ComfyClient(
+        parse_address(first.address), auth_token=token, timeout=cfg.comfyui.timeout
+    )
+    async with client:
+        return await load_with_server(wf_file, client)
+
+
+async def run_one_server(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
+        wf = wf_file.load(info)  # a UI-format workflow is converted with this server's info
+        note_conversion(wf)
         # Reachable: from now on a vanished server (a restart) is waited out.
         client.retry_window = cfg.comfyui.reconnect_window
         # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown
@@ -326,7 +394,7 @@ async def run_one_server(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
         backend = HttpBackend(client, priority=cfg.comfyui.priority or CLI_PRIORITY)
-        summary = await run_client_mode(opts, cfg, backend, store)
+        summary = await run_client_mode(opts, cfg, backend, store, wf.ui_graph)
     return finish(store, summary)
 
 
@@ -345,7 +413,7 @@ async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[S
         )
 
 
-async def run_ray(opts: Options, cfg: SweepConfig, wf: Workflow, spec: RaySpec) -> int:
+async def run_ray(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile, spec: RaySpec) -> int:
     """The sweep on a Ray cluster: this process is the driver (raycluster/)."""
     from ..raycluster.driver import start_fleet
 
@@ -354,6 +422,8 @@ async def run_ray(opts: Options, cfg: SweepConfig, wf: Workflow, spec: RaySpec) 
     try:
         gpus = ", ".join(str(w.get("cuda_visible_devices") or "cpu") for w in fleet.workers)
         label = f"{len(fleet.slots)} Ray workers (devices: {gpus})"
+        wf = wf_file.load(fleet.info)  # a UI-format workflow: the workers' node definitions
+        note_conversion(wf)
         return await run_on_slots(opts, cfg, wf, fleet.info, fleet.slots, label)
     finally:
         fleet.shutdown()
@@ -387,7 +457,7 @@ async def run_on_slots(
         apply_extension(sel, cfg, holder())
     store = sel.store or create_client_batch(cfg, wf, info, sel.ident, shown)
     note(f"sweeping over {label}")
-    summary = await run_client_mode(opts, cfg, slots, store)
+    summary = await run_client_mode(opts, cfg, slots, store, wf.ui_graph)
     for name, (runs, secs) in sorted(summary.per_server.items()):
         note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
     return finish(store, summary)
@@ -469,6 +539,14 @@ def run_exploration(opts: Options, cfg: SweepConfig) -> int:
     help="Environment variable holding a bearer token for a ComfyUI behind an auth proxy.",
 )
 @click.option(
+    "--object-info",
+    "object_info",
+    default=None,
+    metavar="FILE",
+    help="Saved GET /object_info: converts a UI-format workflow where no server gives one "
+    "(--dry-run without a server, Comfy API v2).",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",
@@ -488,9 +566,11 @@ def main(config: str, strict: bool = False, **kwargs: object) -> None:
         cfg.inputs.strict = strict
     if cfg.sampling_strategy == "explore":  # a whole exploration, each phase a batch
         sys.exit(run_exploration(opts, cfg))
-    wf = load_workflow(resolve_workflow_path(cfg))
+    wf_file = read_workflow_file(resolve_workflow_path(cfg))
     if opts.dry_run:
-        sys.exit(dry_run(opts, cfg, wf))
+        sys.exit(dry_run(opts, cfg, wf_file))
+    if not wf_file.is_ui:
+        wf_file.load()  # a bad API workflow fails before any connection
     if cfg.sampling_strategy == "adaptive":
         from ..adaptive.wiring import require_optuna
 
@@ -502,4 +582,4 @@ def main(config: str, strict: bool = False, **kwargs: object) -> None:
         from ..raycluster.driver import connect
 
         connect(cfg.ray)
-    sys.exit(asyncio.run(run_batch(opts, cfg, wf)))
+    sys.exit(asyncio.run(run_batch(opts, cfg, wf_file)))

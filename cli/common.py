@@ -9,12 +9,14 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import click
 
 from ..client.address import ServerAddress, parse_address
 from ..core.errors import ConfigError, SweepError
+from ..core.objectinfo import ObjectInfo
+from ..core.workflow import Workflow, WorkflowFile
 
 EXIT_OK = 0
 EXIT_RUNS_FAILED = 1
@@ -76,3 +78,17 @@ def handle_errors(fn: F) -> F:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+class _ObjectInfoSource(Protocol):
+    async def object_info(self) -> dict[str, Any]: ...
+
+
+async def load_with_server(wf_file: WorkflowFile, client: _ObjectInfoSource) -> Workflow:
+    """The workflow, a UI-format one converted with the server's /object_info; the
+    conversion's notes are printed (stderr)."""
+    info = ObjectInfo(await client.object_info()) if wf_file.is_ui else None
+    workflow = wf_file.load(info)
+    for text in workflow.notes:
+        click.echo(f"note: {text}", err=True)
+    return workflow

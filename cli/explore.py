@@ -38,7 +38,7 @@ from ..core.metrics.spec import metrics_to_raw
 from ..core.objectinfo import ObjectInfo
 from ..core.store import atomic
 from ..core.sweep.select import batch_identity, newest_match
-from ..core.workflow import Workflow, load_workflow
+from ..core.workflow import Workflow, load_workflow, read_workflow_file
 from .batch import EXIT_INTERRUPTED, Options, run_batch
 from .common import EXIT_OK, handle_errors, server_option, shell_arg
 
@@ -166,20 +166,22 @@ def _count(space: Space, index: int) -> int:
 
 
 # -- running a step: an ordinary cr-batch in client mode ---------------------------------------
-async def run_step(explorer: Explorer, action: Run, req: Request) -> tuple[int, Path | None, float]:
+async def run_step(
+    explorer: Explorer, action: Run, req: Request, wf: Workflow
+) -> tuple[int, Path | None, float]:
     path = explorer.step_path(action.step)
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.is_file() or path.read_text(encoding="utf-8") != action.config_text:
         atomic.write_text(path, action.config_text)
     cfg = load_config(path)
-    wf = load_workflow(explorer.common.workflow_file)
+    wf_file = read_workflow_file(explorer.common.workflow_file)  # UI format: cr-batch converts it
     opts = Options(
         config=str(path), server=req.servers, dry_run=False, resume=None, new=False,
         fail_fast=False, mode="client", window=None, auth_token_env=None,
     )  # fmt: skip
     note(f"-- {action.step.key}: {action.step.runs} runs ({path})")
     started = time.monotonic()
-    code = await run_batch(opts, cfg, wf)
+    code = await run_batch(opts, cfg, wf_file)
     batch = newest_match(Path(cfg.output.base_dir), batch_identity(cfg, wf))
     return code, batch, time.monotonic() - started
 
@@ -192,8 +194,8 @@ def _stop(explorer: Explorer, text: str, code: int) -> int:
     return code
 
 
-async def _step(explorer: Explorer, action: Run, req: Request) -> int | None:
-    code, batch, seconds = await run_step(explorer, action, req)
+async def _step(explorer: Explorer, action: Run, req: Request, wf: Workflow) -> int | None:
+    code, batch, seconds = await run_step(explorer, action, req, wf)
     if code == EXIT_INTERRUPTED or batch is None:
         explorer.state.state = "interrupted"
         return _stop(explorer, "interrupted: rerun the same command to continue", EXIT_INTERRUPTED)
@@ -253,8 +255,10 @@ def _finish(explorer: Explorer) -> int:
 async def run_explore(req: Request) -> int:
     if req.budget < 1:
         raise ConfigError("--budget must be at least 1", field="budget")
-    wf = load_workflow(req.workflow)
-    explorer = _explorer(req, wf, await _object_info(req))
+    read_workflow_file(req.workflow)  # a missing or unreadable file fails before connecting
+    info = await _object_info(req)
+    wf = load_workflow(req.workflow, info)  # a UI-format workflow is converted with it
+    explorer = _explorer(req, wf, info)
     while True:
         action = explorer.next_action()
         if isinstance(action, Done):
@@ -262,7 +266,7 @@ async def run_explore(req: Request) -> int:
         if isinstance(action, Wait):
             code = await _wait(explorer, action, req)
         else:
-            code = await _step(explorer, action, req)
+            code = await _step(explorer, action, req, wf)
         if code is not None:
             return code
 

@@ -20,8 +20,8 @@ from ..core.engine.history import RunOutcome, fully_cached
 from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo
 from ..core.store import atomic
-from ..core.workflow import InputRef, Workflow, load_workflow
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option
+from ..core.workflow import InputRef, Workflow, read_workflow_file
+from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, load_with_server, server_option
 
 DEFAULT_SERVER = "127.0.0.1:8188"
 
@@ -117,7 +117,8 @@ async def run_one(
     dest = out / pid
     dest.mkdir(parents=True, exist_ok=True)
     atomic.write_json(dest / "prompt.json", prompt)
-    await backend.submit(pid, prompt, client_id=None, workflow=None)
+    # A converted UI workflow travels as extra_pnginfo.workflow: outputs open as the graph.
+    await backend.submit(pid, prompt, client_id=None, workflow=workflow.ui_graph)
     click.echo(f"queued prompt {pid} on {client.address.display}", err=True)
     outcome = await wait_finished(backend, pid, stop)
     if outcome is None:
@@ -145,14 +146,21 @@ async def _main(
     auth_env: str | None,
     timeout: float,
 ) -> int:
-    workflow = load_workflow(workflow_path)
-    values = parse_sets(workflow, sets)
-    prompt = workflow.apply(values)
+    wf_file = read_workflow_file(workflow_path)
+    early = None if wf_file.is_ui else wf_file.load()  # bad input fails before connecting
+    if early is not None:
+        parse_sets(early, sets)
     async with make_client(server, auth_env, timeout) as client:
+        workflow = early if early is not None else await load_with_server(wf_file, client)
+        values = parse_sets(workflow, sets)
+        prompt = workflow.apply(values)
         return await run_one(client, prompt, values, workflow, Path(out))
 
 
-@click.command(help="Run one workflow (API format) and save its outputs under OUT/<prompt_id>/.")
+@click.command(
+    help="Run one workflow (API or UI format: a UI one is converted with the server's "
+    "/object_info) and save its outputs under OUT/<prompt_id>/."
+)
 @click.argument("workflow", type=click.Path(dir_okay=False))
 @click.option(
     "--server",

@@ -106,7 +106,7 @@ class RemoteSweep:
     ) -> Created:
         """Start ``cfg`` (its command-line overrides applied) as a server sweep and
         mirror its config, workflow and plan into a new batch folder under ``base``."""
-        created = await self.api.create(wf.to_json(), config_payload(cfg), None)
+        created = await self.api.create(wf.to_json(), config_payload(cfg), None, wf.ui_graph)
         sid = str(created["id"])
         extra = {**ident, "server_address": self.where}
         store = await mirror_store(self.api, sid, base, extra)

@@ -88,11 +88,17 @@ class SweepsClient:
         return str((await self._json("POST", "/config/render", {"config": config}))["yaml"])
 
     async def create(
-        self, prompt: dict[str, Any], config: dict[str, Any], name: str | None
+        self,
+        prompt: dict[str, Any],
+        config: dict[str, Any],
+        name: str | None,
+        workflow: dict[str, Any] | None = None,
     ) -> SweepCreated:
         body: dict[str, Any] = {"prompt": prompt, "config": config}
         if name:
             body["name"] = name
+        if workflow is not None:  # the UI graph, for extra_pnginfo and "Load into graph"
+            body["workflow"] = workflow
         return cast(SweepCreated, await self._json("POST", "/sweeps", body))
 
     async def sweeps(self) -> SweepList:

@@ -52,7 +52,7 @@ def prompt_field(body: dict[str, Any]) -> dict[str, Any]:
     prompt = body.get("prompt")
     if not isinstance(prompt, dict) or not prompt:
         raise RequestError(
-            "prompt must be the API-format graph (a non-empty object)", field="prompt"
+            "prompt must be the workflow (API or UI format, a non-empty object)", field="prompt"
         )
     return prompt
 

@@ -66,14 +66,13 @@ from ..core.sweep.wire import (
     SweepSummary,
 )
 from ..core.version import __version__
-from ..core.workflow import Workflow
+from ..core.workflow import UI_WORKFLOW_FILE, Workflow
 from . import schemas, views
 from .refresher import SheetRefresher
 
 log = logging.getLogger("comfy_sweep.server")
 
 EVENT = "comfy-sweep.progress"
-UI_WORKFLOW_FILE = "ui_workflow.json"
 OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
 MAX_WINDOW = 16
 # Sweeps started here share ComfyUI with the artist working in it: unless the
@@ -215,9 +214,10 @@ class SweepService:
     async def analyze(
         self, prompt: dict[str, Any], workflow_file: str = "workflow_api.json"
     ) -> dict[str, Any]:
+        oi = await self._objectinfo()
         with _field_prefix("prompt"):
-            wf = Workflow.from_data(prompt, "prompt")
-        analysis = analyze(wf, await self._objectinfo())
+            wf = Workflow.from_data(prompt, "prompt", oi)  # UI format: converted with oi
+        analysis = analyze(wf, oi)
         return {
             "analysis": analysis.to_json(),
             "template_yaml": render_config_template(analysis, workflow_file),
@@ -226,9 +226,9 @@ class SweepService:
     async def _prepare(
         self, prompt: dict[str, Any], config: dict[str, Any], warnings: list[str]
     ) -> tuple[Workflow, Any, ObjectInfo | None, list[str]]:
-        with _field_prefix("prompt"):
-            wf = Workflow.from_data(prompt, "prompt")
         oi = await self._objectinfo()
+        with _field_prefix("prompt"):
+            wf = Workflow.from_data(prompt, "prompt", oi)  # UI format: converted with oi
         with _field_prefix("config"):
             cfg = parse_config(config, source="config")
             _refuse_unsafe(cfg)
@@ -262,9 +262,10 @@ class SweepService:
         await self._prevalidate(prompt_for_run(wf, cfg, plan.runs[0]))
         extra = {"mode": "server", "label": req.name, "client_id": req.client_id}
         store = RunStore.create(self._root(), cfg, wf, plan, extra=extra)
-        if req.workflow is not None:
-            atomic.write_json(store.root / UI_WORKFLOW_FILE, req.workflow)
-        self._start(store, req.client_id, req.workflow)
+        ui_workflow = req.workflow if req.workflow is not None else wf.ui_graph
+        if ui_workflow is not None:
+            atomic.write_json(store.root / UI_WORKFLOW_FILE, ui_workflow)
+        self._start(store, req.client_id, ui_workflow)
         return {"id": store.name, "total": len(plan.runs), "state": "queued", "warnings": warnings}
 
     async def _prevalidate(self, prompt: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ COMMANDS = [
     "cr-refine",
     "cr-rate",
     "cr-explore",
+    "cr-convert",
 ]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
