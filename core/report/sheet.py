@@ -52,6 +52,7 @@ DATA_SCHEMA = 1
 IMAGE_EXT = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif"})
 VIDEO_EXT = frozenset({".mp4", ".webm", ".mov", ".mkv", ".m4v", ".avi"})
 RATING = "rating"  # the person's stars, a metric column of the page
+SERVER = "server"  # which server of a fleet ran a run: shown like a parameter
 _MAX_SAFE_INT = 2**53  # larger ints would lose digits as JS numbers: sent as strings
 _JS_FILES = (
     "sheet_model.js",
@@ -85,6 +86,7 @@ class RunView:
     rating: int | None = None  # the person's 1-5 stars (core/store/marks.py)
     picked: bool = False
     sample: int | None = None  # plan.json sample_index: the runs of one sample differ by seed
+    server: str = ""  # the server (or Ray worker) of a fleet that ran it
 
 
 @dataclass
@@ -148,6 +150,7 @@ def _apply_record(run: RunView, rec: RunRecord) -> None:
     run.scores = {SCORE_PREFIX + k: v for k, v in rec.scores.items() if math.isfinite(v)}
     run.rating = read_rating(rec.extra)
     run.picked = read_picked(rec.extra)
+    run.server = rec.extra.get("server", "")
 
 
 def read_batch(store_root: Path) -> BatchView:
@@ -260,6 +263,8 @@ def _run_entry(
     if run.rating is not None:
         metrics[RATING] = float(run.rating)  # a column like a score: sort, filter, heatmap
     shown, full = _shown_values(run, labels)
+    if run.server:  # a column like a parameter: filter, group and XY by server
+        shown[SERVER] = run.server
     return {
         "id": run.run_id,
         "s": run.run_id if run.sample is None else run.sample,
@@ -320,6 +325,8 @@ def build_report_data(store_root: Path) -> dict[str, Any]:
     thumbs, notes = _thumb_state(batch.root)
     runs = [_run_entry(batch.root, r, thumbs, notes, batch.labels) for r in batch.runs]
     names = list(batch.parameters) or sorted({k for r in runs for k in r["v"]})
+    if any(SERVER in r["v"] for r in runs) and SERVER not in names:
+        names.append(SERVER)  # runs and execution time per server, like any parameter
     p = batch.progress
     return {
         "schema": DATA_SCHEMA,
