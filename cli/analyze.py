@@ -17,6 +17,7 @@ from ..client.comfyui import ComfyClient
 from ..core.analyzer import Analysis, ParamInfo, analyze
 from ..core.analyzer_inputs import files_block, has_loaders, suggest_input_files
 from ..core.config.template import render_config_template
+from ..core.explore.recipes import recipes as phase_recipes
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import Workflow, load_workflow
 from .common import fail, handle_errors, server_option
@@ -117,9 +118,9 @@ def _print_report(analysis: Analysis, output: Path | None) -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="Config file to write.",
+    help="Config file to write (with --recipes: the folder for the phase configs).",
 )
 @click.option(
     "--server",
@@ -137,10 +138,19 @@ def _print_report(analysis: Analysis, output: Path | None) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the analyzer JSON on stdout only.")
 @click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option(
+    "--recipes",
+    "--generate-category-templates",
+    "recipes",
+    is_flag=True,
+    help="Write the three phase configs of an exploration (sampler/scheduler surfing, "
+    "parameter search, seed mining) into the folder -o (default: the current one) "
+    "instead of one template; comfy-sweep explore runs them for you.",
+)
 @handle_errors
 def main(
     workflow: Path, output: Path | None, server: str | None, object_info: Path | None,
-    as_json: bool, force: bool,
+    as_json: bool, force: bool, recipes: bool = False,
 ) -> None:  # fmt: skip
     if server and object_info:
         fail("give either --server or --object-info, not both")
@@ -149,6 +159,9 @@ def main(
     for text in wf.notes:
         click.echo(f"note: {text}", err=True)
     analysis = analyze(wf, info)
+    if recipes:
+        _write_recipes(analysis, workflow, output or Path.cwd(), force)
+        return
     if output is None and not as_json:
         output = Path.cwd() / f"{workflow.stem}{SUFFIX}"
     if output is not None:
@@ -158,6 +171,22 @@ def main(
     else:
         _print_report(analysis, output)
         _print_input_sets(wf)
+
+
+def _write_recipes(analysis: Analysis, workflow: Path, folder: Path, force: bool) -> None:
+    """The phase configs of core/explore/recipes.py, each naming the workflow relative to it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = phase_recipes(analysis, workflow_file_for(workflow, folder / "x.yaml"), workflow.stem)
+    taken = [name for name in texts if (folder / name).exists()]
+    if taken and not force:
+        fail(
+            f"{folder / taken[0]} exists; pass --force to overwrite or -o to choose another folder"
+        )
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {folder / name}")
+    for warning in analysis.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _print_input_sets(wf: Workflow) -> None:

@@ -490,6 +490,18 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
 
 
+def run_exploration(opts: Options, cfg: SweepConfig) -> int:
+    """``sampling_strategy: explore``: cli/explore.py runs it, in client mode."""
+    if opts.dry_run or opts.mode == "server" or opts.resume or cfg.ray is not None:
+        raise ConfigError(
+            f"{cfg.source}: sampling_strategy explore runs in client mode only (no --dry-run, "
+            "--mode server, --resume or ray:); cr-analyze --recipes writes its phase configs"
+        )
+    from .explore import run_config  # explore imports this module
+
+    return run_config(cfg, opts.server, opts.config, opts.new)
+
+
 @click.command(help="Run a parameter sweep from a batch config (YAML) on ComfyUI; rerun to resume.")
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option(
@@ -553,6 +565,8 @@ def main(config: str, strict: bool = False, **kwargs: object) -> None:
     cfg = load_config(opts.config)
     if cfg.inputs is not None:
         cfg.inputs.strict = strict
+    if cfg.sampling_strategy == "explore":  # a whole exploration, each phase a batch
+        sys.exit(run_exploration(opts, cfg))
     wf_file = read_workflow_file(resolve_workflow_path(cfg))
     if opts.dry_run:
         sys.exit(dry_run(opts, cfg, wf_file))

@@ -20,6 +20,7 @@ COMMANDS = [
     "cr-export",
     "cr-refine",
     "cr-rate",
+    "cr-explore",
     "cr-convert",
 ]
 README = Path(__file__).resolve().parents[2] / "README.md"
