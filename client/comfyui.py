@@ -240,9 +240,15 @@ class ComfyClient:
             lambda: self._once("POST", "/prompt", body, None),
             before_retry=lambda: self._known_quietly(prompt_id),
         )
-        if answer is None or answer[0] == 200:
+        if answer is None or (answer[0] == 200 and not _node_errors(answer[1])):
             return
         status, data = answer
+        if status == 200:
+            # ComfyUI queued only the outputs that validated ("ok" when any output is
+            # valid): a run missing some of its outputs would be recorded done. Take it
+            # back and refuse it whole, as the in-process backend does.
+            with contextlib.suppress(BackendError):
+                await self.delete_from_queue([prompt_id])
         raise PromptRejected(
             describe_rejection(data, prompt, status),
             details={"prompt_id": prompt_id, "response": data if isinstance(data, dict) else {}},
@@ -342,6 +348,10 @@ async def _raise_envelope(resp: aiohttp.ClientResponse) -> None:
     err = error_from_envelope(_json_or_text(await resp.text()))
     if err is not None:
         raise err
+
+
+def _node_errors(data: Any) -> bool:
+    return isinstance(data, dict) and bool(data.get("node_errors"))
 
 
 def token_from_env(name: str | None) -> str | None:
