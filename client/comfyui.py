@@ -19,13 +19,16 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core import comfy_messages
 from ..core.errors import BackendError, ConfigError, PromptRejected
 from .address import ServerAddress, parse_address
+
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp is imported on first use: the CLI answers --help without it (issue 12).
 
 CHUNK = 1 << 20  # 1 MiB: memory stays flat whatever the output size
 T = TypeVar("T")
@@ -47,7 +50,16 @@ def unreachable(addr: ServerAddress, reason: str) -> BackendError:
     )
 
 
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """What an ``except`` treats as a transient network failure (aiohttp loaded late)."""
+    import aiohttp
+
+    return (aiohttp.ClientConnectionError, asyncio.TimeoutError)
+
+
 def _reason(err: BaseException) -> str:
+    import aiohttp
+
     if isinstance(err, asyncio.TimeoutError):
         return "timed out"
     if isinstance(err, aiohttp.ClientConnectorError):
@@ -79,6 +91,8 @@ class ComfyClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> ComfyClient:
+        import aiohttp
+
         # sock_read instead of total: a 1 GiB download legitimately takes minutes.
         tmo = aiohttp.ClientTimeout(total=None, connect=self._timeout, sock_read=self._timeout)
         self._session = aiohttp.ClientSession(timeout=tmo, headers=self._headers)
@@ -116,7 +130,7 @@ class ComfyClient:
                     raise _Transient(f"HTTP {resp.status}")
                 text = await resp.text()
                 return resp.status, _json_or_text(text)
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+        except _network_errors() as err:
             raise _Transient(_reason(err)) from err
 
     async def _retrying(
@@ -283,7 +297,7 @@ class ComfyClient:
                 with open(part, "wb") as f:
                     async for chunk in resp.content.iter_chunked(CHUNK):
                         f.write(chunk)
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+        except _network_errors() as err:
             raise _Transient(_reason(err)) from err
 
 

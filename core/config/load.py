@@ -15,9 +15,7 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
-
-import yaml
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigError
 from ..textfile import read_user_file
@@ -40,6 +38,9 @@ from .model import (
     _show,
     config_error,
 )
+
+if TYPE_CHECKING:
+    import yaml  # imported where used: --help never parses YAML
 
 
 class _Reader:
@@ -109,6 +110,8 @@ def _key_lines(
 ) -> None:
     """Map every mapping key path to its 1-based line (yaml.compose keeps marks);
     a key repeated in one mapping goes to ``dups`` (PyYAML silently keeps the last)."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -122,6 +125,8 @@ def _key_lines(
 
 
 def _load_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int], list[tuple[KeyPath, int]]]:
+    import yaml  # here, not at the top: the CLI's --help never needs it
+
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -408,6 +413,8 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
 
 
 def dump_config_yaml(cfg: SweepConfig) -> str:
+    import yaml
+
     return yaml.safe_dump(config_to_dict(cfg), sort_keys=False, allow_unicode=True)
 
 
