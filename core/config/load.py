@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigError
+from ..store.format import reserved_column
 from ..textfile import read_user_file
 from .model import (
     MAX_AXIS,
@@ -32,6 +33,7 @@ from .model import (
     ParameterSpec,
     ParamType,
     ResumeSpec,
+    ServerSpec,
     Strategy,
     SweepConfig,
     _close,
@@ -249,6 +251,13 @@ def _infer_type(rd: _Reader, name: str, entry: dict[str, Any]) -> ParamType:
 
 
 def _parse_param(rd: _Reader, name: str, raw: Any) -> ParameterSpec:
+    if reserved_column(str(name)):
+        raise rd.fail(
+            ("parameters", name),
+            f"{name!r} is a column of metadata.csv (run_id, status, prompt_id, *_at, "
+            "execution_s, outputs, cached_nodes, error, score_*, rating, picked, set, "
+            "server); rename the parameter",
+        )
     if isinstance(raw, list):  # shorthand: `cfg: [1.0, 1.5]`
         raw = {"values": raw}
     entry = rd.mapping(raw, ("parameters", name))
@@ -331,6 +340,7 @@ def _parse_resume(rd: _Reader, data: dict[str, Any]) -> ResumeSpec:
 def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
     known = (
         "server_address",
+        "servers",
         "poll_interval",
         "queue_window",
         "auth_token_env",
@@ -354,7 +364,38 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         c.auth_token_env = rd.text(data["auth_token_env"], ("comfyui", "auth_token_env"))
     if data.get("fail_fast") is not None:
         c.fail_fast = rd.boolean(data["fail_fast"], ("comfyui", "fail_fast"))
+    if data.get("servers") is not None:
+        c.servers = _parse_servers(rd, data["servers"])
     return c
+
+
+def _parse_servers(rd: _Reader, raw: Any) -> list[ServerSpec]:
+    """``comfyui.servers``: addresses, or mappings {address, auth_token_env, window}."""
+    key: KeyPath = ("comfyui", "servers")
+    if not isinstance(raw, list) or not raw:
+        raise rd.fail(key, f"expected a list of server addresses, got {_show(raw)}")
+    servers = [_parse_server(rd, entry, (*key, str(i))) for i, entry in enumerate(raw)]
+    seen: set[str] = set()
+    for i, server in enumerate(servers):
+        if server.address in seen:
+            raise rd.fail((*key, str(i)), f"{server.address} is listed twice")
+        seen.add(server.address)
+    return servers
+
+
+def _parse_server(rd: _Reader, entry: Any, key: KeyPath) -> ServerSpec:
+    if not isinstance(entry, Mapping):
+        return ServerSpec(rd.text(entry, key))
+    data = {str(k): v for k, v in entry.items()}
+    rd.warn_unknown(data, ("address", "auth_token_env", "window"), key)
+    if data.get("address") is None:
+        raise rd.fail((*key, "address"), "missing; give the server's address (host:port)")
+    server = ServerSpec(rd.text(data["address"], (*key, "address")))
+    if data.get("auth_token_env") is not None:
+        server.auth_token_env = rd.text(data["auth_token_env"], (*key, "auth_token_env"))
+    if data.get("window") is not None:
+        server.window = rd.integer(data["window"], (*key, "window"), 1)
+    return server
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -408,8 +449,16 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
     out["parameters"] = {name: param_to_dict(s) for name, s in cfg.parameters.items()}
     out["output"] = dict(vars(cfg.output))
     out["resume"] = dict(vars(cfg.resume))
-    out["comfyui"] = {k: v for k, v in vars(cfg.comfyui).items() if v is not None}
+    comfy = {k: v for k, v in vars(cfg.comfyui).items() if v is not None and k != "servers"}
+    if cfg.comfyui.servers:
+        comfy["servers"] = [_server_to_dict(s) for s in cfg.comfyui.servers]
+    out["comfyui"] = comfy
     return out
+
+
+def _server_to_dict(server: ServerSpec) -> str | dict[str, Any]:
+    extra = {k: v for k, v in vars(server).items() if v is not None and k != "address"}
+    return {"address": server.address, **extra} if extra else server.address
 
 
 def dump_config_yaml(cfg: SweepConfig) -> str:

@@ -61,8 +61,20 @@ class ResumeSpec:
 
 
 @dataclass
+class ServerSpec:
+    """One server of a fleet (``comfyui.servers``)."""
+
+    address: str
+    auth_token_env: str | None = None  # default: comfyui.auth_token_env
+    window: int | None = None  # default: comfyui.queue_window
+
+
+@dataclass
 class ComfySpec:
     server_address: str = "127.0.0.1:8188"
+    # Several servers for one sweep (each pulls runs as its window frees up);
+    # empty: the one server_address.
+    servers: list[ServerSpec] = field(default_factory=list)
     poll_interval: float = 0.5
     queue_window: int = 3
     auth_token_env: str | None = None

@@ -26,6 +26,7 @@ def validate_config(
     for spec in cfg.parameters.values():
         refs = _resolve_paths(cfg, workflow, spec, warnings)
         _check_input_kinds(cfg, workflow, object_info, spec, refs)
+        _check_strings_on_numbers(cfg, workflow, spec, refs)
         if object_info is not None:
             _check_against_object_info(cfg, workflow, object_info, spec, refs)
     _check_strategy_fit(cfg)
@@ -109,6 +110,29 @@ def _check_input_kinds(
     maxs = [s.max for _, s in kinds if s is not None and s.max is not None]
     spec.input_min = max(mins) if mins else None
     spec.input_max = min(maxs) if maxs else None
+
+
+def _check_strings_on_numbers(
+    cfg: SweepConfig, workflow: Workflow, spec: ParameterSpec, refs: list[InputRef]
+) -> None:
+    """A text among the values of an input the workflow holds a number in (the
+    original suite's ``values: [EDIT_ME]`` placeholders): caught without a server."""
+    if spec.type != "values":
+        return
+    numeric = [r for r in refs if _is_number(workflow.get(r))]
+    for i, value in enumerate(spec.values or []):
+        if numeric and isinstance(value, str):
+            ref = numeric[0]
+            raise _fail(
+                cfg,
+                ("parameters", spec.name, "values", str(i)),
+                f"{value!r} is text, but {ref.path} holds a number ({workflow.get(ref)!r}); "
+                "give numbers",
+            )
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _candidates(spec: ParameterSpec) -> list[tuple[Any, KeyPath]]:

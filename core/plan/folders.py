@@ -8,12 +8,23 @@ from typing import Any
 
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
-_MAX_FOLDER = 150  # leaves room for file names under Windows' 260-character paths
+# In UTF-8 bytes: Linux and macOS cap a name at 255 bytes, so a cap in characters
+# let 100 CJK characters (300 bytes) fail mkdir. 150 bytes also leaves room for
+# unique_folder's suffix and for file names under Windows' 260-character paths.
+_MAX_FOLDER_BYTES = 150
+
+
+def cap_bytes(name: str, limit: int = _MAX_FOLDER_BYTES) -> str:
+    """``name`` cut to at most ``limit`` UTF-8 bytes, on a character boundary."""
+    data = name.encode("utf-8")
+    if len(data) <= limit:
+        return name
+    return data[:limit].decode("utf-8", errors="ignore")  # drops a cut last character
 
 
 def sanitize_folder(name: str, fallback: str) -> str:
     """A folder name valid on Windows, macOS and Linux."""
-    name = _FORBIDDEN.sub("_", name)[:_MAX_FOLDER].rstrip(" .")
+    name = cap_bytes(_FORBIDDEN.sub("_", name)).rstrip(" .")
     if not name or name in (".", ".."):
         return fallback
     if name.split(".")[0].upper().rstrip(" ") in _RESERVED:

@@ -28,6 +28,21 @@ META_HEAD: tuple[str, ...] = ("run_id", "status")
 META_TAIL: tuple[str, ...] = ("prompt_id", "queued_at", "started_at", "finished_at", "execution_s")
 META_TAIL += ("outputs", "cached_nodes", "error")
 SCORE_PREFIX = "score_"
+# Optional columns, written after ``error`` (in this order) only once a run of the
+# batch has a value for them: the input set, the server that ran the run, and the
+# person's rating and pick. Older batches, which have none, read unchanged.
+EXTRA_COLUMNS: tuple[str, ...] = ("set", "server", "rating", "picked")
+# Columns metadata.csv writes besides the parameters, and those later features add
+# (ratings, the input set, the server that ran a run). A parameter of the same name
+# would overwrite a real column when a row is read back: config validation refuses it.
+RESERVED_COLUMNS: frozenset[str] = frozenset({*META_HEAD, *META_TAIL, *EXTRA_COLUMNS})
+
+
+def reserved_column(name: str) -> bool:
+    """Whether a parameter may not be called ``name`` (``score_*`` included)."""
+    return name in RESERVED_COLUMNS or name.startswith(SCORE_PREFIX)
+
+
 COUNTED = ("done", "failed", "finished", "failed_ids", "submitted")
 
 
@@ -47,6 +62,7 @@ class RunRecord:
     error: str = ""
     cached_nodes: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)  # EXTRA_COLUMNS cells ("" = none)
 
 
 # ------------------------------------------------------------ small helpers
@@ -128,13 +144,26 @@ class Meta:
     scores: list[str]
     records: dict[int, RunRecord]
     dirty: bool  # torn last line, invalid or duplicate rows: rewrite on lock
+    extras: list[str] = field(default_factory=list)  # the EXTRA_COLUMNS this file has
+
+    def needs_extras(self, rec: RunRecord) -> bool:
+        """Whether ``rec`` has a value in an optional column the file lacks (the
+        columns are then added, in their fixed order, by a rewrite)."""
+        new = [c for c in EXTRA_COLUMNS if rec.extra.get(c) and c not in self.extras]
+        if new:
+            self.extras = [c for c in EXTRA_COLUMNS if c in self.extras or c in new]
+        return bool(new)
 
 
-def metadata_header(params: Sequence[str], scores: Sequence[str]) -> list[str]:
-    return [*META_HEAD, *params, *META_TAIL, *(SCORE_PREFIX + s for s in scores)]
+def metadata_header(
+    params: Sequence[str], scores: Sequence[str], extras: Sequence[str] = ()
+) -> list[str]:
+    return [*META_HEAD, *params, *META_TAIL, *extras, *(SCORE_PREFIX + s for s in scores)]
 
 
-def metadata_row(rec: RunRecord, params: Sequence[str], scores: Sequence[str]) -> list[str]:
+def metadata_row(
+    rec: RunRecord, params: Sequence[str], scores: Sequence[str], extras: Sequence[str] = ()
+) -> list[str]:
     return [
         str(rec.run_id),
         rec.status,
@@ -147,6 +176,7 @@ def metadata_row(rec: RunRecord, params: Sequence[str], scores: Sequence[str]) -
         ";".join(rec.outputs),
         ";".join(rec.cached_nodes),
         rec.error,
+        *(rec.extra.get(c, "") for c in extras),
         *(_num(rec.scores.get(s)) for s in scores),
     ]
 
@@ -157,21 +187,32 @@ def csv_text(rows: Sequence[Sequence[str]]) -> str:
     return buf.getvalue()
 
 
-def _split_header(header: list[str]) -> tuple[list[str], list[str]]:
+def _split_header(header: list[str]) -> tuple[list[str], list[str], list[str]]:
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:  # a row read as a dict would silently lose one of the two values
+        raise ValueError(f"metadata.csv has duplicated columns: {', '.join(twice)}")
     n = len(META_TAIL)
     if header[:2] != list(META_HEAD) or len(header) < 2 + n:
         raise ValueError("metadata.csv has an unexpected header")
     at = header.index(META_TAIL[0]) if META_TAIL[0] in header else -1
     if at < 2 or tuple(header[at : at + n]) != META_TAIL:
         raise ValueError("metadata.csv has an unexpected header")
-    scores = header[at + n :]
+    rest = header[at + n :]
+    extras = [c for c in rest if c in EXTRA_COLUMNS]
+    scores = rest[len(extras) :]
+    if extras != [c for c in EXTRA_COLUMNS if c in extras]:
+        raise ValueError("metadata.csv has its optional columns out of order")
     if not all(s.startswith(SCORE_PREFIX) for s in scores):
         raise ValueError("metadata.csv has columns after 'error' that are not score_*")
-    return header[2:at], [s[len(SCORE_PREFIX) :] for s in scores]
+    return header[2:at], [s[len(SCORE_PREFIX) :] for s in scores], extras
 
 
 def _parse_row(
-    d: dict[str, str], params: list[str], scores: list[str], index: Mapping[int, PlannedRun]
+    d: dict[str, str],
+    params: list[str],
+    scores: list[str],
+    index: Mapping[int, PlannedRun],
+    extras: Sequence[str] = (),
 ) -> RunRecord:
     run_id = int(d["run_id"])
     if d["status"] not in ("done", "failed"):
@@ -191,6 +232,7 @@ def _parse_row(
         cached_nodes=[p for p in d["cached_nodes"].split(";") if p],
         error=d["error"],
         scores={s: v for s in scores if (v := _parse_num(d[SCORE_PREFIX + s])) is not None},
+        extra={c: d[c] for c in extras if d[c]},
     )
 
 
@@ -202,20 +244,20 @@ def read_metadata(path: Path, index: Mapping[int, PlannedRun]) -> Meta:
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
     if not rows:
         raise ValueError("metadata.csv has no header")
-    params, scores = _split_header(rows[0])
+    params, scores, extras = _split_header(rows[0])
     records: dict[int, RunRecord] = {}
     dirty = torn
     for row in rows[1:]:
         try:
             if len(row) != len(rows[0]):
                 raise ValueError("wrong number of cells")
-            rec = _parse_row(dict(zip(rows[0], row, strict=True)), params, scores, index)
+            rec = _parse_row(dict(zip(rows[0], row, strict=True)), params, scores, index, extras)
         except ValueError:
             dirty = True  # an invalid row can only be a torn last line
             continue
         dirty = dirty or rec.run_id in records
         records[rec.run_id] = rec
-    return Meta(params, scores, records, dirty)
+    return Meta(params, scores, records, dirty, extras)
 
 
 def params_json(run: PlannedRun, rec: RunRecord) -> dict[str, Any]:
@@ -234,6 +276,7 @@ def params_json(run: PlannedRun, rec: RunRecord) -> dict[str, Any]:
         "outputs": list(rec.outputs),
         "cached_nodes": list(rec.cached_nodes),
         "error": rec.error,
+        **{c: rec.extra[c] for c in EXTRA_COLUMNS if rec.extra.get(c)},
     }
 
 

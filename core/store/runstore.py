@@ -286,11 +286,11 @@ class RunStore(StoreReader):
             records[rec.run_id] = rec
             if self._copies is not None:
                 self._copies[rec.run_id] = dataclasses.replace(rec)
-            if old is not None or self._st.meta.dirty:
+            if old is not None or self._st.meta.needs_extras(rec) or self._st.meta.dirty:
                 self._rewrite_metadata()
             else:
                 meta = self._st.meta
-                line = csv_text([metadata_row(rec, meta.params, meta.scores)])
+                line = csv_text([metadata_row(rec, meta.params, meta.scores, meta.extras)])
                 self._put(atomic.append_line, self.root / "metadata.csv", line)
             if not count_one(self._st.progress, old, rec):
                 recount(self._st.progress, records)
@@ -350,8 +350,9 @@ class RunStore(StoreReader):
     def _rewrite_metadata(self) -> None:
         meta = self._st.meta
         meta.params = list(self.plan.parameters)
-        rows = [metadata_header(meta.params, meta.scores)]
-        rows += [metadata_row(r, meta.params, meta.scores) for _, r in sorted(meta.records.items())]
+        cols = (meta.params, meta.scores, meta.extras)
+        rows = [metadata_header(*cols)]
+        rows += [metadata_row(r, *cols) for _, r in sorted(meta.records.items())]
         self._put(atomic.write_text, self.root / "metadata.csv", csv_text(rows))
         meta.dirty = False
 

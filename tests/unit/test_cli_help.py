@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-COMMANDS = ["cr-run", "cr-analyze", "cr-batch", "cr-contact-sheet", "cr-video-analyze"]
+COMMANDS = ["cr-run", "cr-analyze", "cr-batch", "cr-contact-sheet", "cr-video-analyze", "cr-score"]
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
