@@ -1,6 +1,7 @@
 """cr-analyze: list a workflow's parameters and write a sweep config template.
 
-Thin: loads the workflow and object_info, calls core.analyzer, prints.
+Thin: loads the workflow and object_info, calls core.analyzer, prints. The
+command line is cli/commands/analyze.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from ..core.analyzer import Analysis, ParamInfo, analyze
 from ..core.config.template import render_config_template
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import load_workflow
-from .common import fail, handle_errors, server_option
+from .commands.analyze import main as main  # the click command (tests, python -m)
+from .common import fail, server_option
 
 SUFFIX = "_batch_config.yaml"  # the original suite's name: <workflow stem>_batch_config.yaml
 
@@ -105,38 +107,7 @@ def _print_report(analysis: Analysis, output: Path | None) -> None:
         click.echo(f"\nwrote {output} ({enabled} of {len(analysis.params)} parameters enabled)")
 
 
-@click.command(
-    help="List every literal input of WORKFLOW (API format) with a sweep suggestion, and "
-    "write a config template (default: <workflow stem>_batch_config.yaml in the current "
-    "directory). With --json, print the analyzer JSON (docs/analyzer.md) and write a file "
-    "only if -o is given."
-)
-@click.argument("workflow", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Config file to write.",
-)
-@click.option(
-    "--server",
-    default=None,
-    metavar="ADDR",
-    help="Read /object_info from this ComfyUI server (e.g. 127.0.0.1:8188).",
-)
-@click.option(
-    "--object-info",
-    "object_info",
-    default=None,
-    metavar="FILE",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read object_info from a saved JSON file.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the analyzer JSON on stdout only.")
-@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
-@handle_errors
-def main(
+def run_command(
     workflow: Path, output: Path | None, server: str | None, object_info: Path | None,
     as_json: bool, force: bool,
 ) -> None:  # fmt: skip
@@ -152,7 +123,3 @@ def main(
         click.echo(json.dumps(analysis.to_json(), ensure_ascii=False, indent=1))
     else:
         _print_report(analysis, output)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

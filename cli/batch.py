@@ -1,4 +1,7 @@
-"""cr-batch: plan a sweep from a config and run it on ComfyUI, resumably."""
+"""cr-batch: plan a sweep from a config and run it on ComfyUI, resumably.
+
+The command line (options, help) is cli/commands/batch.py; this module is what
+runs once it is invoked (``run_command``)."""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +34,9 @@ from ..core.sweep.select import Selection, apply_extension, is_server_batch, sel
 from ..core.sweep.session import SessionOptions, SweepSession, summarize
 from ..core.workflow import Workflow, load_workflow
 from ..media.live_sheet import LiveSheet
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option, shell_arg
+from . import output
+from .commands.batch import main as main  # the click command (tests, python -m)
+from .common import EXIT_OK, EXIT_RUNS_FAILED, server_option, shell_arg
 from .progress import ProgressPrinter, ServerProgress, with_sheet
 from .run import install_stop
 
@@ -59,6 +63,14 @@ class Options:
 
 def note(text: str) -> None:
     click.echo(text, err=True)
+
+
+def announce(store: RunStore) -> None:
+    """The sweep starts: where its live page is (stderr), and the ``start`` event."""
+    note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
+    mode = "server" if is_server_batch(store) else "client"
+    output.record(batch=str(store.root))
+    output.emit("start", batch=str(store.root), total=len(store.plan.runs), mode=mode)
 
 
 def server_of(opts: Options, cfg: SweepConfig) -> str:
@@ -108,7 +120,11 @@ def dry_run(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         )
     plan = build_plan(cfg, wf, info)  # validates; its warnings include the config's own
     note_plan(plan.warnings, plan.notes, shown=[])
-    click.echo(format_plan_table(plan))
+    if output.json_mode():
+        runs = [{"run_id": r.run_id, "folder": r.folder, "values": r.values} for r in plan.runs]
+        output.emit("plan", total=len(plan.runs), runs=runs)
+    else:
+        click.echo(format_plan_table(plan))
     return EXIT_OK
 
 
@@ -148,8 +164,11 @@ def report_complete(store: RunStore) -> int:
         f"batch {store.root} is already complete ({len(store.plan.runs)} runs{extra}); "
         "use --new to run it again"
     )
-    click.echo(str(store.root))
-    click.echo(f"next: cr-contact-sheet {shell_arg(store.root)}")
+    done = len(recs) - failed
+    output.record(batch=str(store.root), state="complete", done=done, failed=failed)
+    output.record(total=len(store.plan.runs))
+    output.result(str(store.root))
+    note(f"next: cr-contact-sheet {shell_arg(store.root)}")
     return EXIT_OK
 
 
@@ -168,7 +187,7 @@ async def run_client_mode(
     progress = ProgressPrinter()
     session = SweepSession(store, HttpBackend(client), options)
     install_stop(session.stop)
-    note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
+    announce(store)
     # The sheet's final render is the `with` block's, not the session's: it runs once
     # the engine has stopped and let go of SIGINT, so Ctrl-C can always cut it short.
     with LiveSheet(store.root, sheet_interval()) as live:
@@ -301,7 +320,7 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
     start = time.monotonic()
     printer = ProgressPrinter()
     progress = ServerProgress(printer, store.plan, store.counts())
-    note(f"contact sheet (updates as runs finish): {store.root / SHEET_FILE}")
+    announce(store)
     with LiveSheet(store.root, sheet_interval()) as live:
 
         def on_status(summary: Mapping[str, Any], fresh: list[dict[str, Any]]) -> None:
@@ -372,6 +391,11 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
 
 def finish(store: RunStore, summary: EngineSummary) -> int:
     """The closing lines and exit code; the live sheet has already done its final render."""
+    output.record(
+        batch=str(store.root), state=summary.state, done=summary.done, failed=summary.failed,
+        total=summary.total, wall_s=round(summary.wall_s, 2),
+        execution_s=round(summary.execution_s, 2),
+    )  # fmt: skip
     if summary.halted:  # --fail-fast: a run failed, the rest were not started (exit 1, not 130)
         note(
             f"stopped at the first failed run (--fail-fast): {summary.done} done, "
@@ -391,52 +415,16 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     note(
         f"{summary.done} done, {summary.failed} failed of {summary.total} in {summary.wall_s:.1f}s{ratio}"
     )
-    click.echo(str(store.root))
-    click.echo(f"next: cr-contact-sheet {shell_arg(store.root)}")
+    output.result(str(store.root))
+    note(f"next: cr-contact-sheet {shell_arg(store.root)}")
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
 
 
-@click.command(help="Run a parameter sweep from a batch config (YAML) on ComfyUI; rerun to resume.")
-@click.argument("config", type=click.Path(dir_okay=False))
-@click.option(
-    "--server",
-    default=None,
-    help="ComfyUI address (default: comfyui.server_address, else 127.0.0.1:8188).",
-)
-@click.option("--dry-run", is_flag=True, help="Print the planned runs and exit; needs no server.")
-@click.option(
-    "--resume", "resume", default=None, metavar="DIR", help="Resume (or extend) this batch folder."
-)
-@click.option(
-    "--new",
-    is_flag=True,
-    help="Start a new batch even if an unfinished one with this config exists.",
-)
-@click.option("--fail-fast", is_flag=True, help="Stop at the first failed run.")
-@click.option(
-    "--mode",
-    type=click.Choice(["auto", "client", "server"]),
-    default="auto",
-    show_default=True,
-    help="server: the comfy-sweep extension runs the sweep; client: this process does; auto: server when the extension answers.",
-)
-@click.option(
-    "--window",
-    type=click.IntRange(1, 64),
-    default=None,
-    help="Prompts kept queued ahead (default comfyui.queue_window, 3).",
-)
-@click.option(
-    "--auth-token-env",
-    default=None,
-    metavar="NAME",
-    help="Environment variable holding a bearer token for a ComfyUI behind an auth proxy.",
-)
-@handle_errors
-def main(config: str, **kwargs: object) -> None:
+def run_command(config: str, **kwargs: object) -> int:
+    """cr-batch's body (cli/commands/batch.py parses the command line)."""
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
     cfg = load_config(opts.config)
     wf = load_workflow(resolve_workflow_path(cfg))
     if opts.dry_run:
-        sys.exit(dry_run(opts, cfg, wf))
-    sys.exit(asyncio.run(run_batch(opts, cfg, wf)))
+        return dry_run(opts, cfg, wf)
+    return asyncio.run(run_batch(opts, cfg, wf))

@@ -1,0 +1,79 @@
+"""``cr-batch`` / ``comfy-sweep batch``: the command line; the work is in cli/batch.py."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import output
+from ..common import handle_errors
+from ..helptext import MODE_ENV, WINDOW_ENV, auth_opt, command, json_opt, server_opt
+
+EXAMPLES = [
+    ("sweep.yaml", "Run the sweep (rerun the same command to resume or to extend it):"),
+    ("sweep.yaml --dry-run", "Print the planned runs without a server:"),
+    (
+        "sweep.yaml --server 192.168.1.20:8188 --mode client",
+        "Run it from this machine on another ComfyUI:",
+    ),
+    (
+        "sweep.yaml --json | jq -c 'select(.event == \"done\")'",
+        "Follow finished runs as JSON lines:",
+    ),
+    ("sweep.yaml --resume output/batch_20250101_120000", "Resume (or extend) one batch folder:"),
+    ("sweep.yaml 2>/dev/null", "Capture only the batch folder (progress and hints go to stderr):"),
+]
+
+
+@command(
+    help="Run a parameter sweep from a batch config (YAML) on ComfyUI; rerun to resume. "
+    "Prints the batch folder on stdout (or NDJSON events with --json).",
+    examples=EXAMPLES,
+)
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@server_opt(None, "ComfyUI address (default: comfyui.server_address, else 127.0.0.1:8188).")
+@click.option("--dry-run", is_flag=True, help="Print the planned runs and exit; needs no server.")
+@click.option(
+    "--resume",
+    "resume",
+    default=None,
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Resume (or extend) this batch folder.",
+)
+@click.option(
+    "--new",
+    is_flag=True,
+    help="Start a new batch even if an unfinished one with this config exists.",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first failed run.")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "client", "server"]),
+    default="auto",
+    show_default=True,
+    envvar=MODE_ENV,
+    show_envvar=True,
+    help="server: the comfy-sweep extension runs the sweep; client: this process does; "
+    "auto: server when the extension answers.",
+)
+@click.option(
+    "--window",
+    type=click.IntRange(1, 64),
+    default=None,
+    envvar=WINDOW_ENV,
+    show_envvar=True,
+    help="Prompts kept queued ahead (default comfyui.queue_window, 3).",
+)
+@auth_opt()
+@json_opt("Print NDJSON events on stdout (start, submitted, done, failed, …, end).")
+@handle_errors
+def main(config: Path, as_json: bool, **kwargs: object) -> None:
+    output.use_json(as_json)
+    from ..batch import run_command  # the work, and its imports, only when it runs
+
+    code = run_command(str(config), **kwargs)
+    output.emit_end(code)
+    sys.exit(code)
