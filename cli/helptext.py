@@ -23,7 +23,7 @@ EXIT_INTERRUPTED = 130
 
 EXIT_TEXT = {
     EXIT_OK: "success",
-    EXIT_RUNS_FAILED: "some runs failed (or --fail-fast stopped at one); the rest were recorded",
+    EXIT_RUNS_FAILED: "some runs (videos, metrics) failed; the others were recorded",
     EXIT_USAGE: "bad usage, config, workflow or value; a file that cannot be read or written",
     EXIT_BACKEND: "ComfyUI (or the vision provider) unreachable or misbehaving",
     EXIT_BUSY: "the batch is locked by another running process",
@@ -59,8 +59,9 @@ def format_examples(
             if i:
                 formatter.write_paragraph()
             formatter.write_text(what)
-            with formatter.indentation():
-                formatter.write_text(f"$ {ctx.command_path} {args}".rstrip())
+            line = f"$ {ctx.command_path} {args}".rstrip()
+            # written as is: a rewrapped command line could not be copied
+            formatter.write(f"{' ' * (formatter.current_indent + 2)}{line}\n")
 
 
 def format_exit_codes(formatter: click.HelpFormatter, codes: Sequence[int]) -> None:

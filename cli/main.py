@@ -19,7 +19,13 @@ from typing import Any
 import click
 
 from .. import __version__
-from .helptext import CONTEXT_SETTINGS, EXIT_TEXT, SERVER_ENV, format_exit_codes
+from .helptext import (
+    CONTEXT_SETTINGS,
+    EXIT_TEXT,
+    SERVER_ENV,
+    format_examples,
+    format_exit_codes,
+)
 
 # (subcommand, module relative to comfy_sweep.cli with a click command ``main``, one line)
 COMMANDS: list[tuple[str, str, str]] = [
@@ -34,10 +40,10 @@ COMMANDS: list[tuple[str, str, str]] = [
 ]
 
 EXAMPLES = [
-    ("comfy-sweep analyze workflow_api.json", "Write a config template for a workflow:"),
-    ("comfy-sweep batch workflow_api_batch_config.yaml", "Run the sweep:"),
-    ('comfy-sweep sheet "$(comfy-sweep batch sweep.yaml)" --open', "Run it and open the page:"),
-    ("comfy-sweep batch -h", "Help on one command:"),
+    ("analyze workflow_api.json", "Write a config template for a workflow:"),
+    ("batch workflow_api_batch_config.yaml", "Run the sweep:"),
+    ('sheet "$(comfy-sweep batch sweep.yaml)" --open', "Run it and open the page:"),
+    ("batch -h", "Help on one command:"),
 ]
 
 
@@ -70,13 +76,7 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        with formatter.section("Examples"):
-            for i, (line, what) in enumerate(EXAMPLES):
-                if i:
-                    formatter.write_paragraph()
-                formatter.write_text(what)
-                with formatter.indentation():
-                    formatter.write_text(f"$ {line}")
+        format_examples(ctx, formatter, EXAMPLES)
         format_exit_codes(formatter, list(EXIT_TEXT))
         with formatter.section("Environment and completion"):
             formatter.write_text(
