@@ -11,8 +11,9 @@
     ├── ConflictError          conflict           state forbids the action (409)
     ├── MediaError             invalid_media      a media file is missing or cannot be decoded
     ├── VisionError            vision_error       the video-analysis provider failed
-    └── BackendError           backend_error      ComfyUI unreachable or misbehaving
-        └── PromptRejected     prompt_rejected    ComfyUI's /prompt refused a prompt (400)
+    ├── BackendError           backend_error      ComfyUI unreachable or misbehaving
+    │   └── PromptRejected     prompt_rejected    ComfyUI's /prompt refused a prompt (400)
+    └── MissingExtraError      missing_extra      an optional dependency is not installed
 
 Routes map ``code`` to an HTTP status (server_routes/errors.py); the CLI maps
 any SweepError to a one-line message and exit code 2 (cli/common.py).
@@ -90,3 +91,9 @@ class BackendError(SweepError):
 
 class PromptRejected(BackendError):
     code = "prompt_rejected"
+
+
+class MissingExtraError(SweepError):
+    """An optional feature's package is absent; the message names the extra."""
+
+    code = "missing_extra"

@@ -39,7 +39,7 @@ from ..core.analyzer import analyze
 from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
 from ..core.config.template import render_config_template
 from ..core.config.validate import validate_config
-from ..core.engine.engine import Backend
+from ..core.engine.backend import Backend
 from ..core.errors import ConflictError, NotFoundError, PlanError, StoreError, SweepError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, prompt_for_run

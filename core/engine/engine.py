@@ -30,18 +30,22 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError, PromptRejected
 from ..labels import fill_label_nodes
 from ..plan.build import prompt_for_run
+from ..plan.order import order_levels
 from ..store.format import RunRecord
+from .backend import Backend, BackendSlot
+from .fleet import Fleet, unreachable
 from .history import RunOutcome, fully_cached
 from .pacing import Pacer
+from .placement import FifoRuns, GroupedRuns, RunSource, upstream_key
 
 if TYPE_CHECKING:
     from ..plan.model import PlannedRun
@@ -52,38 +56,6 @@ FULLY_CACHED = (
     "just run); rerun the command to execute it again"
 )
 QUEUE_CHECK_EVERY = 5.0  # seconds between /queue looks for prompts lost by the server
-
-
-class Backend(Protocol):
-    async def submit(
-        self,
-        prompt_id: str,
-        prompt: dict[str, Any],
-        *,
-        client_id: str | None,
-        workflow: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        """Queue ``prompt`` under ``prompt_id``; returns the prompt as really queued
-        (inside ComfyUI, other extensions' on_prompt handlers may rewrite it)."""
-        ...
-
-    async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]: ...
-
-    async def active_ids(self) -> set[str]: ...
-
-    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]: ...
-
-    async def cancel(self, prompt_ids: Sequence[str]) -> None: ...
-
-
-@dataclass(frozen=True)
-class BackendSlot:
-    """One place runs execute: a backend and how many prompts it keeps queued ahead.
-    A sweep over one ComfyUI has one slot; a fleet has one per server (or worker)."""
-
-    backend: Backend
-    window: int = 3
-    name: str = ""
 
 
 @dataclass
@@ -108,6 +80,8 @@ class EngineSummary:
     submitted: int = 0
     finished_now: int = 0
     halted: bool = False  # stopped by fail_fast (not by ``stop``): runs are left on purpose
+    # server name -> (runs recorded this session, Σ execution seconds); fleets only
+    per_server: dict[str, tuple[int, float]] = field(default_factory=dict)
 
 
 def new_prompt_id() -> str:
@@ -140,7 +114,11 @@ class _Sweep:
     ) -> None:
         self.store, self.slots, self.opts, self.build_prompt = store, slots, opts, build_prompt
         self.total = len(store.plan.runs)
-        self.todo: deque[PlannedRun] = deque()
+        self.fleet = Fleet(slots, opts["reconnect_window"])
+        self.todo: RunSource = FifoRuns()
+        if self.fleet.multi:
+            self.todo = GroupedRuns(upstream_key(order_levels(store.config, store.workflow)))
+        self.per_server: dict[str, tuple[int, float]] = {}
         self.flights: OrderedDict[str, _Flight] = OrderedDict()
         self.collecting: set[asyncio.Task[None]] = set()
         self.pacer = Pacer(opts["poll_interval"])
@@ -183,7 +161,7 @@ class _Sweep:
         except PromptRejected as err:
             if self.counts()[0] == 0 and self.finished_now == 0:
                 raise  # the first prompt refused: every run would be; keep it in flight for a rerun
-            self.record_failed(run, pid, err.message, queued_at)
+            self.record_failed(run, pid, err.message, queued_at, slot)
             return
         if queued != prompt:  # another extension rewrote it: keep what really runs
             self.store.save_prompt(run.run_id, queued)
@@ -196,22 +174,53 @@ class _Sweep:
 
     async def fill_window(self) -> None:
         """Each slot pulls work as its window frees up (a fast server does more runs)."""
-        for slot in self.slots:
+        for slot in self.fleet.up():
             while self.todo and self.load(slot) < slot.window and not self.stopping:
-                await self.submit(self.todo.popleft(), slot)
+                run = self.todo.take(slot.name)
+                if run is None:
+                    break
+                try:
+                    await self.submit(run, slot)
+                except BackendError as err:
+                    self.todo.put_back(run)  # its prompt id is recorded: a resume finds it
+                    self.slot_failed(slot, err)
+                    break
+
+    def slot_failed(self, slot: BackendSlot, err: BackendError) -> None:
+        """One server of a fleet stopped answering: its runs go to the others.
+        Anything else (one server only, a refused prompt, a bad answer) is raised."""
+        if not (self.fleet.multi and unreachable(err)):
+            raise err
+        ids = self.ids_on(slot)
+        for pid in ids:
+            self.todo.put_back(self.flights.pop(pid).run)
+        if isinstance(self.todo, GroupedRuns):
+            self.todo.forget(slot.name)
+        self.fleet.mark_down(slot, ids)
+        self.emit("server_down", None, f"{slot.name} is not answering: {err.message}")
 
     @property
     def stopping(self) -> bool:
         return self.stop.is_set() or self.halted or self.fatal is not None
 
     # -- finishing ----------------------------------------------------------
-    def record_failed(self, run: PlannedRun, pid: str, error: str, queued_at: float | None) -> None:
+    def record(self, rec: RunRecord, slot: BackendSlot) -> None:
+        """Into the store; a fleet's runs say which server ran them."""
+        if self.fleet.multi:
+            rec.extra["server"] = slot.name
+            runs, secs = self.per_server.get(slot.name, (0, 0.0))
+            self.per_server[slot.name] = (runs + 1, secs + (rec.execution_s or 0.0))
+        self.store.record_result(rec)
+
+    def record_failed(
+        self, run: PlannedRun, pid: str, error: str, queued_at: float | None, slot: BackendSlot
+    ) -> None:
         rec = RunRecord(
             run_id=run.run_id, status="failed", values=dict(run.values), prompt_id=pid,
             queued_at=queued_at, started_at=None, finished_at=None, execution_s=None,
             outputs=[], error=error,
         )  # fmt: skip
-        self.store.record_result(rec)
+        self.record(rec, slot)
         self.emit("failed", run, error)
         if self.opts["fail_fast"]:
             self.halted = True
@@ -225,11 +234,10 @@ class _Sweep:
             task.add_done_callback(self.collecting.discard)
             return
         if outcome.status == "interrupted" and flight.adopted:
-            self.todo.appendleft(flight.run)  # our own earlier Ctrl-C: run it again
+            self.todo.put_back(flight.run)  # our own earlier Ctrl-C: run it again
             return
         self.finished_now += 1
-        rec = _record(flight, outcome, [], self.store.root)
-        self.store.record_result(rec)
+        self.record(_record(flight, outcome, [], self.store.root), flight.slot)
         self.emit("failed", flight.run, outcome.error)
         if self.opts["fail_fast"]:
             self.halted = True
@@ -255,21 +263,26 @@ class _Sweep:
                 err.filename = str(dest)  # a failed write() names no file
             raise
         except BackendError as err:
+            if self.fleet.multi and unreachable(err):  # gone with the outputs: run it elsewhere
+                self.todo.put_back(flight.run)
+                self.fleet.mark_down(flight.slot, [])
+                return
             if err.details.get("address") is not None:  # server gone: fatal, rerun resumes
                 raise
             self.finished_now += 1
-            self.record_failed(
-                flight.run, flight.prompt_id, f"collecting outputs: {err.message}", flight.queued_at
-            )
+            error = f"collecting outputs: {err.message}"
+            self.record_failed(flight.run, flight.prompt_id, error, flight.queued_at, flight.slot)
             return
         if not paths and fully_cached(outcome, self.store.workflow.prompt):
             # Recording this as done would be a silent empty run; as a failure it
             # is retried on resume, when ComfyUI's previous prompt is another one.
             self.finished_now += 1
-            self.record_failed(flight.run, flight.prompt_id, FULLY_CACHED, flight.queued_at)
+            self.record_failed(
+                flight.run, flight.prompt_id, FULLY_CACHED, flight.queued_at, flight.slot
+            )
             return
         self.finished_now += 1
-        self.store.record_result(_record(flight, outcome, paths, self.store.root))
+        self.record(_record(flight, outcome, paths, self.store.root), flight.slot)
         self.emit("done", flight.run)
 
     # -- polling ------------------------------------------------------------
@@ -278,14 +291,22 @@ class _Sweep:
 
     async def poll_once(self) -> int:
         count = 0
-        for slot in self.slots:
+        for slot in self.fleet.up():
             ids = self.ids_on(slot)
-            finished = await slot.backend.poll(ids) if ids else {}
+            try:
+                finished = await slot.backend.poll(ids) if ids else {}
+            except BackendError as err:
+                self.slot_failed(slot, err)
+                continue
             for pid, outcome in finished.items():
                 flight = self.flights.pop(pid, None)
                 if flight is not None:
                     self.finish(flight, outcome)
             count += len(finished)
+        if self.fleet.any_down():
+            for slot in await self.fleet.probe():
+                self.emit("server_up", None, f"{slot.name} answers again: it rejoins the sweep")
+            self.fleet.check_deadline()
         if count:
             self.pacer.finished(count)
         if time.monotonic() - self.last_queue_check > QUEUE_CHECK_EVERY:
@@ -296,9 +317,12 @@ class _Sweep:
         """Prompts neither queued, running nor finished were lost (server restart
         or deleted by the user): submit them again, once, under a new id."""
         self.last_queue_check = time.monotonic()
-        for slot in self.slots:
+        for slot in self.fleet.up():
             if self.ids_on(slot):
-                await self.check_lost_on(slot)
+                try:
+                    await self.check_lost_on(slot)
+                except BackendError as err:
+                    self.slot_failed(slot, err)
 
     async def check_lost_on(self, slot: BackendSlot) -> None:
         active = await slot.backend.active_ids()
@@ -308,9 +332,8 @@ class _Sweep:
             if pid in done:
                 self.finish(flight, done[pid])
             elif flight.losses >= 1:
-                self.record_failed(
-                    flight.run, pid, "prompt vanished from ComfyUI's queue twice", flight.queued_at
-                )
+                error = "prompt vanished from ComfyUI's queue twice"
+                self.record_failed(flight.run, pid, error, flight.queued_at, slot)
             else:
                 self.emit("resubmitted", flight.run, f"prompt {pid} vanished; submitting again")
                 await self.submit(flight.run, slot, flight.losses + 1)
@@ -328,7 +351,10 @@ class _Sweep:
         for slot in self.slots:
             if not left:
                 break
-            left = await self.adopt_on(slot, left, by_id)
+            try:
+                left = await self.adopt_on(slot, left, by_id)
+            except BackendError as err:
+                self.slot_failed(slot, err)  # a fleet goes on without it; one server raises
         return [by_id[rid] for rid in left]  # unknown anywhere, or interrupted by our Ctrl-C
 
     async def adopt_on(
@@ -355,8 +381,8 @@ class _Sweep:
         self.store.set_state("running")
         self.emit("start")
         inflight = self.store.in_flight()
-        self.todo.extend(await self.adopt_in_flight(inflight))
-        self.todo.extend(r for r in self.store.pending() if r.run_id not in inflight)
+        self.todo.add(await self.adopt_in_flight(inflight))
+        self.todo.add(r for r in self.store.pending() if r.run_id not in inflight)
         try:
             await self.loop()
         finally:
@@ -373,14 +399,14 @@ class _Sweep:
         self.emit("end")
         return EngineSummary(
             done, failed, self.total, time.monotonic() - start, self.execution_s, state,
-            self.submitted, self.finished_now, self.halted and state != "done",
+            self.submitted, self.finished_now, self.halted and state != "done", self.per_server,
         )  # fmt: skip
 
     async def loop(self) -> None:
         while (self.todo or self.flights) and not self.stopping and self.fatal is None:
             await self.fill_window()
-            if not self.flights:
-                break
+            if not self.flights and not (self.todo and self.fleet.any_down()):
+                break  # a fleet with servers away and runs left waits for one to rejoin
             if await self.poll_once():
                 await self.fill_window()
                 continue
@@ -441,6 +467,7 @@ async def run_sweep(
     stop: asyncio.Event | None = None,
     poll_interval: float = 0.25,
     build_prompt: Callable[[PlannedRun], dict[str, Any]] | None = None,
+    reconnect_window: float = 60.0,
 ) -> EngineSummary:
     """Run every pending run of ``store`` (the caller holds its lock) through one
     backend (with ``window``) or through several backend slots (each its own window).
@@ -451,7 +478,7 @@ async def run_sweep(
     opts = {
         "fail_fast": fail_fast, "client_id": client_id,
         "ui_workflow": ui_workflow, "on_event": on_event, "stop": stop,
-        "poll_interval": poll_interval,
+        "poll_interval": poll_interval, "reconnect_window": reconnect_window,
     }  # fmt: skip
     slots = (
         list(backend)

@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..engine.engine import Backend, BackendSlot, EngineEvent, EngineSummary, run_sweep
+from ..engine.backend import Backend, BackendSlot
+from ..engine.engine import EngineEvent, EngineSummary, run_sweep
 from ..errors import SweepError
 from ..store import atomic
 from .lifecycle import end_state

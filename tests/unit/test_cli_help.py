@@ -20,6 +20,8 @@ ALIASES = {
     "cr-batch": "batch",
     "cr-contact-sheet": "sheet",
     "cr-video-analyze": "video-analyze",
+    "cr-score": "score",
+    "cr-export": "export",
 }
 README = Path(__file__).resolve().parents[2] / "README.md"
 BIN = Path(sys.executable).parent
