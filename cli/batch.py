@@ -33,7 +33,7 @@ from ..core.store.runstore import RunStore
 from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
 from ..core.sweep.session import SessionOptions, SweepSession, summarize
 from ..core.workflow import Workflow, load_workflow
-from ..media.live_sheet import LiveSheet
+from ..media.live_sheet import LiveSheet, thumbnails_once
 from . import output
 from .commands.batch import main as main  # the click command (tests, python -m)
 from .common import EXIT_OK, EXIT_RUNS_FAILED, server_option, shell_arg
@@ -190,7 +190,8 @@ async def run_client_mode(
     announce(store)
     # The sheet's final render is the `with` block's, not the session's: it runs once
     # the engine has stopped and let go of SIGINT, so Ctrl-C can always cut it short.
-    with LiveSheet(store.root, sheet_interval()) as live:
+    # Thumbnails as each run finishes (prepare), the page debounced: the end has little left.
+    with LiveSheet(store.root, sheet_interval(), prepare=thumbnails_once) as live:
         session.on_event = with_sheet(progress, live)
         try:
             return await session.run()
