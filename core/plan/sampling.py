@@ -194,6 +194,8 @@ def draw_seeds(
     seed_specs: list[ParameterSpec], sweep_seed: int, sample_index: int, repeats: int
 ) -> list[dict[str, int]]:
     """Fresh seed values for every repetition of one sample (deterministic per sample)."""
+    if not seed_specs:  # no random_seed parameter: nothing to draw (and no numpy to load)
+        return [{} for _ in range(repeats)]
     import numpy as np
 
     rng = np.random.default_rng([sweep_seed, _SEED_STREAM, sample_index])
