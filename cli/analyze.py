@@ -16,9 +16,10 @@ import click
 
 from ..client.comfyui import ComfyClient
 from ..core.analyzer import Analysis, ParamInfo, analyze
+from ..core.analyzer_inputs import files_block, has_loaders, suggest_input_files
 from ..core.config.template import render_config_template
 from ..core.objectinfo import ObjectInfo
-from ..core.workflow import load_workflow
+from ..core.workflow import Workflow, load_workflow
 from .commands.analyze import main as main  # the click command (tests, python -m)
 from .common import fail, server_option
 
@@ -123,3 +124,12 @@ def run_command(
         click.echo(json.dumps(analysis.to_json(), ensure_ascii=False, indent=1))
     else:
         _print_report(analysis, output)
+        _print_input_sets(wf)
+
+
+def _print_input_sets(wf: Workflow) -> None:
+    """For a workflow with loaders: the ``inputs:`` section that runs it over set folders."""
+    candidates = suggest_input_files(wf)
+    if has_loaders(candidates):
+        click.echo("\nto run it over folders of inputs (docs/config.md, Input sets), add:")
+        click.echo("inputs:\n  directory: sets  # one folder per set\n" + files_block(candidates))

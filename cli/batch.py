@@ -19,11 +19,13 @@ import click
 
 from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
+from ..client.fleet import connect_fleet, fleet_slots, fleet_specs
 from ..client.http_backend import HttpBackend
 from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
 from ..core.config.load import load_config, resolve_workflow_path
-from ..core.config.model import SweepConfig, config_error
+from ..core.config.model import ServerSpec, SweepConfig, config_error
 from ..core.config.validate import validate_config
+from ..core.engine.backend import Backend, BackendSlot
 from ..core.engine.engine import EngineSummary
 from ..core.errors import BackendError, ConfigError, ConflictError, NotFoundError
 from ..core.objectinfo import ObjectInfo
@@ -51,7 +53,7 @@ SHEET_INTERVAL_ENV = "COMFY_SWEEP_SHEET_INTERVAL"
 @dataclass
 class Options:
     config: str
-    server: str | None
+    server: tuple[str, ...]
     dry_run: bool
     resume: str | None
     new: bool
@@ -74,7 +76,7 @@ def announce(store: RunStore) -> None:
 
 
 def server_of(opts: Options, cfg: SweepConfig) -> str:
-    return opts.server or cfg.comfyui.server_address
+    return opts.server[0] if opts.server else cfg.comfyui.server_address
 
 
 def config_server(cfg: SweepConfig) -> ServerAddress:
@@ -94,7 +96,7 @@ def make_client(
     to ``comfyui.reconnect_window`` once the server has answered."""
     token = token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
     return ComfyClient(
-        server_option(opts.server) if opts.server else config_server(cfg),
+        server_option(opts.server[0]) if opts.server else config_server(cfg),
         auth_token=token,
         timeout=timeout or cfg.comfyui.timeout,
         retry_window=retry_window,
@@ -176,7 +178,7 @@ def report_complete(store: RunStore) -> int:
 
 
 async def run_client_mode(
-    opts: Options, cfg: SweepConfig, client: ComfyClient, store: RunStore
+    opts: Options, cfg: SweepConfig, backend: Backend | list[BackendSlot], store: RunStore
 ) -> EngineSummary:
     options = SessionOptions(
         holder=holder(),
@@ -184,8 +186,13 @@ async def run_client_mode(
         fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
         poll_interval=cfg.comfyui.poll_interval,
     )
+    from ..media.live_scoring import scorer_for  # numpy, PIL: only when a sweep runs
+
     progress = ProgressPrinter()
-    session = SweepSession(store, HttpBackend(client), options)
+    scorer = scorer_for(
+        store, comfy_address=server_of(opts, cfg), comfy_token=scorer_token(opts, cfg)
+    )
+    session = SweepSession(store, backend, options, scorer=scorer)
     install_stop(session.stop)
     announce(store)
     # The sheet's final render is the `with` block's, not the session's: it runs once
@@ -198,6 +205,10 @@ async def run_client_mode(
         finally:
             progress.close()
             default_sigint()
+
+
+def scorer_token(opts: Options, cfg: SweepConfig) -> str | None:
+    return token_from_env(opts.auth_token_env or cfg.comfyui.auth_token_env)
 
 
 def sheet_interval() -> float:
@@ -232,6 +243,10 @@ async def new_server_sweep(
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
     where = client.address.display
+    if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
+        if opts.mode == "server":
+            raise BackendError("a sweep over input sets runs from this process: use --mode client")
+        return None
     if await client.extension_version() is None:
         if opts.mode == "server":
             raise BackendError(
@@ -351,6 +366,9 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
 
 
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+    specs = fleet_specs(cfg, opts.server)
+    if len(specs) > 1:
+        return await run_fleet(opts, cfg, wf, specs)
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await client.object_info())
         # Reachable: from now on a vanished server (a restart) is waited out.
@@ -386,7 +404,41 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        summary = await run_client_mode(opts, cfg, client, store)
+        summary = await run_client_mode(opts, cfg, HttpBackend(client), store)
+    return finish(store, summary)
+
+
+async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[ServerSpec]) -> int:
+    """One sweep over several servers, run from this process (client mode)."""
+    if opts.mode == "server":
+        raise ConfigError("--mode server runs a sweep on one server; give one --server")
+    async with contextlib.AsyncExitStack() as stack:
+        members = await connect_fleet(
+            cfg, wf, specs, opts.auth_token_env, lambda m: note(f"warning: {m}"), stack
+        )
+        shown = validate_config(cfg, wf, members[0].info)
+        for warning in shown:
+            note(f"warning: {warning}")
+        sel = select_batch(
+            Path(cfg.output.base_dir), cfg, wf, members[0].info,
+            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+        )  # fmt: skip
+        if sel.action == "complete" and sel.store is not None:
+            return report_complete(sel.store)
+        if sel.store is not None and is_server_batch(sel.store):
+            raise ConflictError(
+                f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
+            )
+        if sel.notice:
+            note(sel.notice)
+        if sel.action == "extend":
+            apply_extension(sel, cfg, holder())
+        store = sel.store or create_client_batch(cfg, wf, members[0].info, sel.ident, shown)
+        note(f"sweeping over {len(members)} servers: " + ", ".join(m.spec.address for m in members))
+        window = opts.window or cfg.comfyui.queue_window
+        summary = await run_client_mode(opts, cfg, fleet_slots(members, window), store)
+    for name, (runs, secs) in sorted(summary.per_server.items()):
+        note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
     return finish(store, summary)
 
 
@@ -421,10 +473,12 @@ def finish(store: RunStore, summary: EngineSummary) -> int:
     return EXIT_RUNS_FAILED if summary.failed else EXIT_OK
 
 
-def run_command(config: str, **kwargs: object) -> int:
+def run_command(config: str, strict: bool = False, **kwargs: object) -> int:
     """cr-batch's body (cli/commands/batch.py parses the command line)."""
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
     cfg = load_config(opts.config)
+    if cfg.inputs is not None:
+        cfg.inputs.strict = strict
     wf = load_workflow(resolve_workflow_path(cfg))
     if opts.dry_run:
         return dry_run(opts, cfg, wf)

@@ -284,6 +284,47 @@ class ComfyClient:
 
         return await self._retrying(attempt)
 
+    async def input_exists(self, subfolder: str, filename: str) -> bool:
+        """Whether ComfyUI's input folder holds the file (HEAD /view: no body sent)."""
+        params = {"filename": filename, "subfolder": subfolder, "type": "input"}
+
+        async def attempt() -> bool:
+            try:
+                async with self.session.head(self.address.url("/view"), params=params) as resp:
+                    if resp.status >= 500:
+                        raise _Transient(f"HTTP {resp.status}")
+                    return resp.status == 200
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+                raise _Transient(_reason(err)) from err
+
+        return await self._retrying(attempt)
+
+    async def upload_input(self, subfolder: str, filename: str, data: bytes) -> None:
+        """POST /upload/image into the input folder under exactly this name."""
+
+        async def attempt() -> tuple[int, str]:
+            form = aiohttp.FormData()
+            form.add_field(
+                "image", data, filename=filename, content_type="application/octet-stream"
+            )
+            form.add_field("subfolder", subfolder)
+            form.add_field("type", "input")
+            form.add_field("overwrite", "true")  # content-hashed names: same name, same bytes
+            try:
+                async with self.session.post(self.address.url("/upload/image"), data=form) as resp:
+                    if resp.status >= 500:
+                        raise _Transient(f"HTTP {resp.status}")
+                    return resp.status, await resp.text()
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+                raise _Transient(_reason(err)) from err
+
+        status, text = await self._retrying(attempt)
+        if status != 200:
+            raise BackendError(
+                f"ComfyUI at {self.address.display} refused the upload of {subfolder}/{filename}: "
+                f"HTTP {status} {text[:200]}"
+            )
+
     async def _stream_to(self, path: str, params: Mapping[str, str] | None, part: Path) -> None:
         try:
             async with self.session.get(self.address.url(path), params=params) as resp:

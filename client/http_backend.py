@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
+from ..core.engine.inputs import read_input_file
+from ..core.plan.model import InputFile
 from .comfyui import ComfyClient
 
 
@@ -24,6 +27,20 @@ class HttpBackend:
 
     def __init__(self, client: ComfyClient) -> None:
         self.client = client
+        self.present: set[str] = set()  # input files known to be on the server this session
+        self.uploaded: list[str] = []  # input files this session uploaded (tests, logs)
+
+    async def ensure_inputs(self, files: Sequence[InputFile]) -> None:
+        """Upload the input sets' media the server lacks; each name is checked once per
+        session (HEAD /view) and content-hashed, so a resume re-uploads nothing."""
+        for f in files:
+            if f.name in self.present:
+                continue
+            if not await self.client.input_exists(f.subfolder, f.filename):
+                data = await asyncio.to_thread(read_input_file, f)
+                await self.client.upload_input(f.subfolder, f.filename, data)
+                self.uploaded.append(f.name)
+            self.present.add(f.name)
 
     async def submit(
         self,

@@ -71,6 +71,15 @@ class ComfyEnv:
     def interrupt(self) -> None:
         _module("nodes").interrupt_processing()
 
+    def own_address(self) -> str | None:
+        """host:port this ComfyUI listens on (for ``type: comfy`` scorers), once started."""
+        server = self.prompt_server()
+        port = getattr(server, "port", None)
+        if not port:
+            return None
+        host = str(getattr(server, "address", "") or "127.0.0.1")
+        return f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+
     def send(self, event: str, data: dict[str, Any]) -> None:
         """Broadcast a websocket event to every open browser (thread-safe)."""
         self.prompt_server().send_sync(event, data)

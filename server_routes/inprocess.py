@@ -25,7 +25,9 @@ from typing import Any
 
 from ..core import comfy_messages
 from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
+from ..core.engine.inputs import read_input_file
 from ..core.errors import BackendError, PromptRejected
+from ..core.plan.model import InputFile
 from .comfy_env import ComfyEnv
 
 
@@ -36,6 +38,28 @@ class InProcessBackend:
         self.env = env
         # prompt id -> prompt as queued, until its history is read (error titles)
         self.queued_prompts: dict[str, dict[str, Any]] = {}
+        self.present: set[str] = set()  # input files known to be in the input folder
+
+    async def ensure_inputs(self, files: Sequence[InputFile]) -> None:
+        """Copy the input sets' media into ComfyUI's input folder (what an upload
+        would do), each content-hashed name once per session."""
+        missing = [f for f in files if f.name not in self.present]
+        if missing:
+            await asyncio.to_thread(self._copy_inputs, missing)
+
+    def _copy_inputs(self, files: Sequence[InputFile]) -> None:
+        base = self.env.directory_for_type("input")
+        if base is None:
+            raise BackendError("ComfyUI has no input folder")
+        for f in files:
+            target = base / f.subfolder / f.filename
+            if not target.is_file():
+                data = read_input_file(f)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                tmp = target.with_name(f".{target.name}.part")
+                tmp.write_bytes(data)
+                os.replace(tmp, target)
+            self.present.add(f.name)
 
     # -- submit -------------------------------------------------------------
     async def submit(

@@ -12,6 +12,7 @@ warning* rather than refused, because configs round-trip through
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,10 +124,42 @@ def strip_server_keys(config: dict[str, Any], where: str) -> tuple[dict[str, Any
     return cleaned, warnings
 
 
+# The ComfyUI owner may let posted configs read files on this machine (set folders,
+# values files); otherwise a client uploads the media and posts the sets inline.
+ALLOW_LOCAL_PATHS_ENV = "COMFY_SWEEP_ALLOW_LOCAL_PATHS"
+
+
+def local_paths_allowed() -> bool:
+    return os.environ.get(ALLOW_LOCAL_PATHS_ENV, "") in ("1", "true", "yes")
+
+
+def refuse_local_paths(config: dict[str, Any], where: str = "config") -> None:
+    """A posted config naming files on the server's disk is refused unless allowed."""
+    if local_paths_allowed():
+        return
+    found: list[str] = []
+    for section in ("inputs", "shots"):
+        part = config.get(section)
+        if isinstance(part, dict) and part.get("directory") is not None:
+            found.append(f"{where}.{section}.directory")
+    params = config.get("parameters")
+    for name, entry in (params if isinstance(params, dict) else {}).items():
+        if isinstance(entry, dict) and entry.get("values_file") is not None:
+            found.append(f"{where}.parameters.{name}.values_file")
+    if found:
+        raise RequestError(
+            f"{found[0]}: files on the ComfyUI machine are not read for a posted config; "
+            "upload the media and post the sets inline (inputs.sets), or have the ComfyUI "
+            f"owner set {ALLOW_LOCAL_PATHS_ENV}=1",
+            field=found[0],
+        )
+
+
 def sweep_request(body: Any) -> SweepRequest:
     body = require_object(body)
     prompt = prompt_field(body)
     config, warnings = config_field(body)
+    refuse_local_paths(config)
     workflow = body.get("workflow")
     if workflow is not None and not isinstance(workflow, dict):
         raise RequestError("workflow must be the UI graph (an object) or absent", field="workflow")

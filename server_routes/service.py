@@ -37,10 +37,12 @@ from typing import Any
 from .. import __version__
 from ..core.analyzer import analyze
 from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
+from ..core.config.model import SweepConfig
 from ..core.config.template import render_config_template
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend
 from ..core.errors import ConflictError, NotFoundError, PlanError, StoreError, SweepError
+from ..core.metrics.spec import refuse_unsafe_metrics
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, prompt_for_run
 from ..core.plan.extend import extend_plan
@@ -72,6 +74,7 @@ class ServiceDeps:
     object_info: Callable[[], Awaitable[dict[str, Any] | None]]
     notify: Callable[[str, dict[str, Any]], None]
     recent_run_seconds: Callable[[], float | None] = lambda: None
+    own_address: Callable[[], str | None] = lambda: None
 
     @classmethod
     def from_comfy(cls, env: Any) -> ServiceDeps:
@@ -84,6 +87,7 @@ class ServiceDeps:
             object_info=env.object_info,
             notify=env.send,
             recent_run_seconds=env.recent_run_seconds,
+            own_address=env.own_address,
         )
 
 
@@ -199,6 +203,7 @@ class SweepService:
         oi = await self._objectinfo()
         with _field_prefix("config"):
             cfg = parse_config(config, source="config")
+            _refuse_unsafe(cfg)
             warnings = [*warnings, *validate_config(cfg, wf, oi)]
         return wf, cfg, oi, warnings
 
@@ -252,8 +257,11 @@ class SweepService:
             ui_workflow=ui_workflow,
             write_behind=True,  # fsyncs off ComfyUI's event loop
         )
+        from ..media.live_scoring import scorer_for
+
         refresher = SheetRefresher(store.root, self.sheet_interval)
-        session = SweepSession(store, self.deps.backend(), options, sheet=refresher)
+        scorer = scorer_for(store, comfy_address=self.deps.own_address())
+        session = SweepSession(store, self.deps.backend(), options, sheet=refresher, scorer=scorer)
         session.open()  # the lock before the 202: a second writer is refused now
         active = _Active(session)
         session.on_event = lambda ev: self._on_event(active, ev.kind)
@@ -384,6 +392,7 @@ class SweepService:
         oi = await self._objectinfo()
         with _field_prefix("config"):
             cfg = parse_config(config, source="config")
+            _refuse_unsafe(cfg)
             warnings = [*warnings, *validate_config(cfg, store.workflow, oi)]
             plan = await asyncio.to_thread(
                 extend_plan, store.plan, store.config, cfg, store.workflow, oi
@@ -430,6 +439,17 @@ class SweepService:
         if prompt is None:  # not submitted yet: the prompt it will get
             prompt = prompt_for_run(store.workflow, store.config, run)
         return {"prompt": prompt, "values": dict(run.values)}
+
+
+def _refuse_unsafe(cfg: SweepConfig) -> None:
+    """A posted config's scorers may not run programs (unless the ComfyUI owner set
+    COMFY_SWEEP_ALLOW_COMMAND_SCORERS=1) nor read this machine's files or
+    environment (unless COMFY_SWEEP_ALLOW_LOCAL_PATHS=1)."""
+    refuse_unsafe_metrics(
+        cfg.metrics,
+        allow_commands=os.environ.get("COMFY_SWEEP_ALLOW_COMMAND_SCORERS") == "1",
+        allow_paths=os.environ.get(schemas.ALLOW_LOCAL_PATHS_ENV) == "1",
+    )
 
 
 def _peek_state(folder: Path) -> str | None:

@@ -9,7 +9,7 @@ import click
 
 from .. import output
 from ..common import handle_errors
-from ..helptext import MODE_ENV, WINDOW_ENV, auth_opt, command, json_opt, server_opt
+from ..helptext import MODE_ENV, SERVER_ENV, WINDOW_ENV, auth_opt, command, json_opt
 
 EXAMPLES = [
     ("sweep.yaml", "Run the sweep (rerun the same command to resume or to extend it):"),
@@ -23,6 +23,7 @@ EXAMPLES = [
         "Follow finished runs as JSON lines:",
     ),
     ("sweep.yaml --resume output/batch_20250101_120000", "Resume (or extend) one batch folder:"),
+    ("sweep.yaml --server gpu1:8188 --server gpu2:8188", "Spread the runs over two ComfyUIs:"),
     ("sweep.yaml 2>/dev/null", "Capture only the batch folder (progress and hints go to stderr):"),
 ]
 
@@ -33,7 +34,16 @@ EXAMPLES = [
     examples=EXAMPLES,
 )
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
-@server_opt(None, "ComfyUI address (default: comfyui.server_address, else 127.0.0.1:8188).")
+@click.option(
+    "--server",
+    multiple=True,
+    metavar="ADDR",
+    envvar=SERVER_ENV,
+    show_envvar=True,
+    help="ComfyUI address (default: comfyui.servers or comfyui.server_address, else "
+    "127.0.0.1:8188); repeat it to spread the sweep over several servers (the variable: "
+    "addresses separated by spaces).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the planned runs and exit; needs no server.")
 @click.option(
     "--resume",
@@ -68,6 +78,11 @@ EXAMPLES = [
     help="Prompts kept queued ahead (default comfyui.queue_window, 3).",
 )
 @auth_opt()
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",
+)
 @json_opt("Print NDJSON events on stdout (start, submitted, done, failed, …, end).")
 @handle_errors
 def main(config: Path, as_json: bool, **kwargs: object) -> None:

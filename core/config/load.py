@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigError
+from ..metrics.spec import metrics_to_raw, parse_metrics
 from ..store.format import reserved_column
 from ..textfile import read_user_file
+from .inputs import inputs_to_dict, parse_inputs
 from .model import (
     MAX_AXIS,
     MAX_RUNS,
@@ -40,6 +42,7 @@ from .model import (
     _show,
     config_error,
 )
+from .text import parse_replace, parse_template, read_values_file
 
 if TYPE_CHECKING:
     import yaml  # imported where used: --help never parses YAML
@@ -174,7 +177,9 @@ def parse_config(data: Mapping[str, Any] | str, source: str = "<config>") -> Swe
     cfg = SweepConfig(workflow_file=_workflow_file(rd, top.get("workflow_file")), source=source)
     _parse_sampling(rd, top, cfg)
     params = rd.mapping(top.get("parameters"), ("parameters",))
-    cfg.parameters = {name: _parse_param(rd, name, entry) for name, entry in params.items()}
+    cfg.parameters = _parse_params(rd, params)
+    cfg.inputs = parse_inputs(rd, top)
+    cfg.metrics = parse_metrics(top.get("metrics"), source=source)
     cfg.output = _parse_output(rd, rd.mapping(top.get("output"), ("output",)))
     cfg.resume = _parse_resume(rd, rd.mapping(top.get("resume"), ("resume",)))
     cfg.comfyui = _parse_comfy(rd, rd.mapping(top.get("comfyui"), ("comfyui",)))
@@ -230,27 +235,61 @@ def _path_from_name(name: str) -> list[str]:
     return [bare] if bare.startswith("nodes.") and ".inputs." in bare else []
 
 
-def _infer_type(rd: _Reader, name: str, entry: dict[str, Any]) -> ParamType:
+def _parse_params(rd: _Reader, params: dict[str, Any]) -> dict[str, ParameterSpec]:
+    """Every entry, with a template's inline ``slots:`` lists added as axes before it."""
+    out: dict[str, ParameterSpec] = {}
+    for name, entry in params.items():
+        spec, slots = _parse_param(rd, name, entry)
+        for slot, values in slots.items():
+            if slot in params or slot in out:
+                raise rd.fail(
+                    ("parameters", name, "slots", slot),
+                    f"slot {slot!r} is also a parameter; rename one of them",
+                )
+            out[slot] = _slot_axis(rd, name, slot, values)
+        out[name] = spec
+    return out
+
+
+def _slot_axis(rd: _Reader, template: str, slot: str, values: list[Any]) -> ParameterSpec:
+    for i, v in enumerate(values):
+        if isinstance(v, (list, dict)) or v is None:
+            raise rd.fail(
+                ("parameters", template, "slots", slot, str(i)),
+                f"expected a literal (number, text, true/false), got {_show(v)}",
+            )
+    return ParameterSpec(
+        name=slot, paths=[], type="values", values=values, slot_of=template, generated=True
+    )
+
+
+def _infer_type(rd: _Reader, name: str, entry: dict[str, Any]) -> str:
     """No `type`: values -> values; min/max with step -> linear; min/max -> continuous."""
     kind = entry.get("type")
     if kind is None:
-        if entry.get("values") is not None:
+        if entry.get("search") is not None or entry.get("replace") is not None:
+            return "replace"
+        if entry.get("values") is not None or entry.get("values_file") is not None:
             return "values"
+        if entry.get("template") is not None:
+            return "template"
         if entry.get("min") is not None and entry.get("max") is not None:
             return "linear" if entry.get("step") is not None else "continuous"
         raise rd.fail(
             ("parameters", name, "type"),
-            "missing; give type (continuous, linear, values, random_seed) or min/max or values",
+            "missing; give type (continuous, linear, values, random_seed, replace, template) "
+            "or min/max or values",
         )
     if kind not in PARAM_TYPES:
         raise rd.fail(
             ("parameters", name, "type"),
             f"unknown type {kind!r}{_close(str(kind), PARAM_TYPES)}; allowed: {', '.join(PARAM_TYPES)}",
         )
-    return cast(ParamType, kind)
+    return str(kind)
 
 
-def _parse_param(rd: _Reader, name: str, raw: Any) -> ParameterSpec:
+def _parse_param(rd: _Reader, name: str, raw: Any) -> tuple[ParameterSpec, dict[str, Any]]:
+    """One parameter entry, and a template's inline slot lists."""
     if reserved_column(str(name)):
         raise rd.fail(
             ("parameters", name),
@@ -262,10 +301,31 @@ def _parse_param(rd: _Reader, name: str, raw: Any) -> ParameterSpec:
         raw = {"values": raw}
     entry = rd.mapping(raw, ("parameters", name))
     rd.warn_unknown(entry, PARAM_KEYS, ("parameters", name))
+    kind = _infer_type(rd, name, entry)
     spec = ParameterSpec(
-        name=name, paths=_param_paths(rd, name, entry), type=_infer_type(rd, name, entry)
+        name=name,
+        paths=_param_paths(rd, name, entry),
+        type=cast(ParamType, "values" if kind == "replace" else kind),
     )
     key = ("parameters", name)
+    if entry.get("values_file") is not None:
+        spec.values_file = rd.text(entry["values_file"], (*key, "values_file"))
+    if kind == "replace":
+        spec.values = entry.get("values")
+        if spec.values is not None and (not isinstance(spec.values, list) or not spec.values):
+            raise rd.fail((*key, "values"), f"expected a non-empty list, got {_show(spec.values)}")
+        parse_replace(rd, spec, entry)
+        _check_param_shape(rd, spec)
+        return spec, {}
+    if kind == "template":
+        return spec, parse_template(rd, spec, entry)
+    _parse_numbers(rd, spec, entry)
+    _check_param_shape(rd, spec)
+    return spec, {}
+
+
+def _parse_numbers(rd: _Reader, spec: ParameterSpec, entry: dict[str, Any]) -> None:
+    key = ("parameters", spec.name)
     for attr in ("min", "max", "step"):
         if entry.get(attr) is not None:
             setattr(spec, attr, rd.number(entry[attr], (*key, attr)))
@@ -283,14 +343,12 @@ def _parse_param(rd: _Reader, name: str, raw: Any) -> ParameterSpec:
                     f"expected a literal (number, text, true/false), got {_show(v)}",
                 )
         spec.values = list(values)
-    _check_param_shape(rd, spec)
-    return spec
 
 
 def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
     key = ("parameters", spec.name)
-    if spec.type == "values" and spec.values is None:
-        raise rd.fail((*key, "values"), "type values needs a list of values")
+    if spec.type == "values" and spec.values is None and spec.values_file is None:
+        raise rd.fail((*key, "values"), "type values needs a list of values (or values_file)")
     if spec.type in ("continuous", "linear"):
         for attr in ("min", "max"):
             if getattr(spec, attr) is None:
@@ -403,6 +461,9 @@ def load_config(path: str | Path) -> SweepConfig:
     p = Path(path)
     cfg = parse_config(read_user_file(p, "config", ConfigError), source=str(p))
     cfg.base_dir = p.resolve().parent
+    for spec in cfg.parameters.values():
+        if spec.values_file is not None:
+            read_values_file(cfg, spec)
     return cfg
 
 
@@ -421,13 +482,19 @@ def resolve_workflow_path(cfg: SweepConfig) -> Path:
 # ---- back to the original format -------------------------------------------------
 
 
-def param_to_dict(spec: ParameterSpec) -> dict[str, Any]:
+def param_to_dict(spec: ParameterSpec, slots: Mapping[str, Any] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if len(spec.paths) == 1:
         out["path"] = spec.paths[0]
     elif spec.paths:
         out["paths"] = list(spec.paths)
     out["type"] = spec.type
+    if spec.replace is not None:
+        out.update(replace_to_dict(spec))
+    if spec.template is not None:
+        out["template"] = spec.template
+    if slots:
+        out["slots"] = dict(slots)
     for attr in ("min", "max", "step", "values"):
         if getattr(spec, attr) is not None:
             out[attr] = getattr(spec, attr)
@@ -446,19 +513,50 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
     }
     if cfg.sweep_seed is not None:
         out["sweep_seed"] = cfg.sweep_seed
-    out["parameters"] = {name: param_to_dict(s) for name, s in cfg.parameters.items()}
+    out["parameters"] = params_to_dict(cfg)
     out["output"] = dict(vars(cfg.output))
     out["resume"] = dict(vars(cfg.resume))
     comfy = {k: v for k, v in vars(cfg.comfyui).items() if v is not None and k != "servers"}
     if cfg.comfyui.servers:
         comfy["servers"] = [_server_to_dict(s) for s in cfg.comfyui.servers]
     out["comfyui"] = comfy
+    if cfg.inputs is not None:
+        out["inputs"] = inputs_to_dict(cfg.inputs)
+    if cfg.metrics:  # paths made absolute: a batch's config.yaml lives elsewhere
+        out["metrics"] = metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir)
     return out
 
 
 def _server_to_dict(server: ServerSpec) -> str | dict[str, Any]:
     extra = {k: v for k, v in vars(server).items() if v is not None and k != "address"}
     return {"address": server.address, **extra} if extra else server.address
+
+
+def params_to_dict(cfg: SweepConfig) -> dict[str, Any]:
+    """Parameters as written: generated slot axes folded back into their template's ``slots:``."""
+    out: dict[str, Any] = {}
+    for name, spec in cfg.parameters.items():
+        if spec.generated:
+            continue
+        slots = {
+            s.name: s.values
+            for s in cfg.parameters.values()
+            if s.generated and s.slot_of == name and not _is_wildcard_axis(s)
+        }
+        out[name] = param_to_dict(spec, slots)
+    return out
+
+
+def _is_wildcard_axis(spec: ParameterSpec) -> bool:
+    return spec.generated and spec.slot_of is not None and spec.name.startswith(f"{spec.slot_of}_w")
+
+
+def replace_to_dict(spec: ParameterSpec) -> dict[str, Any]:
+    assert spec.replace is not None
+    targets = spec.replace
+    if len({t.search for t in targets}) == 1 and not isinstance((spec.values or [""])[0], list):
+        return {"type": "replace", "search": targets[0].search}
+    return {"type": "replace", "replace": [{"path": t.path, "search": t.search} for t in targets]}
 
 
 def dump_config_yaml(cfg: SweepConfig) -> str:
@@ -475,10 +573,12 @@ def config_fingerprint(cfg: SweepConfig, workflow: Any) -> str:
         "strategy": cfg.sampling_strategy,
         "num_samples": cfg.num_samples,
         "seeds_per_sample": cfg.seeds_per_sample,
-        "parameters": {n: param_to_dict(s) for n, s in cfg.parameters.items()},
+        "parameters": params_to_dict(cfg),
         "run_name_pattern": cfg.output.run_name_pattern,
         "workflow": workflow.to_json(),
     }
+    if cfg.inputs is not None:  # absent otherwise: older batches keep their fingerprint
+        basis["inputs"] = inputs_to_dict(cfg.inputs)
     text = json.dumps(basis, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -11,17 +11,27 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from ..metrics.spec import MetricSpec
 
-ParamType = Literal["continuous", "linear", "values", "random_seed"]
+ParamType = Literal["continuous", "linear", "values", "random_seed", "template"]
 Strategy = Literal["sobol", "lhs", "grid", "random", "linear"]
 
-PARAM_TYPES: tuple[str, ...] = ("continuous", "linear", "values", "random_seed")
+# `replace` is parsed into type values with ``replace`` targets (core/config/text.py).
+PARAM_TYPES: tuple[str, ...] = (
+    "continuous",
+    "linear",
+    "values",
+    "random_seed",
+    "replace",
+    "template",
+)
 STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear")
 TOP_KEYS = (
     "workflow_file", "sampling_strategy", "num_samples", "seeds_per_sample", "sweep_seed",
-    "parameters", "output", "resume", "comfyui",
+    "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics",
 )  # fmt: skip
-PARAM_KEYS = ("path", "paths", "type", "min", "max", "step", "values", "log")
+PARAM_KEYS: tuple[str, ...] = ("path", "paths", "type", "min", "max", "step", "values", "log")
+PARAM_KEYS += ("values_file", "search", "replace", "template", "slots")
 # Guards against plans that would exhaust memory (a typo such as step 1e-9).
 MAX_AXIS = 10_000
 MAX_RUNS = 1_000_000
@@ -29,6 +39,7 @@ MAX_RUNS = 1_000_000
 SEED_LIMIT = 2**53 - 1
 
 KeyPath = tuple[str, ...]
+SET_COLUMN = "set"  # the input set's name: a plan value, a metadata.csv column, `{set}`
 
 
 @dataclass
@@ -44,6 +55,37 @@ class ParameterSpec:
     integer: bool = False  # filled by validate_config from object_info / current value
     input_min: float | None = None  # tightest object_info bounds over the paths (validate)
     input_max: float | None = None
+    # Text variations (core/config/text.py): a `replace` parameter is type values whose
+    # values are the replacements (one list per value when several targets are linked).
+    replace: list[ReplaceTarget] | None = None
+    template: str | None = None  # type template: its text (None: the workflow's text at path)
+    slot_of: str | None = None  # a pathless axis read by this template parameter
+    generated: bool = False  # made from a template's `slots:` list or wildcard (not dumped)
+    values_file: str | None = None  # where `values` came from (kept for the config snapshot)
+    jinja: str | None = field(default=None, repr=False, compare=False)  # set by validation
+
+
+@dataclass(frozen=True)
+class ReplaceTarget:
+    """One search/replace target of a `replace` parameter."""
+
+    path: str
+    search: str
+
+
+@dataclass
+class InputsSpec:
+    """The `inputs:` section (or the original suite's `shots:`): one sweep per set folder."""
+
+    directory: str | None  # one folder per set; None when the sets are given inline
+    files: dict[str, str] = field(default_factory=dict)  # file name in a set -> input path
+    sets: dict[str, dict[str, Any]] = field(default_factory=dict)  # inline: set -> path -> value
+    values: dict[str, Any] = field(default_factory=dict)  # input path -> value, every set
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # set -> path -> value
+    negative_prompt: str | None = None  # the original suite's default negative prompt
+    from_shots: bool = False  # read from `shots:` (the original suite's name)
+    strict: bool = field(default=False, compare=False)  # cr-batch --strict: refuse incomplete sets
+    negative_path: str | None = field(default=None, compare=False)  # found by validation
 
 
 @dataclass
@@ -96,6 +138,8 @@ class SweepConfig:
     output: OutputSpec = field(default_factory=OutputSpec)
     resume: ResumeSpec = field(default_factory=ResumeSpec)
     comfyui: ComfySpec = field(default_factory=ComfySpec)
+    inputs: InputsSpec | None = None
+    metrics: list[MetricSpec] = field(default_factory=list)  # scores for every run
     source: str = "<config>"  # file name for messages
     base_dir: Path | None = None  # folder of the config file
     sweep_seed_drawn: bool = field(default=False, compare=False)  # set by build_plan

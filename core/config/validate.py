@@ -8,8 +8,11 @@ from typing import Any
 from ..errors import ConfigError, WorkflowError
 from ..objectinfo import InputSpec, ObjectInfo
 from ..plan.sampling import axis_values
+from ..store.format import reserved_column
 from ..workflow import InputRef, Workflow
-from .model import MAX_RUNS, KeyPath, ParameterSpec, SweepConfig, config_error
+from .inputs_check import check_inputs
+from .model import MAX_RUNS, SET_COLUMN, KeyPath, ParameterSpec, SweepConfig, config_error
+from .text_check import check_replacements, prepare_text_params
 
 # ---- validation against a workflow (and object_info) -------------------------------
 
@@ -23,12 +26,23 @@ def validate_config(
 
     Fills ``integer``/``input_min``/``input_max`` of every parameter (idempotent)."""
     warnings = list(cfg.warnings)
+    _check_names(cfg)
+    # First: a shots.yaml naming no files cannot run whatever its parameters say.
+    set_paths = check_inputs(cfg, workflow)
+    prepare_text_params(cfg, workflow)
     for spec in cfg.parameters.values():
+        if spec.values_file is not None and spec.values is None:
+            raise _fail(
+                cfg, ("parameters", spec.name, "values_file"), "is read only from a config file"
+            )
+        if spec.slot_of is not None and not spec.paths:
+            continue  # feeds a template only
         refs = _resolve_paths(cfg, workflow, spec, warnings)
         _check_input_kinds(cfg, workflow, object_info, spec, refs)
         _check_strings_on_numbers(cfg, workflow, spec, refs)
         if object_info is not None:
             _check_against_object_info(cfg, workflow, object_info, spec, refs)
+    check_replacements(cfg, workflow, set_paths)
     _check_strategy_fit(cfg)
     _check_something_varies(cfg)
     _check_seeds(cfg, workflow)
@@ -38,6 +52,17 @@ def validate_config(
 
 def _fail(cfg: SweepConfig, key: KeyPath, msg: str) -> ConfigError:
     return config_error(cfg.source, cfg.lines, key, msg)
+
+
+def _check_names(cfg: SweepConfig) -> None:
+    """metadata.csv has one column per parameter beside its own: parse_config refuses
+    those names as written, this also covers a template's ``slots:`` axes."""
+    for name in cfg.parameters:
+        if reserved_column(name):
+            raise _fail(
+                cfg, ("parameters", name),
+                f"{name!r} is a reserved name (a metadata.csv column); rename the parameter",
+            )  # fmt: skip
 
 
 def _resolve_paths(
@@ -183,7 +208,7 @@ def _check_strategy_fit(cfg: SweepConfig) -> None:
                 f"sampling_strategy {cfg.sampling_strategy} needs discrete values: give a step, "
                 "or use type values/linear, or a sampling strategy (sobol, lhs, random)",
             )
-        if grid and spec.type != "random_seed":
+        if grid and spec.type not in ("random_seed", "template"):
             size *= len(axis_values(spec))
     if size > MAX_RUNS:
         key = ("parameters",) if grid else ("num_samples",)
@@ -223,6 +248,8 @@ def _check_seeds(cfg: SweepConfig, workflow: Workflow) -> None:
 def _dummy(spec: ParameterSpec) -> Any:
     if spec.type == "values" and spec.values:
         return spec.values[0]
+    if spec.type == "template":
+        return "text"
     if spec.type == "random_seed" or spec.integer:
         return 1
     return float(spec.min if spec.min is not None else 0.5)
@@ -232,11 +259,13 @@ def _check_pattern(cfg: SweepConfig) -> None:
     """Format run_name_pattern with stand-in values so a typo fails before any run."""
     pattern = cfg.output.run_name_pattern
     dummies = {name: _dummy(spec) for name, spec in cfg.parameters.items()}
+    if cfg.inputs is not None:
+        dummies[SET_COLUMN] = "set"
     key = ("output", "run_name_pattern")
     try:
         pattern.format(run_id=1, **dummies)
     except KeyError as err:
-        known = ", ".join(["run_id", *cfg.parameters])
+        known = ", ".join(["run_id", *dummies])
         raise _fail(
             cfg, key, f"unknown name {err.args[0]!r} in {pattern!r}; known names: {known}"
         ) from None

@@ -44,6 +44,7 @@ from ..store.format import RunRecord
 from .backend import Backend, BackendSlot
 from .fleet import Fleet, unreachable
 from .history import RunOutcome, fully_cached
+from .inputs import ensure_inputs
 from .pacing import Pacer
 from .placement import FifoRuns, GroupedRuns, RunSource, upstream_key
 
@@ -143,6 +144,8 @@ class _Sweep:
 
     # -- submitting ---------------------------------------------------------
     async def submit(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> None:
+        if run.files:  # input sets: the set's media on the server first (once per session)
+            await ensure_inputs(slot.backend, run.files)
         prompt = fill_label_nodes(self.build_prompt(run), run.values, run.run_id)
         pid = new_prompt_id()
         self.store.record_submitted(run.run_id, pid, prompt)

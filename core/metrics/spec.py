@@ -283,11 +283,18 @@ _PARSERS: dict[str, Any] = {
 # ---- the server's guard and the way back to YAML ---------------------------------
 
 
-def refuse_unsafe_metrics(specs: Sequence[MetricSpec], *, allow_commands: bool) -> None:
+def refuse_unsafe_metrics(
+    specs: Sequence[MetricSpec], *, allow_commands: bool, allow_paths: bool = True
+) -> None:
     """For configs posted to the server: a ``type: command`` scorer would run a
     program on the ComfyUI machine, so it is refused (ConfigError naming
     ``metrics.<name>.type``) unless the ComfyUI owner set
-    ``COMFY_SWEEP_ALLOW_COMMAND_SCORERS=1`` (read by server_routes)."""
+    ``COMFY_SWEEP_ALLOW_COMMAND_SCORERS=1`` (read by server_routes). Without
+    ``allow_paths`` (the owner's COMFY_SWEEP_ALLOW_LOCAL_PATHS=1), scorers that
+    read the machine's files (``reference``, ``workflow``) or send one of its
+    environment variables (``api_key_env``) are refused too."""
+    if not allow_paths:
+        _refuse_local(specs)
     if allow_commands:
         return
     for spec in specs:
@@ -298,6 +305,18 @@ def refuse_unsafe_metrics(specs: Sequence[MetricSpec], *, allow_commands: bool) 
                 f"{ALLOW_COMMANDS_ENV}=1, or run cr-score on the batch from a shell",
                 field=f"metrics.{spec.name}.type",
             )
+
+
+def _refuse_local(specs: Sequence[MetricSpec]) -> None:
+    for spec in specs:
+        for key in ("reference", "workflow", "api_key_env"):
+            if getattr(spec, key, None):
+                raise ConfigError(
+                    f"metrics.{spec.name}.{key}: a posted config may not read files or "
+                    "environment variables of the ComfyUI machine; its owner can allow it "
+                    "with COMFY_SWEEP_ALLOW_LOCAL_PATHS=1, or run cr-score from a shell",
+                    field=f"metrics.{spec.name}.{key}",
+                )
 
 
 def metrics_to_raw(

@@ -19,13 +19,17 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from ..config.model import SweepConfig, config_error
+from ..config.model import SET_COLUMN, SweepConfig, config_error
+from ..config.text import replacements
 from ..config.validate import validate_config
+from ..labels import plan_labels
 from ..objectinfo import ObjectInfo
 from ..workflow import InputRef, Workflow
+from .inputsets import InputSet, read_input_sets
 from .model import Plan, PlannedRun
 from .order import order_levels, snake_order
 from .samples import (
+    Sample,
     draw_points,
     expand_runs,
     grid_points,
@@ -50,31 +54,62 @@ def build_plan(cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | N
         drawn = draw_points(cfg, 0, cfg.num_samples, cfg.sweep_seed)
     samples, merged = merge_samples(drawn, names, set())
     ordered = snake_order(samples, order_levels(cfg, workflow))
-    runs = expand_runs(ordered, cfg, cfg.sweep_seed, 1, set())
+    sets, skipped = read_input_sets(cfg, workflow) if cfg.inputs is not None else ([], [])
+    runs = expand_over_sets(ordered, cfg, sets)
     if not runs:
         raise config_error(cfg.source, cfg.lines, ("parameters",), "zero runs planned")
     return Plan(
         runs=runs,
-        parameters=list(cfg.parameters),
+        parameters=[*([SET_COLUMN] if sets else []), *cfg.parameters],
         strategy=cfg.sampling_strategy,
-        warnings=warnings + sobol_warning(cfg),
+        warnings=warnings + skipped + sobol_warning(cfg),
         notes=merge_note(merged, len(samples)),
         sweep_seed=cfg.sweep_seed,
+        labels=plan_labels(cfg, runs),
     )
+
+
+def expand_over_sets(
+    ordered: list[Sample], cfg: SweepConfig, sets: list[InputSet]
+) -> list[PlannedRun]:
+    """Every sample for each input set in turn: the set is the outermost axis, so each
+    set's loaders run once per set. Every other set walks the samples backwards, so the
+    values at a set boundary stay the same and upstream nodes stay cached."""
+    assert cfg.sweep_seed is not None
+    taken: set[str] = set()
+    if not sets:
+        return expand_runs(ordered, cfg, cfg.sweep_seed, 1, taken)
+    runs: list[PlannedRun] = []
+    for i, input_set in enumerate(sets):
+        seq = ordered if i % 2 == 0 else ordered[::-1]
+        runs += expand_runs(seq, cfg, cfg.sweep_seed, len(runs) + 1, taken, input_set)
+    return runs
 
 
 def prompt_for_run(
     workflow: Workflow, cfg: SweepConfig, run: PlannedRun
 ) -> dict[str, dict[str, Any]]:
-    """The API prompt of one run: every path of every parameter set (linked paths alike)."""
-    values: dict[InputRef, Any] = {}
+    """The API prompt of one run: the input set's inputs, then every path of every
+    parameter (linked paths alike), then the search/replace parameters on the result."""
+    values: dict[InputRef, Any] = {workflow.resolve(p): v for p, v in run.inputs.items()}
     for name, spec in cfg.parameters.items():
+        if spec.replace is not None:
+            continue
         value = run.values[name]
         if spec.integer and isinstance(value, float):
             value = int(round(value))
         for path in spec.paths:
             values[workflow.resolve(path)] = value
-    return workflow.apply(values)
+    prompt = workflow.apply(values)
+    for name, spec in cfg.parameters.items():
+        if spec.replace is None:
+            continue
+        for target, replacement in replacements(spec, run.values[name]):
+            ref = workflow.resolve(target.path)
+            inputs = prompt[ref.node_id]["inputs"]
+            if isinstance(inputs[ref.input_name], str):
+                inputs[ref.input_name] = inputs[ref.input_name].replace(target.search, replacement)
+    return prompt
 
 
 def _cell(v: Any) -> str:

@@ -13,6 +13,7 @@ from ..config.load import param_to_dict
 from ..config.model import ParameterSpec, SweepConfig
 from ..config.validate import validate_config
 from ..errors import PlanError
+from ..labels import plan_labels
 from ..objectinfo import ObjectInfo
 from ..workflow import Workflow
 from .model import Plan
@@ -33,6 +34,8 @@ from .sampling import axis_values
 def _param_change(old: ParameterSpec, new: ParameterSpec, grid: bool) -> str | None:
     """Why ``new`` cannot extend ``old`` (None if it can)."""
     a, b = param_to_dict(old), param_to_dict(new)
+    if old.type == "template" or new.type == "template":
+        return None if a == b else f"parameter {old.name!r} changed ({a} -> {b})"
     if a == b:
         return None
     if (
@@ -54,6 +57,8 @@ def _param_change(old: ParameterSpec, new: ParameterSpec, grid: bool) -> str | N
 
 
 def _extension_blocker(old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) -> str | None:
+    if old_cfg.inputs is not None or new_cfg.inputs is not None:
+        return "a batch over input sets is not extended (start a new batch)"
     if new_cfg.sampling_strategy != old_cfg.sampling_strategy:
         return f"sampling_strategy changed from {old_cfg.sampling_strategy} to {new_cfg.sampling_strategy}"
     if new_cfg.seeds_per_sample != old_cfg.seeds_per_sample:
@@ -110,6 +115,7 @@ def extend_plan(
         warnings=warnings + sobol_warning(new_cfg),
         notes=[*old.notes, *merge_note(merged, len(samples)), f"extended by {len(runs)} runs"],
         sweep_seed=old.sweep_seed,
+        labels=plan_labels(new_cfg, [*old.runs, *runs]),
     )
 
 

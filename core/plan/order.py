@@ -27,9 +27,16 @@ def param_depth(spec: ParameterSpec, workflow: Workflow) -> int:
 
 
 def order_levels(cfg: SweepConfig, workflow: Workflow) -> list[str]:
-    """Non-seed parameter names, upstream-most first (ties keep config order)."""
-    depth = {s.name: param_depth(s, workflow) for s in sampled_specs(cfg)}
+    """Non-seed parameter names, upstream-most first (ties keep config order). A pathless
+    slot axis acts where its template's text goes."""
+    depth = {s.name: param_depth(_acting(cfg, s), workflow) for s in sampled_specs(cfg)}
     return sorted(depth, key=lambda n: depth[n])  # sorted() is stable
+
+
+def _acting(cfg: SweepConfig, spec: ParameterSpec) -> ParameterSpec:
+    if not spec.paths and spec.slot_of is not None:
+        return cfg.parameters[spec.slot_of]
+    return spec
 
 
 def _value_key(v: Any) -> tuple[int, Any]:
@@ -75,7 +82,8 @@ def recompute_cost(plan: Plan, cfg: SweepConfig, workflow: Workflow) -> int:
         for src in workflow.sources_of(node):
             children[src].add(node)
     nodes_of = {
-        n: {workflow.resolve(p).node_id for p in s.paths} for n, s in cfg.parameters.items()
+        n: {workflow.resolve(p).node_id for p in _acting(cfg, s).paths}
+        for n, s in cfg.parameters.items()
     }
     total = 0
     for a, b in itertools.pairwise(plan.runs):

@@ -12,8 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..config.model import ParameterSpec, SweepConfig
+from ..config.model import SET_COLUMN, ParameterSpec, SweepConfig
+from ..config.text import render
+from ..labels import run_labels
 from .folders import format_run_folder, unique_folder
+from .inputsets import InputSet
 from .model import PlannedRun
 from .sampling import (
     axis_values,
@@ -36,12 +39,18 @@ class Sample:
     values: dict[str, Any]
 
     def key(self, names: Sequence[str]) -> tuple[Any, ...]:
-        return tuple((type(self.values[n]).__name__, self.values[n]) for n in names)
+        return tuple((type(self.values[n]).__name__, _hashable(self.values[n])) for n in names)
+
+
+def _hashable(value: Any) -> Any:
+    # Linked replacements are lists (one replacement per target).
+    return tuple(value) if isinstance(value, list) else value
 
 
 def sampled_specs(cfg: SweepConfig) -> list[ParameterSpec]:
-    """The parameters that span the design (every one but the random seeds)."""
-    return [s for s in cfg.parameters.values() if s.type != "random_seed"]
+    """The parameters that span the design (every one but the random seeds and the
+    templates, whose text follows from the other values)."""
+    return [s for s in cfg.parameters.values() if s.type not in ("random_seed", "template")]
 
 
 def seed_specs(cfg: SweepConfig) -> list[ParameterSpec]:
@@ -98,21 +107,34 @@ def merge_note(merged: int, kept: int) -> list[str]:
 
 
 def expand_runs(
-    ordered: Sequence[Sample], cfg: SweepConfig, sweep_seed: int, first_id: int, taken: set[str]
+    ordered: Sequence[Sample],
+    cfg: SweepConfig,
+    sweep_seed: int,
+    first_id: int,
+    taken: set[str],
+    input_set: InputSet | None = None,
 ) -> list[PlannedRun]:
     runs: list[PlannedRun] = []
     seeds = seed_specs(cfg)
+    templates = [s for s in cfg.parameters.values() if s.type == "template"]
+    head = {SET_COLUMN: input_set.name} if input_set is not None else {}
+    inputs = dict(input_set.inputs) if input_set is not None else {}
+    files = input_set.files if input_set is not None else ()
     run_id = first_id
     for sample in ordered:
         for repeat, seed_values in enumerate(
             draw_seeds(seeds, sweep_seed, sample.index, cfg.seeds_per_sample)
         ):
-            merged = {**sample.values, **seed_values}
-            values = {n: merged[n] for n in cfg.parameters}  # config order
+            merged = {**head, **sample.values, **seed_values}
+            for spec in templates:
+                assert spec.jinja is not None  # set by validate_config
+                merged[spec.name] = render(spec.jinja, merged)
+            values = {**head, **{n: merged[n] for n in cfg.parameters}}  # config order
+            shown = {**values, **run_labels(cfg, values)}
             folder = unique_folder(
-                format_run_folder(cfg.output.run_name_pattern, run_id, values), run_id, taken
+                format_run_folder(cfg.output.run_name_pattern, run_id, shown), run_id, taken
             )
-            runs.append(PlannedRun(run_id, sample.index, repeat, values, folder))
+            runs.append(PlannedRun(run_id, sample.index, repeat, values, folder, inputs, files))
             run_id += 1
     return runs
 

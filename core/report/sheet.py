@@ -35,6 +35,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from ..errors import StoreError
+from ..labels import value_key
 from ..store import atomic
 from ..store.format import SCORE_PREFIX, RunRecord, read_metadata
 
@@ -83,6 +84,7 @@ class BatchView:
     parameters: list[str]
     progress: dict[str, Any]
     runs: list[RunView]
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)  # plan.json "labels"
 
 
 def thumb_name(run_id: int) -> str:
@@ -158,7 +160,9 @@ def read_batch(store_root: Path) -> BatchView:
             run.status = "running"
         runs.append(run)
     params = [str(p) for p in plan.get("parameters") or []]
-    return BatchView(root, params, progress if isinstance(progress, dict) else {}, runs)
+    raw = plan.get("labels")
+    labels: dict[str, dict[str, str]] = raw if isinstance(raw, dict) else {}
+    return BatchView(root, params, progress if isinstance(progress, dict) else {}, runs, labels)
 
 
 # ---------------------------------------------------------- report data
@@ -193,8 +197,29 @@ def _param_info(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {"name": name, "numeric": _is_numeric(values), "varying": len(distinct) > 1}
 
 
+def _shown_values(
+    run: RunView, labels: Mapping[str, Mapping[str, str]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """("v", "t"): values with text values replaced by their short labels (what the
+    sheet shows, groups and filters by), and the full texts of those (hover, dialog)."""
+    shown: dict[str, Any] = {}
+    full: dict[str, str] = {}
+    for k, v in run.values.items():
+        text = value_key(v)
+        label = labels.get(k, {}).get(text)
+        if label is None:
+            shown[k] = _js_value(v)
+        else:
+            shown[k], full[k] = label, text
+    return shown, full
+
+
 def _run_entry(
-    root: Path, run: RunView, thumbs: set[str], notes: Mapping[str, str]
+    root: Path,
+    run: RunView,
+    thumbs: set[str],
+    notes: Mapping[str, str],
+    labels: Mapping[str, Mapping[str, str]],
 ) -> dict[str, Any]:
     rel = primary_output(run.outputs)
     metrics: dict[str, float] = dict(run.scores)
@@ -205,11 +230,13 @@ def _run_entry(
             metrics["file_size"] = float((root / rel).stat().st_size)
     thumb = thumb_name(run.run_id)
     params_rel = f"runs/{run.folder}/params.json" if run.folder else None
+    shown, full = _shown_values(run, labels)
     return {
         "id": run.run_id,
         "folder": run.folder,
         "status": run.status,
-        "v": {k: _js_value(v) for k, v in run.values.items()},
+        "v": shown,
+        "t": full,
         "m": metrics,
         "out": _href(rel) if rel else None,
         "outs": [_href(o) for o in run.outputs],
@@ -251,7 +278,7 @@ def build_report_data(store_root: Path) -> dict[str, Any]:
     """The contact sheet's data: batch summary, parameter and metric columns, runs."""
     batch = read_batch(Path(store_root))
     thumbs, notes = _thumb_state(batch.root)
-    runs = [_run_entry(batch.root, r, thumbs, notes) for r in batch.runs]
+    runs = [_run_entry(batch.root, r, thumbs, notes, batch.labels) for r in batch.runs]
     names = list(batch.parameters) or sorted({k for r in runs for k in r["v"]})
     p = batch.progress
     return {

@@ -29,13 +29,14 @@ META_TAIL: tuple[str, ...] = ("prompt_id", "queued_at", "started_at", "finished_
 META_TAIL += ("outputs", "cached_nodes", "error")
 SCORE_PREFIX = "score_"
 # Optional columns, written after ``error`` (in this order) only once a run of the
-# batch has a value for them: the input set, the server that ran the run, and the
-# person's rating and pick. Older batches, which have none, read unchanged.
-EXTRA_COLUMNS: tuple[str, ...] = ("set", "server", "rating", "picked")
+# batch has a value for them: the server that ran the run (fleets), and the
+# person's rating and pick. Older batches, which have none, read unchanged. (The
+# input set is an axis of the plan, so ``set`` is a parameter column.)
+EXTRA_COLUMNS: tuple[str, ...] = ("server", "rating", "picked")
 # Columns metadata.csv writes besides the parameters, and those later features add
 # (ratings, the input set, the server that ran a run). A parameter of the same name
 # would overwrite a real column when a row is read back: config validation refuses it.
-RESERVED_COLUMNS: frozenset[str] = frozenset({*META_HEAD, *META_TAIL, *EXTRA_COLUMNS})
+RESERVED_COLUMNS: frozenset[str] = frozenset({*META_HEAD, *META_TAIL, *EXTRA_COLUMNS, "set"})
 
 
 def reserved_column(name: str) -> bool:

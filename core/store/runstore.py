@@ -32,6 +32,7 @@ from ..sweep.lifecycle import STATES
 from . import atomic
 from .format import (
     COUNTED,
+    EXTRA_COLUMNS,
     SCHEMA_VERSION,
     Meta,
     RunRecord,
@@ -318,6 +319,24 @@ class RunStore(StoreReader):
             self._copies = None
             self._rewrite_metadata()
             self._write_progress()
+
+    def set_extra(self, run_id: int, values: Mapping[str, str]) -> None:
+        """Set optional columns of a recorded run (``rating``, ``picked``; "" clears
+        one): one rewrite, through the lock unless this instance holds it, so it is
+        safe while a sweep writes the batch (its writer and this one take turns)."""
+        unknown = sorted(set(values) - set(EXTRA_COLUMNS))
+        if unknown:
+            raise StoreError(f"not an optional column of metadata.csv: {', '.join(unknown)}")
+        with self._writer():
+            rec = self._st.meta.records.get(run_id)
+            if rec is None:
+                raise StoreError(f"run {run_id} has no metadata row yet (not finished)")
+            rec.extra.update(values)
+            for key in [k for k, v in rec.extra.items() if not v]:
+                del rec.extra[key]
+            self._st.meta.needs_extras(rec)
+            self._copies = None
+            self._rewrite_metadata()
 
     def replace_plan(self, plan: Plan, cfg: SweepConfig) -> None:
         """Swap in an extended plan; every recorded run must keep its run_id.

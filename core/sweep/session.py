@@ -14,7 +14,9 @@ out each on its own:
   the user asked), also when the engine raises;
 - the summary, fail-fast included (``summarize`` is shared with the server-mode
   mirror, which only follows a sweep someone else runs);
-- the live contact sheet: poked as runs finish, one final render at the end.
+- the live contact sheet: poked as runs finish, one final render at the end;
+- scores for every run (``metrics:``), computed as each run finishes by a
+  ``RunScorer`` off the engine's path, all merged before the session ends.
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ if TYPE_CHECKING:
     from ..store.runstore import RunStore
 
 log = logging.getLogger("comfy_sweep.session")
+
+
+class RunScorer(Protocol):
+    """Scores for every run as it finishes (media/live_scoring.py), off the engine's path."""
+
+    def run_done(self, run_id: int) -> None:
+        """A run was recorded done: score it (never blocks)."""
+
+    async def drain(self) -> None:
+        """Every run handed over is scored and its scores are in the store."""
 
 
 class SheetHook(Protocol):
@@ -82,12 +94,14 @@ class SweepSession:
         *,
         on_event: Callable[[EngineEvent], None] | None = None,
         sheet: SheetHook | None = None,
+        scorer: RunScorer | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
         self.options = options
         self.on_event = on_event
         self.sheet = sheet
+        self.scorer = scorer
         self.stop = asyncio.Event()
         self.cancelled = False
         self.last: EngineEvent | None = None
@@ -152,13 +166,18 @@ class SweepSession:
 
     def _event(self, ev: EngineEvent) -> None:
         self.last = ev
+        if ev.kind == "done" and ev.run is not None and self.scorer is not None:
+            self.scorer.run_done(ev.run.run_id)
         if ev.kind in ("done", "failed") and self.sheet is not None:
             self.sheet.poke()
         if self.on_event is not None:
             self.on_event(ev)
 
     async def _close(self) -> None:
-        """Every queued write on disk, then the lock released, then the final sheet."""
+        """The last scores, every queued write on disk, then the lock released,
+        then the final sheet."""
+        if self.scorer is not None:
+            await self.scorer.drain()
         try:
             await asyncio.wrap_future(self.store.flushed())
         except Exception as err:  # noqa: BLE001 - a failed write of any kind: the sweep stopped on it already or resumes

@@ -1,4 +1,4 @@
-"""metadata.csv's optional columns (set, server, rating, picked): added once a run
+"""metadata.csv's optional columns (server, rating, picked): added once a run
 has a value, in a fixed place after ``error``; batches without them read unchanged."""
 
 from __future__ import annotations
@@ -48,12 +48,29 @@ def test_optional_columns_appear_when_used_and_survive_a_reopen(tmp_path: Path) 
     store.merge_scores({2: {"sharpness": 3.5}})
     header = _header(store)
     assert header[header.index("error") + 1 :] == ["server", "score_sharpness"]
-    _record(store, 3, set="shot_a", server="gpu-2:8188")
+    _record(store, 3, rating="4", server="gpu-2:8188")
     header = _header(store)
-    assert header[header.index("error") + 1 :] == ["set", "server", "score_sharpness"]
+    assert header[header.index("error") + 1 :] == ["server", "rating", "score_sharpness"]
     again = RunStore.open(store.root)
     recs = {r.run_id: r for r in again.records()}
     assert recs[1].extra == {} and recs[2].extra == {"server": "gpu-1:8188"}
-    assert recs[3].extra == {"set": "shot_a", "server": "gpu-2:8188"}
+    assert recs[3].extra == {"server": "gpu-2:8188", "rating": "4"}
     assert recs[2].scores == {"sharpness": 3.5}
     assert again.counts() == (3, 0)
+
+
+def test_set_extra_rates_a_run_and_refuses_what_is_not_a_column(tmp_path: Path) -> None:
+    import pytest
+    from comfy_sweep.core.errors import StoreError
+
+    store = _store(tmp_path)
+    _record(store, 1)
+    store.set_extra(1, {"rating": "5", "picked": "true"})
+    assert _header(store)[-2:] == ["rating", "picked"]
+    assert RunStore.open(store.root).record(1).extra == {"rating": "5", "picked": "true"}  # type: ignore[union-attr]
+    store.set_extra(1, {"picked": ""})
+    assert RunStore.open(store.root).record(1).extra == {"rating": "5"}  # type: ignore[union-attr]
+    with pytest.raises(StoreError, match="not an optional column"):
+        store.set_extra(1, {"status": "failed"})
+    with pytest.raises(StoreError, match="no metadata row"):
+        store.set_extra(2, {"rating": "1"})

@@ -103,7 +103,7 @@ CS.Dialog = class {
   table(r) {
     const t = CS.el("table", "values");
     const add = (k, v) => { const tr = t.insertRow(); tr.append(CS.el("td", null, k), CS.el("td", null, v)); };
-    for (const p of this.sheet.data.params) add(p.name, CS.fmt(r.v[p.name]));
+    for (const p of this.sheet.data.params) add(p.name, CS.fmt(CS.full(r, p.name)));
     for (const m of this.sheet.data.metrics) {
       if (r.m[m] === undefined) continue;
       add(m, m === "file_size" ? CS.fmtBytes(r.m[m]) : CS.fmt(r.m[m]));

@@ -42,7 +42,8 @@ CS.caption = function (sheet, r) {
     if (i) cap.append(document.createTextNode(" "));
     cap.append(CS.el("span", "kv", p));
   });
-  cap.title = parts.join("\n");
+  // A short label's full text (a replaced prompt, a filled template) on hover.
+  cap.title = sheet.varying.map((n, i) => (r.t && n in r.t ? n + "=" + r.t[n] : parts[i])).join("\n");
   return cap;
 };
 

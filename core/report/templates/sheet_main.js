@@ -70,7 +70,9 @@ CS.Sheet = class {
     const byId = new Map(this.data.runs.map((r) => [r.id, r]));
     return [...this.favs].sort((a, b) => a - b).filter((id) => byId.has(id)).map((id) => {
       const r = byId.get(id);
-      return { run_id: id, folder: r.folder, values: r.v };
+      const values = {};
+      for (const k of Object.keys(r.v)) values[k] = CS.full(r, k);
+      return { run_id: id, folder: r.folder, values };
     });
   }
 };

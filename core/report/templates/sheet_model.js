@@ -120,11 +120,17 @@ CS.groupRuns = function (runs, col, maxBins) {
   return groups.filter((g) => g.runs.length);
 };
 
+// A value as the run used it: the full text of a value shown by its short label
+// (r.t holds those: a replaced prompt, a filled template), else the value itself.
+CS.full = function (r, name) {
+  return r.t && Object.prototype.hasOwnProperty.call(r.t, name) ? r.t[name] : r.v[name];
+};
+
 // A run's identity and parameter values, in the shape of its params.json
 // (docs/run-store.md): what "load into graph" and scripts need.
 CS.paramsJson = function (data, r) {
   const parameters = {};
-  for (const p of data.params) parameters[p.name] = r.v[p.name];
+  for (const p of data.params) parameters[p.name] = CS.full(r, p.name);
   return JSON.stringify({ run_id: r.id, folder: r.folder, parameters, status: r.status }, null, 2);
 };
 
