@@ -75,7 +75,7 @@ def hint(text: str) -> None:
 
 def engine_event(ev: EngineEvent) -> None:
     """An engine (or server-mirror) progress event as an NDJSON line."""
-    if ev.kind in _ENGINE_ONLY:
+    if ev.kind in _ENGINE_ONLY or not _JSON.get():
         return
     fields: dict[str, Any] = {
         "done": ev.done,
