@@ -72,7 +72,7 @@ def bench_cli(address: str, folder: Path, size: int, seeds: list[int]) -> dict[s
     t1 = time.time()
     if res.returncode != 0:
         raise SystemExit(f"cr-batch failed ({res.returncode}):\n{res.stderr}")
-    batch = Path(res.stdout.strip())
+    batch = Path(res.stdout.splitlines()[0])  # before issue 12 a "next:" line followed
     ex, first, last = asyncio.run(
         timings(address, batch if batch.is_absolute() else folder / batch)
     )

@@ -89,6 +89,6 @@ def main(config: Path, as_json: bool, **kwargs: object) -> None:
     output.use_json(as_json)
     from ..batch import run_command  # the work, and its imports, only when it runs
 
-    code = run_command(str(config), **kwargs)
+    code = run_command(str(config), **kwargs)  # type: ignore[arg-type]
     output.emit_end(code)
     sys.exit(code)
