@@ -174,12 +174,17 @@ async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> i
     return finish(store, summary)
 
 
+async def prefetched(opts: Options) -> dict[str, Any] | None:
+    """The object_info fetched while we imported, if that worked (cli/prefetch.py)."""
+    return None if opts.prefetch is None else await asyncio.to_thread(opts.prefetch.result)
+
+
 async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
     specs = fleet_specs(cfg, opts.server)
     if len(specs) > 1:
         return await run_fleet(opts, cfg, wf, specs)
     async with make_client(opts, cfg) as client:
-        info = ObjectInfo(await client.object_info())
+        info = ObjectInfo(await prefetched(opts) or await client.object_info())
         # Reachable: from now on a vanished server (a restart) is waited out.
         client.retry_window = cfg.comfyui.reconnect_window
         # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown

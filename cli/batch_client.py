@@ -30,6 +30,7 @@ from ..media.live_sheet import LiveSheet, thumbnails_once
 from . import output
 from .batch_report import announce, finish, note, note_plan, report_complete
 from .common import EXIT_OK, server_option
+from .prefetch import ObjectInfoPrefetch
 from .progress import ProgressPrinter, with_sheet
 from .run import install_stop
 
@@ -51,6 +52,7 @@ class Options:
     mode: str
     window: int | None
     auth_token_env: str | None
+    prefetch: ObjectInfoPrefetch | None = None  # started before the imports (cli/prefetch.py)
 
 
 def server_of(opts: Options, cfg: SweepConfig) -> str:

@@ -87,8 +87,14 @@ EXAMPLES = [
 @handle_errors
 def main(config: Path, as_json: bool, **kwargs: object) -> None:
     output.use_json(as_json)
+    prefetch = None
+    if not kwargs["dry_run"]:  # ComfyUI builds object_info while we import (cli/prefetch.py)
+        from ..prefetch import ObjectInfoPrefetch
+
+        servers, token_env = kwargs["server"], kwargs["auth_token_env"]
+        prefetch = ObjectInfoPrefetch(str(config), servers, token_env)  # type: ignore[arg-type]
     from ..batch import run_command  # the work, and its imports, only when it runs
 
-    code = run_command(str(config), **kwargs)  # type: ignore[arg-type]
+    code = run_command(str(config), prefetch=prefetch, **kwargs)  # type: ignore[arg-type]
     output.emit_end(code)
     sys.exit(code)

@@ -24,11 +24,16 @@ class Pacer:
         self.last_finish = now
         self.delay = self.base
 
-    def next_delay(self) -> float:
+    def next_delay(self, tail: bool = False) -> float:
+        """``tail``: nothing is left to submit, so ComfyUI idles from the moment the
+        last runs finish until we notice: poll at the base rate, never backing off
+        (the last run of a 24-run sweep was noticed up to ~1 s late, issue 12)."""
         if self.run_s is not None:
             until = self.last_finish + self.run_s - time.monotonic()
             if until > self.base:  # sleep until just before the expected finish
                 return min(until - self.base / 2, MAX_IDLE_POLL)
+        if tail:
+            return self.base
         delay = self.delay
         self.delay = min(self.delay * 1.5, MAX_IDLE_POLL)
         return delay
