@@ -6,8 +6,11 @@ and ``--help`` must answer at once (issue 12)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -45,6 +48,7 @@ API_KEY_ENV_ENV = "COMFY_SWEEP_VISION_API_KEY_ENV"
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
 
 F = TypeVar("F", bound=Callable[..., Any])
+_FAST_EXIT = False  # set by ``script``: running as a console script, not under a test runner
 
 
 def format_examples(
@@ -138,3 +142,33 @@ def auth_opt() -> Callable[[F], F]:
 
 def json_opt(what: str) -> Callable[[F], F]:
     return click.option("--json", "as_json", is_flag=True, help=what)
+
+
+def script(cmd: click.Command) -> Callable[[], None]:
+    """The console-script entry of ``cmd``: as ``cmd.main()``, but a command that
+    ends with ``exit_now`` exits without the interpreter's teardown."""
+
+    def entry() -> None:
+        global _FAST_EXIT
+        _FAST_EXIT = True
+        cmd.main()
+
+    return entry
+
+
+def exit_now(code: int) -> NoReturn:
+    """Exit with ``code``. From a console script (``script``), once stdout, stderr
+    and logging are flushed, skip the interpreter's teardown: freeing numpy,
+    Pillow, aiohttp… took ~0.2 s after a sweep had ended (issue 12). Only for
+    commands whose every file is closed and thread joined by then (cr-batch,
+    cr-run: atomic writes, the sheet's final render done); in-process callers
+    (tests) get a plain SystemExit."""
+    if _FAST_EXIT:
+        import logging
+
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a closed pipe: nothing left to say
+                stream.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)

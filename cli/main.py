@@ -25,6 +25,7 @@ from .helptext import (
     SERVER_ENV,
     format_examples,
     format_exit_codes,
+    script,
 )
 
 # (subcommand, module relative to comfy_sweep.cli with a click command ``main``, one line)
@@ -97,6 +98,8 @@ class LazyGroup(click.Group):
 def main(**_: Any) -> None:
     """The group itself does nothing: each subcommand is a whole command."""
 
+
+entry = script(main)  # the comfy-sweep console script (pyproject.toml)
 
 if __name__ == "__main__":  # python -m comfy_sweep.cli.main
     main()

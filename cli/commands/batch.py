@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from .. import output
 from ..common import handle_errors
-from ..helptext import MODE_ENV, SERVER_ENV, WINDOW_ENV, auth_opt, command, json_opt
+from ..helptext import (
+    MODE_ENV,
+    SERVER_ENV,
+    WINDOW_ENV,
+    auth_opt,
+    command,
+    exit_now,
+    json_opt,
+    script,
+)
 
 EXAMPLES = [
     ("sweep.yaml", "Run the sweep (rerun the same command to resume or to extend it):"),
@@ -97,4 +105,7 @@ def main(config: Path, as_json: bool, **kwargs: object) -> None:
 
     code = run_command(str(config), prefetch=prefetch, **kwargs)  # type: ignore[arg-type]
     output.emit_end(code)
-    sys.exit(code)
+    exit_now(code)
+
+
+entry = script(main)  # the cr-* console script (pyproject.toml)

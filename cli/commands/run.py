@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from .. import output
 from ..common import handle_errors
-from ..helptext import OUT_ENV, TIMEOUT_ENV, auth_opt, command, json_opt, server_opt
+from ..helptext import (
+    OUT_ENV,
+    TIMEOUT_ENV,
+    auth_opt,
+    command,
+    exit_now,
+    json_opt,
+    script,
+    server_opt,
+)
 
 DEFAULT_SERVER = "127.0.0.1:8188"
 
@@ -71,4 +79,7 @@ def main(
 
     code = asyncio.run(run_command(str(workflow), server, str(out), sets, auth_token_env, timeout))
     output.emit_end(code)
-    sys.exit(code)
+    exit_now(code)
+
+
+entry = script(main)  # the cr-* console script (pyproject.toml)

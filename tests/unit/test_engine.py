@@ -413,4 +413,4 @@ def test_pacer_never_backs_off_at_the_tail() -> None:
     busy_delays = [busy.next_delay() for _ in range(5)]
     tail_delays = [tail.next_delay(tail=True) for _ in range(5)]
     assert busy_delays[-1] > 0.25 * 4  # backs off while the queue keeps ComfyUI busy
-    assert tail_delays == [0.25] * 5
+    assert tail_delays == [0.1] * 5
