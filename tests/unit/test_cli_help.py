@@ -130,3 +130,18 @@ def run_env(command: str, **env: str) -> str:
 @pytest.mark.parametrize("command", [*ALIASES, "comfy-sweep"])
 def test_command_documented_in_readme(command: str) -> None:
     assert f"`{command}" in README.read_text(encoding="utf-8")
+
+
+def test_video_analyze_frames_default_matches_the_media_module() -> None:
+    from comfy_sweep.cli.commands.video_analyze import DEFAULT_FRAMES as shown
+    from comfy_sweep.media.vision import DEFAULT_FRAMES
+
+    assert shown == DEFAULT_FRAMES  # the command line may not import media/ at start
+
+
+def test_exit_now_in_process_is_a_plain_system_exit() -> None:
+    from comfy_sweep.cli.helptext import exit_now
+
+    with pytest.raises(SystemExit) as stop:
+        exit_now(3)  # under a test runner: never os._exit
+    assert stop.value.code == 3
