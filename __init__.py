@@ -12,11 +12,17 @@ Two worlds import this file:
 """
 
 import sys
+from typing import Any
 
-__version__ = "0.1.0"
+# pytest imports this file as a top-level module when the checkout's folder name is
+# not an identifier (a clone named comfy-sweep): no package, so no relative import.
+if __package__:
+    from .core.version import __version__
+else:  # pragma: no cover
+    __version__ = "0+checkout"
 
-NODE_CLASS_MAPPINGS: dict = {}
-NODE_DISPLAY_NAME_MAPPINGS: dict = {}
+NODE_CLASS_MAPPINGS: dict[str, Any] = {}
+NODE_DISPLAY_NAME_MAPPINGS: dict[str, Any] = {}
 WEB_DIRECTORY = "./web"
 
 

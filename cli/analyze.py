@@ -114,8 +114,11 @@ def run_command(
 ) -> None:  # fmt: skip
     if server and object_info:
         fail("give either --server or --object-info, not both")
-    wf = load_workflow(workflow)
-    analysis = analyze(wf, load_object_info(server, object_info))
+    info = load_object_info(server, object_info)
+    wf = load_workflow(workflow, info)  # a UI-format one is converted with info
+    for text in wf.notes:
+        click.echo(f"note: {text}", err=True)
+    analysis = analyze(wf, info)
     if output is None and not as_json:
         output = Path.cwd() / f"{workflow.stem}{SUFFIX}"
     if output is not None:

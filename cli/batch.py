@@ -1,29 +1,27 @@
 """cr-batch: plan a sweep from a config and run it on ComfyUI, resumably.
 
 The command line (options, help) is cli/commands/batch.py; this module is what
-runs once it is invoked (``run_command``)."""
+runs once it is invoked (``run_command``): where the sweep runs and server mode.
+Client mode is cli/batch_client.py, the closing lines cli/batch_report.py."""
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..client.comfyui import ComfyClient
 from ..client.fleet import fleet_specs
 from ..client.http_backend import HttpBackend
-from ..client.sweeps import SweepsClient, config_payload, follow, mirror_plan, mirror_store
+from ..client.remote import DETACHED, RemoteSweep
 from ..core.config.load import load_config, resolve_workflow_path
-from ..core.config.model import SweepConfig
+from ..core.config.model import RaySpec, SweepConfig
 from ..core.config.validate import validate_config
-from ..core.errors import BackendError, ConflictError, NotFoundError
+from ..core.errors import BackendError, ConflictError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.store.runstore import RunStore
 from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
-from ..core.sweep.session import summarize
-from ..core.workflow import Workflow, load_workflow
+from ..core.workflow import Workflow, WorkflowFile, read_workflow_file
 from ..media.live_sheet import LiveSheet
 from .batch_client import (
     Options,
@@ -31,147 +29,91 @@ from .batch_client import (
     dry_run,
     holder,
     make_client,
+    note_conversion,
     run_client_mode,
-    run_fleet,
     sheet_interval,
 )
 from .batch_report import EXIT_INTERRUPTED, announce, finish, note, note_plan, report_complete
+from .batch_slots import fleet_workflow, run_fleet, run_ray
 from .commands.batch import main as main  # the click command (tests, python -m)
-from .common import shell_arg
+from .common import (
+    shell_arg,
+)
 from .progress import ProgressPrinter, ServerProgress
 from .run import install_stop
 
 __all__ = ["EXIT_INTERRUPTED", "finish", "main", "report_complete", "run_command"]
 
+# cr-batch queues like any client unless the config says "background" (issue 15).
+CLI_PRIORITY = "normal"
+
+
+def apply_options(opts: Options, cfg: SweepConfig) -> None:
+    """The command-line overrides travel in the posted config: the server's engine reads them."""
+    cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
+    cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
+    cfg.comfyui.priority = (
+        cfg.comfyui.priority or CLI_PRIORITY
+    )  # the server's default is the panel's
+
 
 async def new_server_sweep(
-    opts: Options,
-    cfg: SweepConfig,
-    wf: Workflow,
-    client: ComfyClient,
-    ident: dict[str, str],
+    opts: Options, cfg: SweepConfig, wf: Workflow, client: ComfyClient, sel: Selection,
     shown: list[str],
-) -> int | None:
+) -> int | None:  # fmt: skip
     """Exit code of a new sweep run by the server's comfy-sweep extension, or None
     to run it from this process (a plain ComfyUI)."""
-    where = client.address.display
     if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
         if opts.mode == "server":
             raise BackendError("a sweep over input sets runs from this process: use --mode client")
         return None
-    if await client.extension_version() is None:
-        if opts.mode == "server":
-            raise BackendError(
-                f"ComfyUI at {where} has no comfy-sweep extension; use --mode client"
-            )
-        note(
-            f"ComfyUI at {where} has no comfy-sweep extension: running the sweep from this process"
-        )
+    remote = RemoteSweep(client, holder=holder(), note=note)
+    if not await remote.available(required=opts.mode == "server"):
         return None
-    api = SweepsClient(client)
-    # The command-line overrides travel in the posted config: the server's engine reads them there.
-    cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
-    cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
-    created = await api.create(wf.to_json(), config_payload(cfg), None)
-    sid = str(created["id"])
-    extra = {**ident, "server_address": where}
-    store = await mirror_store(api, sid, Path(cfg.output.base_dir), extra)
-    server_warnings = [str(w) for w in created.get("warnings") or []]
-    note_plan([*server_warnings, *store.plan.warnings], store.plan.notes, shown)
-    note(f"server sweep {sid}: {created['total']} runs, mirrored into {store.root}")
-    return await follow_server_sweep(api, store, sid)
+    apply_options(opts, cfg)
+    made = await remote.create(cfg, wf, Path(cfg.output.base_dir), sel.ident)
+    note_plan(made.warnings, made.store.plan.notes, shown)
+    note(f"server sweep {made.sweep_id}: {made.total} runs, mirrored into {made.store.root}")
+    return await follow_server_sweep(remote, made.store)
 
 
-async def reattach(opts: Options, client: ComfyClient, store: RunStore) -> int:
-    """Continue a server sweep mirrored in ``store`` through the server, never by
-    running its prompts from here (that would run the sweep twice)."""
-    sid = str(store.progress()["server_sweep_id"])
-    if await client.extension_version() is None:
-        origin = store.progress().get("server_address") or "the ComfyUI that runs it"
-        raise ConflictError(
-            f"{store.root} is server sweep {sid}, run by the comfy-sweep extension on {origin}; "
-            f"ComfyUI at {client.address.display} has no extension: re-attach with "
-            f"cr-batch {shell_arg(opts.config)} --server {origin} (or start afresh with --new)"
-        )
-    if opts.mode == "client":
-        note(f"{store.root} is a server sweep: following it on the server (not --mode client)")
-    api = SweepsClient(client)
-    try:
-        state = (await api.status(sid, limit=1))["state"]
-    except NotFoundError:
-        raise NotFoundError(
-            f"server sweep {sid} (mirrored in {store.root}) is unknown to ComfyUI at "
-            f"{client.address.display} (its data was removed?); start afresh with --new",
-            details={"folder": str(store.root)},
-        ) from None
-    if state in ("interrupted", "cancelled"):
-        await api.resume(sid)
-    note(f"re-attached to server sweep {sid} ({store.root})")
-    return await follow_server_sweep(api, store, sid)
-
-
-async def extend_server_sweep(
-    opts: Options, cfg: SweepConfig, client: ComfyClient, sel: Selection
+async def rerun_server_sweep(
+    opts: Options, cfg: SweepConfig, client: ComfyClient, sel: Selection, store: RunStore
 ) -> int:
-    """The rerun's config grows a server sweep: the server extends it (every
-    finished run kept), the local mirror takes its new plan, and we follow it."""
-    assert sel.store is not None
-    store = sel.store
-    sid = str(store.progress()["server_sweep_id"])
-    if await client.extension_version() is None:
-        return await reattach(opts, client, store)  # refuses in one line, naming the server
-    api = SweepsClient(client)
-    cfg.comfyui.fail_fast = opts.fail_fast or cfg.comfyui.fail_fast
-    cfg.comfyui.queue_window = opts.window or cfg.comfyui.queue_window
-    try:
-        grown = await api.extend(sid, config_payload(cfg))
-    except ConflictError:
-        raise ConflictError(
-            f"server sweep {sid} ({store.root}) is still running on {client.address.display}: "
-            f"wait for it to finish (rerun without changes to follow it) or cancel it "
-            f"({api.cancel_hint(sid)}), then rerun to extend it",
-            details={"folder": str(store.root)},
-        ) from None
-    total = int(grown["total"])
-    note(f"extending {store.root}: {total - int(grown['added'])} → {total} runs (on the server)")
-    with store.lock(holder()):
-        await mirror_plan(api, store, sid)
-        store.set_state("queued", config_fingerprint=sel.ident["config_fingerprint"])
-    return await follow_server_sweep(api, store, sid)
+    """A server sweep mirrored here: grown on the server (extend) or re-attached."""
+    remote = RemoteSweep(client, holder=holder(), note=note)
+    rerun = f"cr-batch {shell_arg(opts.config)}"
+    if sel.action == "extend":
+        apply_options(opts, cfg)
+        await remote.extend(store, cfg, sel.ident["config_fingerprint"], rerun=rerun)
+    else:
+        await remote.reattach(store, rerun=rerun, client_mode=opts.mode == "client")
+    return await follow_server_sweep(remote, store)
 
 
-async def follow_server_sweep(api: SweepsClient, store: RunStore, sid: str) -> int:
-    """Poll and mirror the server sweep until it ends; Ctrl-C detaches. The local
-    contact sheet fills in as runs are mirrored, as in client mode."""
+async def follow_server_sweep(remote: RemoteSweep, store: RunStore) -> int:
+    """Ctrl-C detaches; the local contact sheet fills in as runs are mirrored."""
     stop = asyncio.Event()
     install_stop(stop)
-    start = time.monotonic()
-    printer = ProgressPrinter()
-    progress = ServerProgress(printer, store.plan, store.counts())
+    progress = ServerProgress(ProgressPrinter(), store.plan, store.counts())
     announce(store)
     with LiveSheet(store.root, sheet_interval()) as live:
+        summary = await remote.follow(store, stop=stop, progress=progress, sheet=live)
+    return EXIT_INTERRUPTED if summary.state == DETACHED else finish(store, summary)
 
-        def on_status(summary: Mapping[str, Any], fresh: list[dict[str, Any]]) -> None:
-            progress(summary, fresh)
-            if fresh:
-                live.poke()  # thumbnails the server had not made yet are made here too
 
-        try:
-            with store.lock(holder()):
-                state = await follow(api, store, sid, stop, on_status)
-                store.set_state("done" if state == "done" else "interrupted")
-        finally:
-            printer.close()
-    where = api.client.address.display
-    if state == "detached":
-        note(f"detached: sweep {sid} keeps running on {where}.")
-        note(f"Rerun the same command to re-attach, or cancel it: {api.cancel_hint(sid)}")
-        return EXIT_INTERRUPTED
-    # No execution-time ratio: the wall time here is only how long we followed the sweep.
-    summary = summarize(store, state, time.monotonic() - start)
-    if state != "done":
-        note(f"server sweep {sid} is {state} on {where}.")
-    return finish(store, summary)
+def saved_workflow(opts: Options, wf_file: WorkflowFile, where: str) -> Workflow:
+    """The workflow where no server gives /object_info: a UI-format one needs --object-info."""
+    if wf_file.is_ui and not opts.object_info:
+        raise WorkflowError(
+            f"{wf_file.source}: a UI-format workflow needs node definitions to be converted and "
+            f"{where} gives none: give --object-info FILE (saved from GET /object_info)"
+        )
+    wf = wf_file.load(
+        ObjectInfo.load(opts.object_info) if wf_file.is_ui and opts.object_info else None
+    )
+    note_conversion(wf)
+    return wf
 
 
 async def prefetched(opts: Options) -> dict[str, Any] | None:
@@ -179,19 +121,33 @@ async def prefetched(opts: Options) -> dict[str, Any] | None:
     return None if opts.prefetch is None else await asyncio.to_thread(opts.prefetch.result)
 
 
-async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
+async def run_batch(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
+    """Where the sweep runs: a Ray cluster, a Comfy API v2 service, several servers,
+    or one ComfyUI (which runs it itself when it has the extension). A UI-format
+    workflow is converted with the node definitions of where it runs."""
+    if cfg.ray is not None:
+        return await run_ray(opts, cfg, wf_file, cfg.ray)
+    if cfg.comfyui.api == "v2" and not cfg.comfyui.servers:
+        from .batch_v2 import run_v2_batch  # one Comfy API v2 server (Cloud, comfy-api-proxy)
+
+        return await run_v2_batch(opts, cfg, saved_workflow(opts, wf_file, "Comfy API v2"))
     specs = fleet_specs(cfg, opts.server)
     if len(specs) > 1:
-        return await run_fleet(opts, cfg, wf, specs)
+        return await run_fleet(opts, cfg, await fleet_workflow(opts, cfg, wf_file, specs), specs)
+    return await run_one_server(opts, cfg, wf_file)
+
+
+async def run_one_server(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
     async with make_client(opts, cfg) as client:
         info = ObjectInfo(await prefetched(opts) or await client.object_info())
+        wf = wf_file.load(info)  # a UI-format workflow is converted with this server's info
+        note_conversion(wf)
         # Reachable: from now on a vanished server (a restart) is waited out.
         client.retry_window = cfg.comfyui.reconnect_window
         # Out-of-bounds and bad COMBO values fail before queueing; the warnings (unknown
         # keys, ...) are printed here once, whichever mode then runs the sweep.
         shown = validate_config(cfg, wf, info)
-        for warning in shown:
-            note(f"warning: {warning}")
+        note_plan(shown, [], shown=[])
         sel = select_batch(
             Path(cfg.output.base_dir), cfg, wf, info,
             resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
@@ -199,9 +155,7 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         if sel.action == "complete" and sel.store is not None:
             return report_complete(sel.store)
         if sel.store is not None and is_server_batch(sel.store):
-            if sel.action == "extend":
-                return await extend_server_sweep(opts, cfg, client, sel)
-            return await reattach(opts, client, sel.store)  # says what it does
+            return await rerun_server_sweep(opts, cfg, client, sel, sel.store)
         if sel.store is not None and opts.mode == "server":
             raise ConflictError(
                 f"{sel.store.root} is an unfinished batch run from this process: resume it "
@@ -214,11 +168,12 @@ async def run_batch(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
         store = sel.store
         if store is None:
             if opts.mode != "client":
-                code = await new_server_sweep(opts, cfg, wf, client, sel.ident, shown)
+                code = await new_server_sweep(opts, cfg, wf, client, sel, shown)
                 if code is not None:
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
-        summary = await run_client_mode(opts, cfg, HttpBackend(client), store)
+        backend = HttpBackend(client, priority=cfg.comfyui.priority or CLI_PRIORITY)
+        summary = await run_client_mode(opts, cfg, backend, store, wf.ui_graph)
     return finish(store, summary)
 
 
@@ -228,7 +183,20 @@ def run_command(config: str, strict: bool = False, **kwargs: object) -> int:
     cfg = load_config(opts.config)
     if cfg.inputs is not None:
         cfg.inputs.strict = strict
-    wf = load_workflow(resolve_workflow_path(cfg))
+    wf_file = read_workflow_file(resolve_workflow_path(cfg))
     if opts.dry_run:
-        return dry_run(opts, cfg, wf)
-    return asyncio.run(run_batch(opts, cfg, wf))
+        return dry_run(opts, cfg, wf_file)
+    if not wf_file.is_ui:
+        wf_file.load()  # a bad API workflow fails before any connection
+    if cfg.sampling_strategy == "adaptive":
+        from ..adaptive.wiring import require_optuna
+
+        require_optuna()  # one line naming the extra, before any batch is made
+    if opts.ray is not None:
+        cfg.ray = cfg.ray or RaySpec()
+        cfg.ray.address = opts.ray
+    if cfg.ray is not None:  # ray.init installs signal handlers: before the event loop
+        from ..raycluster.driver import connect
+
+        connect(cfg.ray)
+    return asyncio.run(run_batch(opts, cfg, wf_file))

@@ -1,5 +1,6 @@
-"""cr-batch in client mode: this process plans the batch and runs it (on one
-ComfyUI, or a fleet); also --dry-run. Server mode and the dispatch are cli/batch.py."""
+"""cr-batch in client mode: this process plans the batch and runs it on backend
+slots (one ComfyUI, a fleet, Ray workers); also --dry-run. Choosing where the sweep
+runs, and server mode, are cli/batch.py."""
 
 from __future__ import annotations
 
@@ -9,27 +10,29 @@ import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
-from ..client.fleet import connect_fleet, fleet_slots
-from ..core.config.model import ServerSpec, SweepConfig, config_error
-from ..core.config.validate import validate_config
+from ..core.config.model import SweepConfig, config_error
 from ..core.engine.backend import Backend, BackendSlot
 from ..core.engine.engine import EngineSummary
-from ..core.errors import BackendError, ConfigError, ConflictError
+from ..core.errors import BackendError, ConfigError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, format_plan_table
+from ..core.store import atomic
 from ..core.store.runstore import RunStore
-from ..core.sweep.select import apply_extension, is_server_batch, select_batch
 from ..core.sweep.session import SessionOptions, SweepSession
-from ..core.workflow import Workflow
+from ..core.workflow import UI_WORKFLOW_FILE, Workflow, WorkflowFile
 from ..media.live_sheet import LiveSheet, thumbnails_once
 from . import output
-from .batch_report import announce, finish, note, note_plan, report_complete
-from .common import EXIT_OK, server_option
+from .batch_report import announce, note, note_plan
+from .common import (
+    EXIT_OK,
+    server_option,
+)
 from .prefetch import ObjectInfoPrefetch
 from .progress import ProgressPrinter, with_sheet
 from .run import install_stop
@@ -52,6 +55,8 @@ class Options:
     mode: str
     window: int | None
     auth_token_env: str | None
+    ray: str | None = None
+    object_info: str | None = None
     prefetch: ObjectInfoPrefetch | None = None  # started before the imports (cli/prefetch.py)
 
 
@@ -95,12 +100,23 @@ async def _object_info_if_reachable(opts: Options, cfg: SweepConfig) -> ObjectIn
         return None
 
 
-def dry_run(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
-    info = asyncio.run(_object_info_if_reachable(opts, cfg))
+def dry_run(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile) -> int:
+    if opts.object_info:
+        info: ObjectInfo | None = ObjectInfo.load(opts.object_info)
+    else:
+        info = asyncio.run(_object_info_if_reachable(opts, cfg))
+    if info is None and wf_file.is_ui:
+        raise WorkflowError(
+            f"{wf_file.source}: a UI-format workflow needs the server's node definitions to be "
+            f"converted: start ComfyUI at {server_of(opts, cfg)} (or give --server), or give "
+            "--object-info FILE (saved from GET /object_info)"
+        )
     if info is None:
         note(
             f"(ComfyUI at {server_of(opts, cfg)} not reachable: checking values by heuristics only)"
         )
+    wf = wf_file.load(info)
+    note_conversion(wf)
     plan = build_plan(cfg, wf, info)  # validates; its warnings include the config's own
     note_plan(plan.warnings, plan.notes, shown=[])
     if output.json_mode():
@@ -111,24 +127,40 @@ def dry_run(opts: Options, cfg: SweepConfig, wf: Workflow) -> int:
     return EXIT_OK
 
 
+def note_conversion(wf: Workflow) -> None:
+    for text in wf.notes:
+        note(f"note: {text}")
+
+
 def create_client_batch(
-    cfg: SweepConfig, wf: Workflow, info: ObjectInfo, ident: dict[str, str], shown: list[str]
+    cfg: SweepConfig,
+    wf: Workflow,
+    info: ObjectInfo | None,
+    ident: dict[str, str],
+    shown: list[str],
 ) -> RunStore:
     plan = build_plan(cfg, wf, info)
     note_plan(plan.warnings, plan.notes, shown)
     store = RunStore.create(Path(cfg.output.base_dir), cfg, wf, plan, extra=ident)
+    if wf.ui_graph is not None:  # for "Load into graph" and extra_pnginfo, as server sweeps keep it
+        atomic.write_json(store.root / UI_WORKFLOW_FILE, wf.ui_graph)
     note(f"new batch {store.root}: {len(plan.runs)} runs planned")
     return store
 
 
 async def run_client_mode(
-    opts: Options, cfg: SweepConfig, backend: Backend | list[BackendSlot], store: RunStore
+    opts: Options,
+    cfg: SweepConfig,
+    backend: Backend | list[BackendSlot],
+    store: RunStore,
+    ui_workflow: dict[str, Any] | None = None,
 ) -> EngineSummary:
     options = SessionOptions(
         holder=holder(),
         window=opts.window or cfg.comfyui.queue_window,
         fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
         poll_interval=cfg.comfyui.poll_interval,
+        ui_workflow=ui_workflow,  # sent as extra_pnginfo: outputs open as the UI graph
     )
     from ..media.live_scoring import scorer_for  # numpy, PIL: only when a sweep runs
 
@@ -136,7 +168,11 @@ async def run_client_mode(
     scorer = scorer_for(
         store, comfy_address=server_of(opts, cfg), comfy_token=scorer_token(opts, cfg)
     )
-    session = SweepSession(store, backend, options, scorer=scorer)
+    from ..adaptive.wiring import adaptive_source
+
+    slots = backend if isinstance(backend, list) else [BackendSlot(backend, options.window, "")]
+    source = adaptive_source(store, scorer, window=sum(s.window for s in slots))
+    session = SweepSession(store, backend, options, scorer=scorer, source=source)
     install_stop(session.stop)
     announce(store)
     # The sheet's final render is the `with` block's, not the session's: it runs once
@@ -171,37 +207,3 @@ def default_sigint() -> None:
     stop is over), so the final sheet render can always be cut short."""
     with contextlib.suppress(NotImplementedError, RuntimeError):
         asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
-
-
-async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[ServerSpec]) -> int:
-    """One sweep over several servers, run from this process (client mode)."""
-    if opts.mode == "server":
-        raise ConfigError("--mode server runs a sweep on one server; give one --server")
-    async with contextlib.AsyncExitStack() as stack:
-        members = await connect_fleet(
-            cfg, wf, specs, opts.auth_token_env, lambda m: note(f"warning: {m}"), stack
-        )
-        shown = validate_config(cfg, wf, members[0].info)
-        for warning in shown:
-            note(f"warning: {warning}")
-        sel = select_batch(
-            Path(cfg.output.base_dir), cfg, wf, members[0].info,
-            resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
-        )  # fmt: skip
-        if sel.action == "complete" and sel.store is not None:
-            return report_complete(sel.store)
-        if sel.store is not None and is_server_batch(sel.store):
-            raise ConflictError(
-                f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
-            )
-        if sel.notice:
-            note(sel.notice)
-        if sel.action == "extend":
-            apply_extension(sel, cfg, holder())
-        store = sel.store or create_client_batch(cfg, wf, members[0].info, sel.ident, shown)
-        note(f"sweeping over {len(members)} servers: " + ", ".join(m.spec.address for m in members))
-        window = opts.window or cfg.comfyui.queue_window
-        summary = await run_client_mode(opts, cfg, fleet_slots(members, window), store)
-    for name, (runs, secs) in sorted(summary.per_server.items()):
-        note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
-    return finish(store, summary)

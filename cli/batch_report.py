@@ -10,7 +10,11 @@ from ..core.report.sheet import SHEET_FILE
 from ..core.store.runstore import RunStore
 from ..core.sweep.select import is_server_batch
 from . import output
-from .common import EXIT_OK, EXIT_RUNS_FAILED, shell_arg
+from .common import (
+    EXIT_OK,
+    EXIT_RUNS_FAILED,
+    shell_arg,
+)
 from .helptext import EXIT_INTERRUPTED as EXIT_INTERRUPTED  # re-exported: tests, cli.batch
 
 

@@ -9,7 +9,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 
@@ -31,6 +31,9 @@ from .helptext import (
     EXIT_RUNS_FAILED,
     EXIT_USAGE,
 )
+
+if TYPE_CHECKING:
+    from ..core.workflow import Workflow, WorkflowFile
 
 __all__ = ["EXIT_OK", "EXIT_RUNS_FAILED", "EXIT_USAGE", "EXIT_BACKEND", "EXIT_BUSY"]
 
@@ -111,3 +114,19 @@ def handle_errors(fn: F) -> F:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+class _ObjectInfoSource(Protocol):
+    async def object_info(self) -> dict[str, Any]: ...
+
+
+async def load_with_server(wf_file: WorkflowFile, client: _ObjectInfoSource) -> Workflow:
+    """The workflow, a UI-format one converted with the server's /object_info; the
+    conversion's notes are printed (stderr)."""
+    from ..core.objectinfo import ObjectInfo  # here: the command lines import this module
+
+    info = ObjectInfo(await client.object_info()) if wf_file.is_ui else None
+    workflow = wf_file.load(info)
+    for text in workflow.notes:
+        click.echo(f"note: {text}", err=True)
+    return workflow

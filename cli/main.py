@@ -38,6 +38,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("score", ".score", "Compute or recompute the metrics of a batch."),
     ("convert", ".convert", "Convert a UI-format workflow to API format."),
     ("export", ".export", "Export a batch to SQLite, Parquet, MLflow or Optuna."),
+    ("refine", ".refine", "Write the next config, narrowed around a batch's best runs."),
+    ("rate", ".rate", "Rate a run (stars) and mark it as a pick."),
 ]
 
 EXAMPLES = [

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TextIO
 
 from ..core.engine.engine import EngineEvent
+from ..core.sweep.wire import RunRow, SweepStatus
 from . import output
 
 
@@ -136,7 +137,7 @@ class ServerProgress:
         self.current: int | None = None
         self.done, self.failed = counts
 
-    def __call__(self, summary: Mapping[str, Any], fresh: list[dict[str, Any]]) -> None:
+    def __call__(self, summary: SweepStatus, fresh: list[RunRow]) -> None:
         total, eta = int(summary["total"]), summary.get("eta_s")
         for row in fresh:
             ok = row["status"] == "done"
@@ -149,7 +150,7 @@ class ServerProgress:
                 )
             )
         done, failed = self.done, self.failed
-        cur = summary.get("current") or {}
+        cur = summary.get("current")
         run_id = cur.get("run_id") if isinstance(cur, Mapping) else None
         if run_id is not None and run_id != self.current and run_id in self.by_id:
             self.current = int(run_id)
@@ -158,3 +159,6 @@ class ServerProgress:
             )
         elif not fresh and self.printer.tty:
             self.printer(EngineEvent("tick", None, done, failed, total, eta))
+
+    def close(self) -> None:
+        self.printer.close()

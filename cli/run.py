@@ -21,10 +21,10 @@ from ..core.engine.history import RunOutcome, fully_cached
 from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo
 from ..core.store import atomic
-from ..core.workflow import InputRef, Workflow, load_workflow
+from ..core.workflow import InputRef, Workflow, read_workflow_file
 from . import output
 from .commands.run import main as main  # the click command (tests, python -m)
-from .common import EXIT_OK, EXIT_RUNS_FAILED, server_option
+from .common import EXIT_OK, EXIT_RUNS_FAILED, load_with_server, server_option
 
 
 def make_client(server: str, auth_token_env: str | None, timeout: float = 30.0) -> ComfyClient:
@@ -118,7 +118,8 @@ async def run_one(
     dest = out / pid
     dest.mkdir(parents=True, exist_ok=True)
     atomic.write_json(dest / "prompt.json", prompt)
-    await backend.submit(pid, prompt, client_id=None, workflow=None)
+    # A converted UI workflow travels as extra_pnginfo.workflow: outputs open as the graph.
+    await backend.submit(pid, prompt, client_id=None, workflow=workflow.ui_graph)
     click.echo(f"queued prompt {pid} on {client.address.display}", err=True)
     output.record(prompt_id=pid, folder=str(dest))
     output.emit("submitted", prompt_id=pid, server=client.address.display, folder=str(dest))
@@ -154,8 +155,12 @@ async def run_command(
     auth_env: str | None,
     timeout: float,
 ) -> int:
-    workflow = load_workflow(workflow_path)
-    values = parse_sets(workflow, sets)
-    prompt = workflow.apply(values)
+    wf_file = read_workflow_file(workflow_path)
+    early = None if wf_file.is_ui else wf_file.load()  # bad input fails before connecting
+    if early is not None:
+        parse_sets(early, sets)
     async with make_client(server, auth_env, timeout) as client:
+        workflow = early if early is not None else await load_with_server(wf_file, client)
+        values = parse_sets(workflow, sets)
+        prompt = workflow.apply(values)
         return await run_one(client, prompt, values, workflow, Path(out))

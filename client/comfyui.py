@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core import comfy_messages
 from ..core.errors import BackendError, ConfigError, PromptRejected
+from ..core.sweep.wire import PREFIX, error_from_envelope
 from .address import ServerAddress, parse_address
 
 if TYPE_CHECKING:
@@ -126,10 +127,12 @@ class ComfyClient:
             async with self.session.request(
                 method, self.address.url(path), json=body, params=params
             ) as resp:
-                if resp.status >= 500:
+                data = _json_or_text(await resp.text())
+                # A proxy's (or a dying server's) 5xx is worth retrying; one carrying
+                # our routes' error envelope is the server's answer (wire contract).
+                if resp.status >= 500 and error_from_envelope(data) is None:
                     raise _Transient(f"HTTP {resp.status}")
-                text = await resp.text()
-                return resp.status, _json_or_text(text)
+                return resp.status, data
         except _network_errors() as err:
             raise _Transient(_reason(err)) from err
 
@@ -217,7 +220,7 @@ class ComfyClient:
 
     async def extension_version(self) -> dict[str, Any] | None:
         """comfy-sweep's /comfy-sweep/version, or None on a plain ComfyUI."""
-        status, data = await self.request("GET", "/comfy-sweep/version")
+        status, data = await self.request("GET", f"{PREFIX}/version")
         if status == 200 and isinstance(data, dict) and data.get("name") == "comfy-sweep":
             return data
         return None
@@ -235,9 +238,13 @@ class ComfyClient:
         prompt_id: str,
         client_id: str | None = None,
         extra_pnginfo: Mapping[str, Any] | None = None,
+        number: int | None = None,
     ) -> None:
-        """POST /prompt with our own id; PromptRejected on ComfyUI's 400."""
+        """POST /prompt with our own id; PromptRejected on ComfyUI's 400.
+        ``number``: the queue position to take (lower runs first), else ComfyUI's counter."""
         body: dict[str, Any] = {"prompt": prompt, "prompt_id": prompt_id}
+        if number is not None:
+            body["number"] = number
         if client_id:
             body["client_id"] = client_id
         if extra_pnginfo:
@@ -294,7 +301,7 @@ class ComfyClient:
                     if resp.status >= 500:
                         raise _Transient(f"HTTP {resp.status}")
                     return resp.status == 200
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+            except _network_errors() as err:
                 raise _Transient(_reason(err)) from err
 
         return await self._retrying(attempt)
@@ -303,6 +310,8 @@ class ComfyClient:
         """POST /upload/image into the input folder under exactly this name."""
 
         async def attempt() -> tuple[int, str]:
+            import aiohttp
+
             form = aiohttp.FormData()
             form.add_field(
                 "image", data, filename=filename, content_type="application/octet-stream"
@@ -315,7 +324,7 @@ class ComfyClient:
                     if resp.status >= 500:
                         raise _Transient(f"HTTP {resp.status}")
                     return resp.status, await resp.text()
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+            except _network_errors() as err:
                 raise _Transient(_reason(err)) from err
 
         status, text = await self._retrying(attempt)
@@ -328,6 +337,8 @@ class ComfyClient:
     async def _stream_to(self, path: str, params: Mapping[str, str] | None, part: Path) -> None:
         try:
             async with self.session.get(self.address.url(path), params=params) as resp:
+                if resp.status != 200:
+                    await _raise_envelope(resp)
                 if resp.status >= 500:
                     raise _Transient(f"HTTP {resp.status}")
                 if resp.status != 200:
@@ -340,6 +351,13 @@ class ComfyClient:
                         f.write(chunk)
         except _network_errors() as err:
             raise _Transient(_reason(err)) from err
+
+
+async def _raise_envelope(resp: aiohttp.ClientResponse) -> None:
+    """Raise the error our routes answered with (a file of a server sweep), if any."""
+    err = error_from_envelope(_json_or_text(await resp.text()))
+    if err is not None:
+        raise err
 
 
 def token_from_env(name: str | None) -> str | None:

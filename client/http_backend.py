@@ -10,6 +10,7 @@ from typing import Any
 from ..core.engine.history import RunOutcome, outcome_from_history, run_file_name
 from ..core.engine.inputs import read_input_file
 from ..core.plan.model import InputFile
+from ..core.queue_priority import BackgroundNumbers, check_priority
 from .comfyui import ComfyClient
 
 
@@ -23,10 +24,14 @@ def _queued_prompt(entry: dict[str, Any]) -> dict[str, Any] | None:
 
 class HttpBackend:
     """Submits, polls and collects over HTTP; ComfyUI runs prompts FIFO, so one
-    ``/history/{id}`` call for the oldest in-flight prompt per poll is enough."""
+    ``/history/{id}`` call for the oldest in-flight prompt per poll is enough
+    (with ``priority="background"`` too: our numbers still grow in submit order).
+    """
 
-    def __init__(self, client: ComfyClient) -> None:
+    def __init__(self, client: ComfyClient, *, priority: str = "normal") -> None:
         self.client = client
+        self.priority = check_priority(priority)
+        self._numbers = BackgroundNumbers()
         self.present: set[str] = set()  # input files known to be on the server this session
         self.uploaded: list[str] = []  # input files this session uploaded (tests, logs)
 
@@ -51,7 +56,8 @@ class HttpBackend:
         workflow: dict[str, Any] | None,
     ) -> dict[str, Any]:
         extra = {"workflow": workflow} if workflow else None
-        await self.client.queue_prompt(prompt, prompt_id, client_id, extra)
+        number = self._numbers.next() if self.priority == "background" else None
+        await self.client.queue_prompt(prompt, prompt_id, client_id, extra, number)
         return prompt  # over HTTP, on_prompt rewrites are not visible (history has them)
 
     async def poll(self, prompt_ids: Sequence[str]) -> dict[str, RunOutcome]:

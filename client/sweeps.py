@@ -1,54 +1,62 @@
-"""Client of our own /comfy-sweep/ routes (docs/routes.md) for ``cr-batch --mode
-server``: the server runs the sweep on ComfyUI's own queue; this side polls its
-status and mirrors outputs, the plan and the metadata into the same local batch
-layout as client mode (the local progress.json records the server sweep id)."""
+"""Client of our own /comfy-sweep/ routes (docs/routes.md; the shapes are the
+wire contract's, core/sweep/wire.py) and the server-mode mirror: the server runs
+the sweep on ComfyUI's own queue; this side polls its status and mirrors
+outputs, the plan and the metadata into the same local batch layout as client
+mode (the local progress.json records the server sweep id). client/remote.py
+drives it for ``cr-batch``.
+
+Errors come back as the exception the server raised: the envelope's ``code``
+names its class (``wire.error_from_envelope``), with ``field`` and ``details``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..core.config.load import config_to_dict, parse_config
 from ..core.config.model import SweepConfig
-from ..core.errors import (
-    BackendError,
-    ConfigError,
-    ConflictError,
-    NotFoundError,
-    PlanError,
-    SweepError,
-)
+from ..core.errors import BackendError, SweepError
 from ..core.plan.model import Plan
-from ..core.store.format import RunRecord
+from ..core.store.format import RunRecord, parse_metadata
 from ..core.store.runstore import RunStore
+from ..core.sweep import lifecycle
+from ..core.sweep.wire import (
+    PREFIX,
+    Deleted,
+    PlanPreview,
+    RunPrompt,
+    RunRow,
+    SweepCreated,
+    SweepExtended,
+    SweepList,
+    SweepStatus,
+    SweepSummary,
+    Version,
+    error_from_envelope,
+    sweep_path,
+    without_server_keys,
+)
 from ..core.workflow import Workflow
 from .comfyui import ComfyClient
 
-PREFIX = "/comfy-sweep"
-_CODES: dict[str, type[SweepError]] = {
-    "invalid_config": ConfigError,
-    "invalid_plan": PlanError,
-    "not_found": NotFoundError,
-    "conflict": ConflictError,
-}
+StatusCallback = Callable[[SweepStatus, list[RunRow]], None]
 
 
 def envelope_error(status: int, data: Any, what: str) -> SweepError:
-    """Our routes' one error envelope as the matching core exception."""
-    err = data.get("error") if isinstance(data, dict) else None
-    if not isinstance(err, dict):
-        return BackendError(f"{what}: HTTP {status}")
-    cls = _CODES.get(str(err.get("code")), BackendError)
-    return cls(str(err.get("message", "")), field=err.get("field"), details=err.get("details"))
+    """Our routes' one error envelope as the matching core exception (every code
+    of the wire table); BackendError naming ``what`` for anything else."""
+    return error_from_envelope(data) or BackendError(f"{what}: HTTP {status}")
 
 
 class SweepsClient:
+    """One method per route; each returns the route's typed body or raises."""
+
     def __init__(self, client: ComfyClient) -> None:
         self.client = client
 
@@ -60,18 +68,47 @@ class SweepsClient:
             raise envelope_error(status, data, f"{method} {PREFIX}{path}")
         return data
 
+    async def version(self) -> Version:
+        return cast(Version, await self._json("GET", "/version"))
+
+    async def analyze(self, prompt: dict[str, Any], workflow_file: str | None = None) -> Any:
+        body: dict[str, Any] = {"prompt": prompt}
+        if workflow_file:
+            body["workflow_file"] = workflow_file
+        return await self._json("POST", "/analyze", body)
+
+    async def plan(self, prompt: dict[str, Any], config: dict[str, Any] | str) -> PlanPreview:
+        body = {"prompt": prompt, "config": config}
+        return cast(PlanPreview, await self._json("POST", "/plan", body))
+
+    async def config_parse(self, yaml_text: str) -> dict[str, Any]:
+        return dict(await self._json("POST", "/config/parse", {"yaml": yaml_text}))
+
+    async def config_render(self, config: dict[str, Any]) -> str:
+        return str((await self._json("POST", "/config/render", {"config": config}))["yaml"])
+
     async def create(
-        self, prompt: dict[str, Any], config: dict[str, Any], name: str | None
-    ) -> dict[str, Any]:
+        self,
+        prompt: dict[str, Any],
+        config: dict[str, Any],
+        name: str | None,
+        workflow: dict[str, Any] | None = None,
+    ) -> SweepCreated:
         body: dict[str, Any] = {"prompt": prompt, "config": config}
         if name:
             body["name"] = name
-        return dict(await self._json("POST", "/sweeps", body))
+        if workflow is not None:  # the UI graph, for extra_pnginfo and "Load into graph"
+            body["workflow"] = workflow
+        return cast(SweepCreated, await self._json("POST", "/sweeps", body))
 
-    async def status(self, sweep_id: str, offset: int = 0, limit: int = 500) -> dict[str, Any]:
-        return dict(await self._json("GET", f"/sweeps/{sweep_id}?offset={offset}&limit={limit}"))
+    async def sweeps(self) -> SweepList:
+        return cast(SweepList, await self._json("GET", "/sweeps"))
 
-    async def all_runs(self, sweep_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async def status(self, sweep_id: str, offset: int = 0, limit: int = 500) -> SweepStatus:
+        path = f"/sweeps/{sweep_id}?offset={offset}&limit={limit}"
+        return cast(SweepStatus, await self._json("GET", path))
+
+    async def all_runs(self, sweep_id: str) -> tuple[SweepStatus, list[RunRow]]:
         summary = await self.status(sweep_id)
         runs = list(summary.get("runs", []))
         while len(runs) < int(summary.get("page", {}).get("total", len(runs))):
@@ -81,64 +118,43 @@ class SweepsClient:
             runs += page["runs"]
         return summary, runs
 
-    async def resume(self, sweep_id: str) -> None:
-        await self._json("POST", f"/sweeps/{sweep_id}/resume")
+    async def cancel(self, sweep_id: str) -> SweepSummary:
+        return cast(SweepSummary, await self._json("POST", f"/sweeps/{sweep_id}/cancel"))
 
-    async def extend(self, sweep_id: str, config: dict[str, Any]) -> dict[str, Any]:
+    async def resume(self, sweep_id: str) -> SweepSummary:
+        return cast(SweepSummary, await self._json("POST", f"/sweeps/{sweep_id}/resume"))
+
+    async def extend(self, sweep_id: str, config: dict[str, Any]) -> SweepExtended:
         """Grow a stopped sweep (more samples, new grid values); ConflictError while it runs."""
-        return dict(await self._json("POST", f"/sweeps/{sweep_id}/extend", {"config": config}))
+        body = {"config": config}
+        return cast(SweepExtended, await self._json("POST", f"/sweeps/{sweep_id}/extend", body))
 
-    async def file_text(self, sweep_id: str, rel: str) -> str:
-        status, data = await self.client.request("GET", f"{PREFIX}/sweeps/{sweep_id}/files/{rel}")
+    async def delete(self, sweep_id: str) -> Deleted:
+        return cast(Deleted, await self._json("DELETE", f"/sweeps/{sweep_id}"))
+
+    async def run_prompt(self, sweep_id: str, run_id: int) -> RunPrompt:
+        path = f"/sweeps/{sweep_id}/runs/{run_id}/prompt"
+        return cast(RunPrompt, await self._json("GET", path))
+
+    async def contact_sheet(self, sweep_id: str) -> str:
+        """The sheet's HTML (the route redirects to the sweep's file)."""
+        return await self.file_text(sweep_id, "contact-sheet", route=True)
+
+    async def file_text(self, sweep_id: str, rel: str, *, route: bool = False) -> str:
+        path = sweep_path(sweep_id, f"/{rel}" if route else f"/files/{rel}")
+        status, data = await self.client.request("GET", path)
         if status != 200:
             raise envelope_error(status, data, f"sweep {sweep_id} file {rel}")
         return data if isinstance(data, str) else json.dumps(data)
 
     async def download(self, sweep_id: str, rel: str, dest: Path) -> None:
-        await self.client.download_url(f"{PREFIX}/sweeps/{sweep_id}/files/{rel}", dest)
+        await self.client.download_url(sweep_path(sweep_id, f"/files/{rel}"), dest)
 
     def cancel_hint(self, sweep_id: str) -> str:
-        return f"curl -X POST {self.client.address.url(f'{PREFIX}/sweeps/{sweep_id}/cancel')}"
+        return f"curl -X POST {self.client.address.url(sweep_path(sweep_id, '/cancel'))}"
 
 
-def _float(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _stamp(text: str) -> float | None:
-    from datetime import datetime
-
-    if not text:
-        return None
-    with contextlib.suppress(ValueError):
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    return _float(text)
-
-
-def parse_metadata(text: str) -> dict[int, dict[str, str]]:
-    return {int(r["run_id"]): r for r in csv.DictReader(io.StringIO(text)) if r.get("run_id")}
-
-
-def record_from(run: dict[str, Any], row: dict[str, str] | None, outputs: list[str]) -> RunRecord:
-    row = row or {}
-    return RunRecord(
-        run_id=int(run["run_id"]),
-        status="done" if run["status"] == "done" else "failed",
-        values=dict(run.get("values") or {}),
-        prompt_id=str(run.get("prompt_id") or row.get("prompt_id", "")),
-        queued_at=_stamp(row.get("queued_at", "")),
-        started_at=_stamp(row.get("started_at", "")),
-        finished_at=_stamp(row.get("finished_at", "")),
-        execution_s=_float(row.get("execution_s", "")),
-        outputs=outputs,
-        error=str(run.get("error") or row.get("error", "")),
-        cached_nodes=[n for n in row.get("cached_nodes", "").split(";") if n],
-    )
-
-
+# ------------------------------------------------------------------ the mirror
 async def mirror_store(
     api: SweepsClient, sweep_id: str, base: Path, extra: dict[str, Any] | None = None
 ) -> RunStore:
@@ -158,34 +174,50 @@ async def mirror_plan(api: SweepsClient, store: RunStore, sweep_id: str) -> None
     store.replace_plan(plan, cfg)
 
 
+async def server_records(api: SweepsClient, sweep_id: str) -> dict[int, RunRecord]:
+    """The server's metadata.csv, read by the store's own codec (a torn last
+    line, the server appending as we read, is left for the next poll)."""
+    text = await api.file_text(sweep_id, "metadata.csv")
+    return parse_metadata(text.encode("utf-8"), {}).records
+
+
 async def mirror_finished(
-    api: SweepsClient, store: RunStore, sweep_id: str, runs: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    api: SweepsClient, store: RunStore, sweep_id: str, runs: list[RunRow]
+) -> list[RunRow]:
     """Download and record runs finished on the server but not yet here; returns them."""
     have = {r.run_id for r in store.records()}
-    fresh = [r for r in runs if r["status"] in ("done", "failed") and int(r["run_id"]) not in have]
+    fresh = [r for r in runs if r["status"] in ("done", "failed") and r["run_id"] not in have]
     if not fresh:
         return []
-    rows = parse_metadata(await api.file_text(sweep_id, "metadata.csv"))
+    records = await server_records(api, sweep_id)
     # The server writes metadata.csv behind its run list (write-behind thread): a run
     # whose row has not landed yet is mirrored on a later poll, never with empty timings.
     # A finished sweep reports "done" only once every row is on disk.
-    fresh = [r for r in fresh if int(r["run_id"]) in rows]
+    fresh = [r for r in fresh if r["run_id"] in records]
     for run in fresh:
-        run_id = int(run["run_id"])
-        outputs = [str(o) for o in run.get("outputs") or []]
-        for rel in outputs:
+        rec = records[run["run_id"]]
+        for rel in rec.outputs:
             dest = store.root / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             await api.download(sweep_id, rel, dest)
-        store.run_dir(run_id)
-        store.record_result(record_from(run, rows.get(run_id), outputs))
+        store.run_dir(rec.run_id)
+        # Scores follow at the end (mirror_scores): the server merges them after the row.
+        store.record_result(dataclasses.replace(rec, scores={}))
     await mirror_thumbnails(api, store, sweep_id, fresh)
     return fresh
 
 
+async def mirror_scores(api: SweepsClient, store: RunStore, sweep_id: str) -> None:
+    """The scores the server computed (``metrics:``; a sweep is final only once
+    they are in) into the local batch, one rewrite."""
+    records = await server_records(api, sweep_id)
+    scores = {i: r.scores for i, r in records.items() if r.scores and store.record(i) is not None}
+    if scores:
+        store.merge_scores(scores)
+
+
 async def mirror_thumbnails(
-    api: SweepsClient, store: RunStore, sweep_id: str, runs: list[dict[str, Any]]
+    api: SweepsClient, store: RunStore, sweep_id: str, runs: list[RunRow]
 ) -> None:
     """Copy the server's thumbnails of these runs (those it has made so far);
     a missing one is left for cr-contact-sheet to make."""
@@ -197,7 +229,7 @@ async def mirror_thumbnails(
         if dest.is_file():
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(BackendError):
+        with contextlib.suppress(SweepError):  # gone or unreadable: made locally later
             await api.download(sweep_id, rel, dest)
 
 
@@ -206,17 +238,18 @@ async def follow(
     store: RunStore,
     sweep_id: str,
     stop: asyncio.Event,
-    on_status: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+    on_status: StatusCallback,
     interval: float = 1.0,
 ) -> str:
-    """Mirror until the server sweep ends (its state) or ``stop`` is set ("detached").
-    ``on_status(summary, runs mirrored by this poll)`` after every poll."""
+    """Mirror until the server sweep stops (its final state) or ``stop`` is set
+    ("detached"). ``on_status(summary, runs mirrored by this poll)`` after every poll."""
     while True:
         summary, runs = await api.all_runs(sweep_id)
         fresh = await mirror_finished(api, store, sweep_id, runs)
         on_status(summary, fresh)
-        if summary["state"] in ("done", "cancelled", "interrupted"):
+        if lifecycle.is_final(summary["state"]):
             await mirror_thumbnails(api, store, sweep_id, runs)  # those made after their run
+            await mirror_scores(api, store, sweep_id)
             return str(summary["state"])
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
@@ -225,9 +258,6 @@ async def follow(
 
 
 def config_payload(cfg: SweepConfig) -> dict[str, Any]:
-    """The config as the route takes it: no paths or server (the server refuses them)."""
-    data = config_to_dict(cfg)
-    data.pop("workflow_file", None)
-    data.get("output", {}).pop("base_dir", None)
-    data.get("comfyui", {}).pop("server_address", None)
-    return dict(data)
+    """The config as the route takes it: without the keys the server ignores
+    (``wire.SERVER_KEYS``: paths and servers are not the client's to choose)."""
+    return without_server_keys(config_to_dict(cfg))[0]

@@ -26,6 +26,7 @@ from .objectinfo import (
     ObjectInfo,
     check_spec_value,
 )
+from .store.format import reserved_column
 from .workflow import InputRef, Workflow
 
 SCHEMA_VERSION = 1
@@ -341,8 +342,11 @@ def _base_name(info: ParamInfo) -> str:
 
 
 def param_name(info: ParamInfo, taken: set[str]) -> str:
-    """Short unique name ("cfg", "seed", "seed_2"); adds it to ``taken``."""
+    """Short unique name ("cfg", "seed", "seed_2"); adds it to ``taken``. A name
+    metadata.csv uses for a column of its own ("status", "error") gets a suffix."""
     base = _base_name(info)
+    if reserved_column(base):
+        base = f"{base}_input"
     name, n = base, 1
     while name in taken:
         n += 1

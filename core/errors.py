@@ -13,10 +13,19 @@
     ├── VisionError            vision_error       the video-analysis provider failed
     ├── BackendError           backend_error      ComfyUI unreachable or misbehaving
     │   └── PromptRejected     prompt_rejected    ComfyUI's /prompt refused a prompt (400)
-    └── MissingExtraError      missing_extra      an optional dependency is not installed
+    ├── MissingExtraError      missing_extra      an optional dependency is not installed
+    │   raised by the routes' request parsing (server_routes/), listed here so
+    │   every code the routes send maps back to a class on the client:
+    ├── RequestError           invalid_request    malformed request: not JSON, wrong type, bad field
+    ├── BodyTooLarge           body_too_large     request body over the limit
+    ├── ForbiddenPath          forbidden_path     a file path that tries to leave the sweep folder
+    └── InternalError          internal_error     a bug (the routes log its traceback)
 
-Routes map ``code`` to an HTTP status (server_routes/errors.py); the CLI maps
-any SweepError to a one-line message and exit code 2 (cli/common.py).
+Every code is unique: core/sweep/wire.py derives its code <-> class table from
+this module and gives each code the routes send its HTTP status. Routes answer with that status
+(server_routes/errors.py); the client maps an envelope back to its class
+(client/sweeps.py); the CLI maps any SweepError to a one-line message and exit
+code 2 (cli/common.py).
 """
 
 from __future__ import annotations
@@ -97,3 +106,23 @@ class MissingExtraError(SweepError):
     """An optional feature's package is absent; the message names the extra."""
 
     code = "missing_extra"
+
+
+class RequestError(SweepError):
+    """Malformed request: not JSON, wrong type, missing or out-of-range field."""
+
+    code = "invalid_request"
+
+
+class BodyTooLarge(SweepError):
+    code = "body_too_large"
+
+
+class ForbiddenPath(SweepError):
+    """A file path that tries to leave the sweep folder."""
+
+    code = "forbidden_path"
+
+
+class InternalError(SweepError):
+    code = "internal_error"

@@ -6,6 +6,11 @@ A workflow is ComfyUI's API ("prompt") format: ``{node_id: {"class_type",
 a link ``[source_node_id, output_slot]`` (ComfyUI treats every list input as a
 link); anything else is a literal, and literals are what a sweep can vary.
 
+A UI-format (graph) workflow, as ComfyUI saves it, is converted on
+construction when the server's ``/object_info`` is given (core/uiformat, the
+way the frontend's ``graphToPrompt`` does); the original graph stays on
+``Workflow.ui_graph`` for ``extra_pnginfo`` and "Load into graph".
+
 A parameter path addresses one literal input:
 
 * ``nodes.57.inputs.cfg``                      canonical form (what the analyzer prints)
@@ -27,12 +32,18 @@ from pathlib import Path
 from typing import Any
 
 from .errors import WorkflowError
+from .objectinfo import ObjectInfo
 from .textfile import read_user_file
+from .uiformat import convert_ui_workflow, is_ui_workflow
 
 UI_FORMAT_MESSAGE = (
-    "this is a UI-format workflow; export it with File → Export (API), "
-    "or open it in ComfyUI and use the Sweep panel"
+    "this is a UI-format workflow: converting it needs the server's node definitions "
+    "(give --server ADDR, or --object-info FILE saved from GET /object_info), "
+    "or export it with File → Export (API)"
 )
+
+# The UI graph beside a batch's workflow.json (client and server batches alike).
+UI_WORKFLOW_FILE = "ui_workflow.json"
 
 # A bare node segment cannot contain a dot, quote or whitespace; anything else is quoted.
 _BARE_SEGMENT = re.compile(r'[^."\s]+')
@@ -98,13 +109,18 @@ class Workflow:
         self.prompt = prompt
         self.source = source
         self._depth: dict[str, int] = {}
+        self.ui_graph: dict[str, Any] | None = None  # the UI-format original, if converted
+        self.notes: list[str] = []  # what the conversion wants the user to know
 
     # ---- construction -------------------------------------------------
     @classmethod
-    def from_data(cls, data: object, source: str = "<workflow>") -> Workflow:
-        """Validate API-format data; WorkflowError (prefixed with ``source``) otherwise."""
-        if isinstance(data, dict) and isinstance(data.get("nodes"), list) and "links" in data:
-            raise WorkflowError(f"{source}: {UI_FORMAT_MESSAGE}")
+    def from_data(
+        cls, data: object, source: str = "<workflow>", object_info: ObjectInfo | None = None
+    ) -> Workflow:
+        """Validate API-format data, or convert UI-format data with ``object_info``
+        (the one place that decides); WorkflowError (prefixed with ``source``) otherwise."""
+        if is_ui_workflow(data):
+            return cls._from_ui(data, source, object_info)
         if not isinstance(data, dict) or not data:
             raise WorkflowError(
                 f"{source}: not an API-format workflow (expected a JSON object of nodes)"
@@ -119,6 +135,16 @@ class Workflow:
             raise WorkflowError(
                 f"{source}: the workflow has a cycle through nodes {' -> '.join(cycle)}"
             )
+        return wf
+
+    @classmethod
+    def _from_ui(cls, data: Any, source: str, object_info: ObjectInfo | None) -> Workflow:
+        if object_info is None:
+            raise WorkflowError(f"{source}: {UI_FORMAT_MESSAGE}")
+        conversion = convert_ui_workflow(data, object_info.data, source=source)
+        wf = cls.from_data(conversion.prompt, source)
+        wf.ui_graph = conversion.ui_graph
+        wf.notes = conversion.notes
         return wf
 
     def _check_links(self) -> None:
@@ -280,8 +306,24 @@ def _check_node(node_id: str, node: object, source: str) -> dict[str, Any]:
     return node
 
 
-def load_workflow(path: str | Path) -> Workflow:
-    """Read and validate an API-format workflow file; WorkflowError names the file."""
+@dataclass(frozen=True)
+class WorkflowFile:
+    """A workflow file read and parsed, not yet validated: a UI-format one needs
+    ``/object_info`` to become a Workflow, which may come later (from the server)."""
+
+    data: Any
+    source: str
+
+    @property
+    def is_ui(self) -> bool:
+        return is_ui_workflow(self.data)
+
+    def load(self, object_info: ObjectInfo | None = None) -> Workflow:
+        return Workflow.from_data(self.data, self.source, object_info)
+
+
+def read_workflow_file(path: str | Path) -> WorkflowFile:
+    """Read a workflow file's JSON; WorkflowError names the file."""
     p = Path(path)
     text = read_user_file(p, "workflow", WorkflowError)
     try:
@@ -290,16 +332,24 @@ def load_workflow(path: str | Path) -> Workflow:
         raise WorkflowError(
             f"{p}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
         ) from None
-    return Workflow.from_data(data, source=str(p))
+    return WorkflowFile(data, str(p))
+
+
+def load_workflow(path: str | Path, object_info: ObjectInfo | None = None) -> Workflow:
+    """Read and validate a workflow file (UI format needs ``object_info``); WorkflowError names the file."""
+    return read_workflow_file(path).load(object_info)
 
 
 __all__ = [
     "UI_FORMAT_MESSAGE",
+    "UI_WORKFLOW_FILE",
     "InputRef",
     "Workflow",
+    "WorkflowFile",
     "format_path",
     "is_link",
     "load_workflow",
     "parse_path",
     "quote_segment",
+    "read_workflow_file",
 ]

@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..core.metrics.spec import MetricSpec
 from ..core.store.runstore import RunStore
@@ -41,12 +41,19 @@ class LiveScorer:
         self.ctx = ctx
         self._todo: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self._pending: dict[int, dict[str, float]] = {}
+        self._finished: list[int] = []  # scored since the last merge, with or without values
+        self._listeners: list[Callable[[list[int]], None]] = []
         self._merged_at = time.monotonic()
         self._thread = threading.Thread(target=self._work, name="comfy-sweep-scores", daemon=True)
         self._thread.start()
 
     def run_done(self, run_id: int) -> None:
         self._todo.put(run_id)
+
+    def subscribe(self, listener: Callable[[list[int]], None]) -> None:
+        """Call ``listener(run_ids)`` (in the scorer's thread) once those runs' scores
+        are in the store, or known to be missing (an adaptive search waits for them)."""
+        self._listeners.append(listener)
 
     async def drain(self) -> None:
         """Every queued run scored and merged (the thread then ends)."""
@@ -64,6 +71,7 @@ class LiveScorer:
         self._merge()
 
     def _score(self, run_id: int) -> None:
+        self._finished.append(run_id)
         rec = self.store.record(run_id)
         if rec is None or rec.status != "done":
             return
@@ -76,13 +84,16 @@ class LiveScorer:
 
     def _merge(self) -> None:
         self._merged_at = time.monotonic()
-        if not self._pending:
-            return
-        pending, self._pending = self._pending, {}
-        try:
-            self.store.merge_scores(pending)
-        except Exception as err:  # noqa: BLE001 - a score must never stop the sweep; say why once
-            log.warning("comfy-sweep: scores of %d run(s) not saved: %s", len(pending), err)
+        finished, self._finished = self._finished, []
+        if self._pending:
+            pending, self._pending = self._pending, {}
+            try:
+                self.store.merge_scores(pending)
+            except Exception as err:  # noqa: BLE001 - a score must never stop the sweep; say why once
+                log.warning("comfy-sweep: scores of %d run(s) not saved: %s", len(pending), err)
+        if finished:
+            for listener in self._listeners:
+                listener(finished)
 
 
 def scorer_for(

@@ -143,7 +143,7 @@ def _one(src: Path, dest: Path, size: int) -> str | None:
         return None
     except MediaError as exc:
         reason = exc.message
-    except Exception as exc:  # a decoder bug must not stop the other thumbnails
+    except Exception as exc:  # noqa: BLE001 - Pillow/PyAV raise many types for one bad file; it must not stop the others
         reason = f"cannot decode {src.name}: {type(exc).__name__}: {exc}"
     make_placeholder(dest, reason, size)
     return reason

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the tests and the demo need on a fresh machine, idempotent:
-# Debian's chromium + ffmpeg, the project venv (.venv) and the provisioned ComfyUI.
+# Debian's chromium + ffmpeg, the project venv (.venv), the npm tools of the
+# web/ type check (tests/typecheck) and the provisioned ComfyUI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,18 @@ if [[ ! -f .venv/.installed ]] || [[ pyproject.toml -nt .venv/.installed ]]; the
   # fail loudly if the install did not work
   .venv/bin/python -c "import comfy_sweep, pytest, playwright, pyarrow, optuna, mlflow, pandas"
   touch .venv/.installed
+fi
+
+# tsc and the ComfyUI frontend's types for the web/ type check
+# (tests/unit/test_web_types.py); reinstalled only when the lock file changes.
+TC=tests/typecheck
+if command -v npm >/dev/null 2>&1; then
+  if [[ ! -f $TC/node_modules/.installed ]] || [[ $TC/package-lock.json -nt $TC/node_modules/.installed ]]; then
+    (cd "$TC" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$TC/node_modules/.installed"
+  fi
+else
+  echo "warning: npm not found; the web/ type check will skip" >&2
 fi
 
 bash scripts/provision-comfyui.sh

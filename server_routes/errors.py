@@ -1,4 +1,5 @@
-"""SweepError -> HTTP status and the one JSON error envelope, in one place.
+"""SweepError -> HTTP status and the one JSON error envelope, in one place
+(the code -> status table is part of the wire contract: core/sweep/wire.py).
 
 Handlers are wrapped by ``guarded`` (no aiohttp middleware: ours would apply
 to every ComfyUI route once mounted on ComfyUI's app). Bad input is always a
@@ -14,54 +15,16 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..core.errors import SweepError
+from ..core.errors import InternalError, SweepError
+from ..core.sweep.wire import http_status
 
 log = logging.getLogger("comfy_sweep.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class RequestError(SweepError):
-    """Malformed request: not JSON, wrong type, missing or out-of-range field."""
-
-    code = "invalid_request"
-
-
-class BodyTooLarge(SweepError):
-    code = "body_too_large"
-
-
-class ForbiddenPath(SweepError):
-    """A file path that tries to leave the sweep folder."""
-
-    code = "forbidden_path"
-
-
-class InternalError(SweepError):
-    code = "internal_error"
-
-
-# Every code the routes can answer with (docs/routes.md lists the same table).
-STATUS: dict[str, int] = {
-    "invalid_request": 400,
-    "invalid_workflow": 400,
-    "invalid_config": 400,
-    "invalid_plan": 400,
-    "prompt_rejected": 400,
-    "forbidden_path": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "store_locked": 409,
-    "config_changed": 409,
-    "body_too_large": 413,
-    "store_error": 500,
-    "internal_error": 500,
-    "backend_error": 502,
-}
-
-
 def error_response(err: SweepError) -> web.Response:
-    return web.json_response(err.to_envelope(), status=STATUS.get(err.code, 500))
+    return web.json_response(err.to_envelope(), status=http_status(err))
 
 
 def guarded(handler: Handler) -> Handler:
@@ -72,7 +35,7 @@ def guarded(handler: Handler) -> Handler:
         try:
             return await handler(request)
         except SweepError as err:
-            if STATUS.get(err.code, 500) >= 500:
+            if http_status(err) >= 500:
                 log.error("comfy-sweep %s %s: %s", request.method, request.path, err.message)
             return error_response(err)
         except web.HTTPException:

@@ -4,7 +4,9 @@ It behaves like a normal ``POST /prompt`` (server.py ``post_prompt`` in 0.3.75):
 ``trigger_on_prompt`` first (other extensions rewrite prompts there), then
 ``await execution.validate_prompt`` checking ``node_errors`` as well as the ok
 flag (ok is True when *any* output validates), increasing ``server.number``
-values (the queue is a heap; equal numbers fall back to random prompt ids),
+values (the queue is a heap; equal numbers fall back to random prompt ids;
+``priority="background"`` takes numbers above the counter instead, see
+core/queue_priority.py),
 and a 6-tuple or 5-tuple item depending on the server version.
 
 Completion is read from ``prompt_queue.get_history(prompt_id=...)`` by polling
@@ -28,6 +30,7 @@ from ..core.engine.history import RunOutcome, outcome_from_history, run_file_nam
 from ..core.engine.inputs import read_input_file
 from ..core.errors import BackendError, PromptRejected
 from ..core.plan.model import InputFile
+from ..core.queue_priority import BackgroundNumbers, check_priority
 from .comfy_env import ComfyEnv
 
 
@@ -39,6 +42,9 @@ class InProcessBackend:
         # prompt id -> prompt as queued, until its history is read (error titles)
         self.queued_prompts: dict[str, dict[str, Any]] = {}
         self.present: set[str] = set()  # input files known to be in the input folder
+        # "background": numbers above anything a user's prompt gets (core/queue_priority.py).
+        self.priority = "normal"
+        self._numbers = BackgroundNumbers()
 
     async def ensure_inputs(self, files: Sequence[InputFile]) -> None:
         """Copy the input sets' media into ComfyUI's input folder (what an upload
@@ -78,9 +84,7 @@ class InProcessBackend:
         queued = json_data.get("prompt")
         if not isinstance(queued, dict):
             raise BackendError(f"an on_prompt handler removed the prompt of {prompt_id}")
-        # Same order as post_prompt: take the number before validating.
-        number = server.number
-        server.number += 1
+        number = self._queue_number(server)
         outputs = await self._validate(prompt_id, queued)
         extra_data = dict(json_data.get("extra_data") or {})
         if json_data.get("client_id"):
@@ -93,6 +97,20 @@ class InProcessBackend:
         self.queued_prompts[prompt_id] = queued
         server.prompt_queue.put(item)
         return copy.deepcopy(queued)
+
+    def _queue_number(self, server: Any) -> int:
+        if self.priority == "background":
+            return self._numbers.next()
+        # Same order as post_prompt: take the number before validating.
+        number = int(server.number)
+        server.number += 1
+        return number
+
+    def with_priority(self, priority: str) -> InProcessBackend:
+        """This backend (same queued-prompt map and input cache) queueing at ``priority``."""
+        view = copy.copy(self)
+        view.priority = check_priority(priority)
+        return view
 
     async def validate(self, prompt: dict[str, Any]) -> None:
         """Validate without queueing (sweep creation checks its first run)."""

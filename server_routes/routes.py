@@ -1,4 +1,5 @@
-"""HTTP routes under /comfy-sweep/ (ComfyUI also serves them under /api/...).
+"""HTTP routes under /comfy-sweep/ (``core.sweep.wire.PREFIX``; ComfyUI also serves
+them under /api/...). The bodies they answer with are typed in core/sweep/wire.py.
 
 Each handler parses (schemas.py), calls the service, responds; errors become
 the envelope in errors.guarded. ``add_routes`` takes the table and the service
@@ -13,11 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
+from ..core.errors import BodyTooLarge, RequestError
+from ..core.sweep.wire import PREFIX
 from . import schemas
-from .errors import BodyTooLarge, RequestError, guarded
+from .errors import guarded
 from .service import SweepService
 
-PREFIX = "/comfy-sweep"
 _CHUNK = 64 * 1024
 
 
@@ -42,6 +44,13 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
     """Register every /comfy-sweep/ route on ``routes``, served by ``service``."""
+    _tool_routes(routes, service)
+    _sweep_routes(routes, service)
+    _sweep_file_routes(routes, service)
+
+
+def _tool_routes(routes: web.RouteTableDef, service: SweepService) -> None:
+    """Stateless: version, analyze, plan, config parse/render."""
 
     @routes.get(f"{PREFIX}/version")
     @guarded
@@ -73,6 +82,10 @@ def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
     async def config_render(request: web.Request) -> web.Response:
         body = schemas.require_object(await read_json(request))
         return _json(service.config_render(schemas.require_object(body.get("config"), "config")))
+
+
+def _sweep_routes(routes: web.RouteTableDef, service: SweepService) -> None:
+    """A sweep's life: create, list, status, cancel, resume, extend, delete."""
 
     @routes.post(f"{PREFIX}/sweeps")
     @guarded
@@ -114,6 +127,10 @@ def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
     async def delete_sweep(request: web.Request) -> web.Response:
         return _json(await service.delete(request.match_info["sweep_id"]))
 
+
+def _sweep_file_routes(routes: web.RouteTableDef, service: SweepService) -> None:
+    """What a sweep folder holds: files, the contact sheet, a run's prompt."""
+
     @routes.get(f"{PREFIX}/sweeps/{{sweep_id}}/files/{{path:.*}}")
     @guarded
     async def sweep_file(request: web.Request) -> web.StreamResponse:
@@ -134,3 +151,7 @@ def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
     async def run_prompt(request: web.Request) -> web.Response:
         run = schemas.run_id(request.match_info["run_id"])
         return _json(await service.run_prompt(request.match_info["sweep_id"], run))
+
+    from . import ratings  # its own module (imports this one): ratings and picks
+
+    ratings.add_routes(routes, service)

@@ -4,10 +4,11 @@ Each raises RequestError (or the core's ConfigError) naming the offending
 field with a dotted path (``config.parameters.cfg.min``), so the panel can
 point at it. No I/O here.
 
-Posted configs may not choose paths or servers. Policy: ``workflow_file``,
-``output.base_dir`` and ``comfyui.server_address`` are *ignored with a
-warning* rather than refused, because configs round-trip through
-``/config/parse`` and ``cr-analyze`` templates, which always carry them.
+Posted configs may not choose paths or servers. Policy: the keys of
+``core.sweep.wire.SERVER_KEYS`` (``workflow_file``, ``output.base_dir``,
+``comfyui.server_address``) are *ignored with a warning* rather than refused,
+because configs round-trip through ``/config/parse`` and ``cr-analyze``
+templates, which always carry them.
 """
 
 from __future__ import annotations
@@ -19,21 +20,14 @@ from typing import Any
 
 import yaml
 
-from ..core.errors import ConfigError
-from .errors import ForbiddenPath, RequestError
+from ..core.errors import ConfigError, ForbiddenPath, RequestError
+from ..core.sweep.wire import SERVER_KEYS, without_server_keys
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
 _SWEEP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
-# (section or None, key): settings a browser must not choose on the server.
-IGNORED_KEYS: tuple[tuple[str | None, str], ...] = (
-    (None, "workflow_file"),
-    ("output", "base_dir"),
-    ("comfyui", "server_address"),
-)
-_DEFAULTS = {"workflow_file": None, "base_dir": "output", "server_address": "127.0.0.1:8188"}
 
 
 @dataclass
@@ -58,7 +52,7 @@ def prompt_field(body: dict[str, Any]) -> dict[str, Any]:
     prompt = body.get("prompt")
     if not isinstance(prompt, dict) or not prompt:
         raise RequestError(
-            "prompt must be the API-format graph (a non-empty object)", field="prompt"
+            "prompt must be the workflow (API or UI format, a non-empty object)", field="prompt"
         )
     return prompt
 
@@ -106,21 +100,14 @@ def config_field(body: dict[str, Any], key: str = "config") -> tuple[dict[str, A
 
 
 def strip_server_keys(config: dict[str, Any], where: str) -> tuple[dict[str, Any], list[str]]:
-    cleaned = dict(config)
-    warnings: list[str] = []
-    for section, key in IGNORED_KEYS:
-        holder = cleaned if section is None else cleaned.get(section)
-        if not isinstance(holder, dict) or key not in holder:
-            continue
-        if section is not None:
-            holder = cleaned[section] = dict(holder)
-        value = holder.pop(key)
-        if value != _DEFAULTS[key]:
-            path = f"{where}.{key}" if section is None else f"{where}.{section}.{key}"
-            warnings.append(
-                f"{path} is ignored on the server: sweeps use the posted prompt and "
-                "live in ComfyUI's output folder under sweeps/<id>/"
-            )
+    cleaned, removed = without_server_keys(config)
+    defaults = {sk.path: sk.default for sk in SERVER_KEYS}
+    warnings = [
+        f"{where}.{path} is ignored on the server: sweeps use the posted prompt and "
+        "live in ComfyUI's output folder under sweeps/<id>/"
+        for path, value in removed.items()
+        if value != defaults[path]
+    ]
     return cleaned, warnings
 
 

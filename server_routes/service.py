@@ -32,35 +32,52 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from .. import __version__
 from ..core.analyzer import analyze
 from ..core.config.load import config_to_dict, dump_config_yaml, parse_config
 from ..core.config.model import SweepConfig
 from ..core.config.template import render_config_template
 from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend
-from ..core.errors import ConflictError, NotFoundError, PlanError, StoreError, SweepError
+from ..core.errors import (
+    ConfigError,
+    ConflictError,
+    ForbiddenPath,
+    MissingExtraError,
+    NotFoundError,
+    PlanError,
+    StoreError,
+    SweepError,
+)
 from ..core.metrics.spec import refuse_unsafe_metrics
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, prompt_for_run
-from ..core.plan.extend import extend_plan
+from ..core.plan.extend import adds_work, extend_plan
 from ..core.store import atomic
 from ..core.store.runstore import RunStore
 from ..core.sweep import lifecycle
 from ..core.sweep.session import SessionOptions, SweepSession
-from ..core.workflow import Workflow
+from ..core.sweep.wire import (
+    PlanPreview,
+    SweepExtended,
+    SweepList,
+    SweepStatus,
+    SweepSummary,
+)
+from ..core.version import __version__
+from ..core.workflow import UI_WORKFLOW_FILE, Workflow
 from . import schemas, views
-from .errors import ForbiddenPath
 from .refresher import SheetRefresher
 
 log = logging.getLogger("comfy_sweep.server")
 
 EVENT = "comfy-sweep.progress"
-UI_WORKFLOW_FILE = "ui_workflow.json"
 OBJECT_INFO_TTL = 60.0  # seconds; file lists (checkpoints, LoRAs) change rarely
 MAX_WINDOW = 16
+# Sweeps started here share ComfyUI with the artist working in it: unless the
+# config says otherwise their prompts queue behind the artist's (issue 15).
+PANEL_PRIORITY = "background"
 NOTIFY_EVERY = 0.25  # seconds between progress events of one sweep (40 runs/s exist)
 CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet"]
 
@@ -105,6 +122,12 @@ class _Active:
         return self.session.store
 
 
+def _at_priority(backend: Backend, priority: str) -> Backend:
+    """The backend queueing at ``priority`` (a test double without the notion keeps its own)."""
+    with_priority = getattr(backend, "with_priority", None)
+    return backend if with_priority is None else cast(Backend, with_priority(priority))
+
+
 @contextlib.contextmanager
 def _field_prefix(prefix: str) -> Iterator[None]:
     """Errors about the posted config/prompt name the body key first."""
@@ -142,6 +165,10 @@ class SweepService:
             data = await self.deps.object_info()
             self._object_info = (now, ObjectInfo(data) if data else None)
         return self._object_info[1]
+
+    async def object_info(self) -> ObjectInfo | None:
+        """The server's object_info (cached for OBJECT_INFO_TTL), None when unknown."""
+        return await self._objectinfo()
 
     def recover(self) -> None:
         """At ComfyUI start: sweeps left queued/running were cut off. Reads one
@@ -187,9 +214,10 @@ class SweepService:
     async def analyze(
         self, prompt: dict[str, Any], workflow_file: str = "workflow_api.json"
     ) -> dict[str, Any]:
+        oi = await self._objectinfo()
         with _field_prefix("prompt"):
-            wf = Workflow.from_data(prompt, "prompt")
-        analysis = analyze(wf, await self._objectinfo())
+            wf = Workflow.from_data(prompt, "prompt", oi)  # UI format: converted with oi
+        analysis = analyze(wf, oi)
         return {
             "analysis": analysis.to_json(),
             "template_yaml": render_config_template(analysis, workflow_file),
@@ -198,18 +226,19 @@ class SweepService:
     async def _prepare(
         self, prompt: dict[str, Any], config: dict[str, Any], warnings: list[str]
     ) -> tuple[Workflow, Any, ObjectInfo | None, list[str]]:
-        with _field_prefix("prompt"):
-            wf = Workflow.from_data(prompt, "prompt")
         oi = await self._objectinfo()
+        with _field_prefix("prompt"):
+            wf = Workflow.from_data(prompt, "prompt", oi)  # UI format: converted with oi
         with _field_prefix("config"):
             cfg = parse_config(config, source="config")
             _refuse_unsafe(cfg)
             warnings = [*warnings, *validate_config(cfg, wf, oi)]
+            _need_optuna(cfg)
         return wf, cfg, oi, warnings
 
     async def plan(
         self, prompt: dict[str, Any], config: dict[str, Any], warnings: list[str]
-    ) -> dict[str, Any]:
+    ) -> PlanPreview:
         wf, cfg, oi, warnings = await self._prepare(prompt, config, warnings)
         with _field_prefix("config"):
             plan = await asyncio.to_thread(build_plan, cfg, wf, oi)
@@ -233,9 +262,10 @@ class SweepService:
         await self._prevalidate(prompt_for_run(wf, cfg, plan.runs[0]))
         extra = {"mode": "server", "label": req.name, "client_id": req.client_id}
         store = RunStore.create(self._root(), cfg, wf, plan, extra=extra)
-        if req.workflow is not None:
-            atomic.write_json(store.root / UI_WORKFLOW_FILE, req.workflow)
-        self._start(store, req.client_id, req.workflow)
+        ui_workflow = req.workflow if req.workflow is not None else wf.ui_graph
+        if ui_workflow is not None:
+            atomic.write_json(store.root / UI_WORKFLOW_FILE, ui_workflow)
+        self._start(store, req.client_id, ui_workflow)
         return {"id": store.name, "total": len(plan.runs), "state": "queued", "warnings": warnings}
 
     async def _prevalidate(self, prompt: dict[str, Any]) -> None:
@@ -261,7 +291,13 @@ class SweepService:
 
         refresher = SheetRefresher(store.root, self.sheet_interval)
         scorer = scorer_for(store, comfy_address=self.deps.own_address())
-        session = SweepSession(store, self.deps.backend(), options, sheet=refresher, scorer=scorer)
+        from ..adaptive.wiring import adaptive_source
+
+        source = adaptive_source(store, scorer, window=options.window)
+        backend = _at_priority(self.deps.backend(), cfg.comfyui.priority or PANEL_PRIORITY)
+        session = SweepSession(
+            store, backend, options, sheet=refresher, scorer=scorer, source=source
+        )
         session.open()  # the lock before the 202: a second writer is refused now
         active = _Active(session)
         session.on_event = lambda ev: self._on_event(active, ev.kind)
@@ -322,7 +358,7 @@ class SweepService:
         s = views.summary(active.store.name, active.store, **self._live(active.store.name))
         keys = ("state", "done", "failed", "total", "eta_s", "current")
         try:
-            self.deps.notify(EVENT, {"sweep_id": s["id"], **{k: s[k] for k in keys}})
+            self.deps.notify(EVENT, {"sweep_id": s["id"], **{k: s.get(k) for k in keys}})
         except Exception:  # a websocket hiccup must never stop a sweep
             log.exception("comfy-sweep: progress event not sent")
 
@@ -333,10 +369,10 @@ class SweepService:
             if active.task is not None:
                 await asyncio.gather(active.task, return_exceptions=True)
 
-    async def list_sweeps(self) -> dict[str, Any]:
+    async def list_sweeps(self) -> SweepList:
         self._recover()
         root = self._root()
-        found = []
+        found: list[SweepSummary] = []
         for folder in root.iterdir() if root.is_dir() else []:
             if _peek_state(folder) is None:
                 continue
@@ -347,13 +383,13 @@ class SweepService:
         found.sort(key=lambda s: (str(s["created_at"]), s["id"]), reverse=True)
         return {"sweeps": found}
 
-    async def status(self, sweep_id: str, offset: int, limit: int) -> dict[str, Any]:
+    async def status(self, sweep_id: str, offset: int, limit: int) -> SweepStatus:
         store = await self.require(sweep_id)
         return views.status(
             sweep_id, store, offset, limit, running=self._running_ids(), live=self._live(sweep_id)
         )
 
-    async def cancel(self, sweep_id: str) -> dict[str, Any]:
+    async def cancel(self, sweep_id: str) -> SweepSummary:
         store = await self.require(sweep_id)
         active = self._active.get(sweep_id)
         if active is not None:
@@ -369,7 +405,7 @@ class SweepService:
             )
         return views.summary(sweep_id, store)
 
-    async def resume(self, sweep_id: str) -> dict[str, Any]:
+    async def resume(self, sweep_id: str) -> SweepSummary:
         store = await self.require(sweep_id)
         state = store.progress()["state"]
         if sweep_id in self._active or not lifecycle.can_resume(state):
@@ -382,7 +418,7 @@ class SweepService:
 
     async def extend(
         self, sweep_id: str, config: dict[str, Any], warnings: list[str]
-    ) -> dict[str, Any]:
+    ) -> SweepExtended:
         """More Sobol/random samples or new grid values for a stopped sweep: every
         recorded run is kept with its run_id, the new ones run like a resume."""
         store = await self.require(sweep_id)
@@ -398,9 +434,10 @@ class SweepService:
                 extend_plan, store.plan, store.config, cfg, store.workflow, oi
             )
         before = len(store.plan.runs)
-        if len(plan.runs) == before:
+        if not adds_work(store.plan, plan, store.config, cfg):
             raise PlanError("cannot extend the sweep: the changed config adds no runs")
-        await self._prevalidate(prompt_for_run(store.workflow, cfg, plan.runs[before]))
+        if len(plan.runs) > before:
+            await self._prevalidate(prompt_for_run(store.workflow, cfg, plan.runs[before]))
         store.replace_plan(plan, cfg)
         store.set_state("queued", message="")
         self._start(
@@ -450,6 +487,21 @@ def _refuse_unsafe(cfg: SweepConfig) -> None:
         allow_commands=os.environ.get("COMFY_SWEEP_ALLOW_COMMAND_SCORERS") == "1",
         allow_paths=os.environ.get(schemas.ALLOW_LOCAL_PATHS_ENV) == "1",
     )
+
+
+def _need_optuna(cfg: SweepConfig) -> None:
+    """An adaptive sweep proposes with Optuna on this machine: a 400 naming the key."""
+    if cfg.sampling_strategy != "adaptive":
+        return
+    from ..adaptive.wiring import require_optuna
+
+    try:
+        require_optuna()
+    except MissingExtraError as err:
+        raise ConfigError(
+            f"sampling_strategy: adaptive needs optuna on the ComfyUI machine ({err.message})",
+            field="sampling_strategy",
+        ) from None
 
 
 def _peek_state(folder: Path) -> str | None:

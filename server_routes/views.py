@@ -1,23 +1,37 @@
 """JSON views of a sweep (summary, paged run rows, plan preview) from its store.
 
 Pure functions of a RunStore plus what only the live service knows (which
-prompt ComfyUI is running, the engine's ETA). docs/routes.md shows the shapes.
+prompt ComfyUI is running, the engine's ETA). Their shapes are the wire
+contract's (core/sweep/wire.py); docs/routes.md shows examples.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from ..core.plan.model import Plan, PlannedRun
 from ..core.report.sheet import THUMB_DIR, thumb_name
+from ..core.store.format import RunRecord
 from ..core.store.runstore import RunStore
+from ..core.sweep import lifecycle
+from ..core.sweep.wire import (
+    Actions,
+    CurrentRun,
+    Page,
+    PlannedRunJSON,
+    PlanPreview,
+    RunRow,
+    RunStatus,
+    SweepStatus,
+    SweepSummary,
+    sweep_path,
+)
 
-PREFIX = "/comfy-sweep"
 PLAN_PREVIEW_RUNS = 500
 
 
-def run_json(run: PlannedRun) -> dict[str, Any]:
+def run_json(run: PlannedRun) -> PlannedRunJSON:
     return {
         "run_id": run.run_id,
         "sample_index": run.sample_index,
@@ -27,7 +41,7 @@ def run_json(run: PlannedRun) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: Plan, warnings: list[str], estimate_s: float | None) -> dict[str, Any]:
+def plan_json(plan: Plan, warnings: list[str], estimate_s: float | None) -> PlanPreview:
     return {
         "total": len(plan.runs),
         "parameters": list(plan.parameters),
@@ -39,7 +53,7 @@ def plan_json(plan: Plan, warnings: list[str], estimate_s: float | None) -> dict
     }
 
 
-def current_run(store: RunStore, running: set[str]) -> dict[str, Any] | None:
+def current_run(store: RunStore, running: set[str]) -> CurrentRun | None:
     """The run ComfyUI is executing now (else the oldest of ours in flight)."""
     inflight = store.in_flight()
     if not inflight:
@@ -61,19 +75,18 @@ def summary(
     sweep_id: str,
     store: RunStore,
     *,
-    current: dict[str, Any] | None = None,
+    current: CurrentRun | None = None,
     eta_s: float | None = None,
     live: bool = False,
-) -> dict[str, Any]:
+) -> SweepSummary:
     """``live``: this process drives the sweep. Its store's files trail its
     memory by a few writes (docs/routes.md): counts are those on disk (they
     never go back after a crash), and a finished state is shown only once the
     service has put every file on disk and let go of the sweep."""
     p = store.progress_on_disk() if live else store.progress()
-    state = "running" if live and p["state"] not in ("queued", "running") else p["state"]
+    state = "running" if live and not lifecycle.is_active(p["state"]) else str(p["state"])
     done, failed, total = int(p.get("done", 0)), int(p.get("failed", 0)), int(p["total"])
-    base = f"{PREFIX}/sweeps/{sweep_id}"
-    out: dict[str, Any] = {
+    out: SweepSummary = {
         "id": sweep_id,
         "name": p.get("label") or sweep_id,
         "state": state,
@@ -86,41 +99,48 @@ def summary(
         "current": current,
         "eta_s": eta_s,
         "parameters": list(store.plan.parameters),
-        "contact_sheet": f"{base}/contact-sheet",
-        "files_base": f"{base}/files/",
+        "contact_sheet": sweep_path(sweep_id, "/contact-sheet"),
+        "files_base": sweep_path(sweep_id, "/files/"),
+        "actions": cast(Actions, lifecycle.actions(state)),
     }
     if p.get("message"):
         out["message"] = p["message"]
     return out
 
 
-def run_rows(store: RunStore, offset: int, limit: int, running: set[str]) -> list[dict[str, Any]]:
+def run_rows(store: RunStore, offset: int, limit: int, running: set[str]) -> list[RunRow]:
     """One page of per-run rows; O(limit) whatever the sweep size."""
     inflight = store.in_flight()
-    rows = []
-    for run in store.plan.runs[offset : offset + limit]:
-        rec = store.record(run.run_id)
-        pid = inflight.get(run.run_id)
-        if rec is not None and pid is None:
-            status, pid = rec.status, rec.prompt_id
-        elif pid is not None:
-            status = "running" if pid in running else "queued"
-        else:
-            status = "pending"
-        thumb = f"{THUMB_DIR}/{thumb_name(run.run_id)}"
-        rows.append(
-            {
-                "run_id": run.run_id,
-                "status": status,
-                "values": dict(run.values),
-                "outputs": list(rec.outputs) if rec else [],
-                "thumbnail": thumb if (store.root / thumb).is_file() else None,
-                "error": rec.error if rec else "",
-                "prompt_id": pid or "",
-                "cached_nodes": list(rec.cached_nodes) if rec else [],
-            }
-        )
-    return rows
+    return [
+        _row(store, run, inflight.get(run.run_id), running)
+        for run in store.plan.runs[offset : offset + limit]
+    ]
+
+
+def _row(store: RunStore, run: PlannedRun, pid: str | None, running: set[str]) -> RunRow:
+    rec = store.record(run.run_id)
+    status: RunStatus
+    if rec is not None and pid is None:
+        status, pid = _recorded(rec), rec.prompt_id
+    elif pid is not None:
+        status = "running" if pid in running else "queued"
+    else:
+        status = "pending"
+    thumb = f"{THUMB_DIR}/{thumb_name(run.run_id)}"
+    return {
+        "run_id": run.run_id,
+        "status": status,
+        "values": dict(run.values),
+        "outputs": list(rec.outputs) if rec else [],
+        "thumbnail": thumb if (store.root / thumb).is_file() else None,
+        "error": rec.error if rec else "",
+        "prompt_id": pid or "",
+        "cached_nodes": list(rec.cached_nodes) if rec else [],
+    }
+
+
+def _recorded(rec: RunRecord) -> RunStatus:
+    return "done" if rec.status == "done" else "failed"
 
 
 def status(
@@ -131,8 +151,7 @@ def status(
     *,
     running: set[str],
     live: Mapping[str, Any],
-) -> dict[str, Any]:
-    out = summary(sweep_id, store, **live)
-    out["runs"] = run_rows(store, offset, limit, running)
-    out["page"] = {"offset": offset, "limit": limit, "total": len(store.plan.runs)}
-    return out
+) -> SweepStatus:
+    page: Page = {"offset": offset, "limit": limit, "total": len(store.plan.runs)}
+    rows = run_rows(store, offset, limit, running)
+    return {**summary(sweep_id, store, **live), "runs": rows, "page": page}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,9 @@ def write_synthetic_batch(
     seed: int = 1,
     state: str | None = None,
     updated_at: str = "2026-01-01T00:00:00.000Z",
+    seeds_per_sample: int = 1,
+    quality: Callable[[Mapping[str, Any]], float] | None = None,
+    marks: Mapping[int, Mapping[str, str]] | None = None,
 ) -> Path:
     """A batch folder in the run-store format with ``n`` runs (run ids 1..n).
 
@@ -56,13 +59,16 @@ def write_synthetic_batch(
     place ``runs/<folder>/video.mp4``. ``values`` overrides the parameter values.
     ``state`` defaults to "running" when runs are pending, else "done"; rewriting
     a folder with fewer ``pending`` and a later ``updated_at`` mimics a sweep
-    making progress.
+    making progress. ``seeds_per_sample`` consecutive runs share a sample_index;
+    ``quality`` computes score_quality from the values (default random);
+    ``marks`` sets the rating/picked columns of runs.
     """
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
     vals = [dict(values[i]) if values else default_values(i, rng) for i in range(n)]
     params = list(vals[0]) if vals else []
-    runs = [{"run_id": i + 1, "sample_index": i, "repeat": 0, "values": vals[i],
+    runs = [{"run_id": i + 1, "sample_index": i // seeds_per_sample,
+             "repeat": i % seeds_per_sample, "values": vals[i],
              "folder": f"{i + 1:04d}"} for i in range(n)]  # fmt: skip
     plan = {"schema": 1, "strategy": "sobol", "parameters": params, "sweep_seed": seed,
             "warnings": [], "notes": [], "runs": runs}  # fmt: skip
@@ -70,9 +76,14 @@ def write_synthetic_batch(
     records = [
         _record(root, r, media, failed, rng, scores) for r in runs if r["run_id"] not in pending
     ]
+    for rec in records:
+        if quality is not None and rec.scores:
+            rec.scores["quality"] = round(quality(rec.values), 4)
+        rec.extra = dict((marks or {}).get(rec.run_id, {}))
     score_names = ["quality"] if scores else []
-    rows = [metadata_header(params, score_names)]
-    rows += [metadata_row(rec, params, score_names) for rec in records]
+    extras = [c for c in ("rating", "picked") if any(c in m for m in (marks or {}).values())]
+    rows = [metadata_header(params, score_names, extras)]
+    rows += [metadata_row(rec, params, score_names, extras) for rec in records]
     atomic.write_text(root / "metadata.csv", csv_text(rows))
     state = state or ("running" if pending else "done")
     progress = {"schema_version": 1, "name": root.name, "state": state,

@@ -1,14 +1,28 @@
+// @ts-check
 // comfy-sweep frontend: thin entry point (registration only); the panel lives
-// in sidebar/, the node menu in menu.js, server calls in lib/api.js.
+// in sidebar/, the node menu in menu.js, commands in commands.js, settings in
+// lib/settings.js, server calls in lib/api.js.
 import { app } from "../../scripts/app.js";
 import { api } from "../../scripts/api.js";
+import { COMMANDS, KEYBINDINGS } from "./commands.js";
 import { nodeMenuItems } from "./menu.js";
+import { SETTINGS } from "./lib/settings.js";
+import { DOCS_URL, VERSION } from "./lib/version.js";
 import { destroyPanel, renderPanel } from "./sidebar/panel.js";
 import { onProgress, refreshSweeps } from "./sidebar/sweepActions.js";
 import { listenForSheets } from "./sidebar/sheetLink.js";
+import { onServerEvent } from "./sidebar/comfy.js";
+
+/** @typedef {import("@comfyorg/comfyui-frontend-types").ComfyExtension} ComfyExtension */
+/** @typedef {NonNullable<ComfyExtension["settings"]>} SettingList */
 
 app.registerExtension({
   name: "comfy-sweep",
+  // The types name only core setting ids; ours are namespaced "comfy-sweep.*".
+  settings: /** @type {SettingList} */ (/** @type {unknown} */ (SETTINGS)),
+  commands: COMMANDS,
+  keybindings: KEYBINDINGS,
+  aboutPageBadges: [{ label: `comfy-sweep v${VERSION}`, url: DOCS_URL, icon: "pi pi-sliders-h" }],
   setup() {
     app.extensionManager.registerSidebarTab({
       id: "comfy-sweep",
@@ -19,7 +33,7 @@ app.registerExtension({
       render: renderPanel,
       destroy: destroyPanel,
     });
-    api.addEventListener("comfy-sweep.progress", (e) => onProgress(e.detail));
+    onServerEvent("comfy-sweep.progress", (e) => onProgress(e.detail));
     api.addEventListener("reconnected", () => refreshSweeps());
     listenForSheets(); // "Load into graph" from a contact sheet tab
   },

@@ -1,3 +1,4 @@
+// @ts-check
 // Node context menu: "Explore parameter ▸ <widget>". Returned through the
 // documented getNodeMenuItems hook; it must always return an array (an
 // undefined entry makes the whole node menu disappear), and callbacks close

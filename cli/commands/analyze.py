@@ -19,7 +19,8 @@ EXAMPLES = [
 
 
 @command(
-    help="List every literal input of WORKFLOW (API format) with a sweep suggestion, and "
+    help="List every literal input of WORKFLOW (API format, or UI format with --server or "
+    "--object-info) with a sweep suggestion, and "
     "write a config template (default: <workflow stem>_batch_config.yaml in the current "
     "directory). With --json, print the analyzer JSON (docs/analyzer.md) and write a file "
     "only if -o is given.",

@@ -87,6 +87,22 @@ EXAMPLES = [
 )
 @auth_opt()
 @click.option(
+    "--object-info",
+    "object_info",
+    default=None,
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Saved GET /object_info: converts a UI-format workflow where no server gives one "
+    "(--dry-run without a server, Comfy API v2).",
+)
+@click.option(
+    "--ray",
+    default=None,
+    metavar="ADDRESS",
+    help="Run on a Ray cluster: ADDRESS, auto (the running cluster) or local (start one); "
+    "needs comfy-sweep[ray] and the ray: section's comfyui settings.",
+)
+@click.option(
     "--strict",
     is_flag=True,
     help="Refuse an input set that lacks a mapped file (default: skip it with a warning).",

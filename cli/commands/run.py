@@ -34,8 +34,9 @@ EXAMPLES = [
 
 
 @command(
-    help="Run one workflow (API format) and save its outputs under OUT/<prompt_id>/; "
-    "prints the saved files on stdout (or NDJSON events with --json).",
+    help="Run one workflow (API or UI format: a UI one is converted with the server's "
+    "/object_info) and save its outputs under OUT/<prompt_id>/; prints the saved files on "
+    "stdout (or NDJSON events with --json).",
     examples=EXAMPLES,
 )
 @click.argument("workflow", type=click.Path(dir_okay=False, path_type=Path))

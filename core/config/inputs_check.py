@@ -29,6 +29,21 @@ def check_inputs(cfg: SweepConfig, workflow: Workflow) -> set[str]:
     for set_name, values in spec.sets.items():
         for path in values:
             _resolve(cfg, workflow, path, (section, "sets", set_name, path))
+    texts = _resolve_files(cfg, workflow, spec, section)
+    for path in spec.values:
+        _resolve(cfg, workflow, path, (section, "values", path))
+    for set_name, values in spec.overrides.items():
+        for path in values:
+            _resolve(cfg, workflow, path, (section, "overrides", set_name, path))
+    if spec.negative_prompt is not None:
+        spec.negative_path = _negative_path(cfg, workflow, spec, section)
+    return texts
+
+
+def _resolve_files(
+    cfg: SweepConfig, workflow: Workflow, spec: InputsSpec, section: str
+) -> set[str]:
+    """Resolve ``files`` (required with a set folder); the paths text files fill."""
     if not spec.files and spec.directory is not None:
         raise config_error(
             cfg.source, cfg.lines, (section, "files"), missing_files_message(workflow)
@@ -38,13 +53,6 @@ def check_inputs(cfg: SweepConfig, workflow: Workflow) -> set[str]:
         ref = _resolve(cfg, workflow, path, (section, "files", name))
         if name.lower().endswith(TEXT_EXT):
             texts.add(ref.path)
-    for path in spec.values:
-        _resolve(cfg, workflow, path, (section, "values", path))
-    for set_name, values in spec.overrides.items():
-        for path in values:
-            _resolve(cfg, workflow, path, (section, "overrides", set_name, path))
-    if spec.negative_prompt is not None:
-        spec.negative_path = _negative_path(cfg, workflow, spec, section)
     return texts
 
 

@@ -23,10 +23,12 @@ from ..store.format import reserved_column
 from ..textfile import read_user_file
 from .inputs import inputs_to_dict, parse_inputs
 from .model import (
+    APIS,
     MAX_AXIS,
     MAX_RUNS,
     PARAM_KEYS,
     PARAM_TYPES,
+    PRIORITIES,
     STRATEGIES,
     TOP_KEYS,
     ComfySpec,
@@ -42,6 +44,8 @@ from .model import (
     _show,
     config_error,
 )
+from .objective import parse_objective
+from .ray import parse_ray, ray_to_dict
 from .text import parse_replace, parse_template, read_values_file
 
 if TYPE_CHECKING:
@@ -180,6 +184,8 @@ def parse_config(data: Mapping[str, Any] | str, source: str = "<config>") -> Swe
     cfg.parameters = _parse_params(rd, params)
     cfg.inputs = parse_inputs(rd, top)
     cfg.metrics = parse_metrics(top.get("metrics"), source=source)
+    cfg.objective = parse_objective(top.get("objective"), rd.fail)
+    cfg.ray = parse_ray(rd, top.get("ray"))
     cfg.output = _parse_output(rd, rd.mapping(top.get("output"), ("output",)))
     cfg.resume = _parse_resume(rd, rd.mapping(top.get("resume"), ("resume",)))
     cfg.comfyui = _parse_comfy(rd, rd.mapping(top.get("comfyui"), ("comfyui",)))
@@ -201,7 +207,7 @@ def _parse_sampling(rd: _Reader, top: dict[str, Any], cfg: SweepConfig) -> None:
         )
     cfg.sampling_strategy = cast(Strategy, strategy.lower())
     cfg.num_samples = rd.integer(top.get("num_samples", 16), ("num_samples",))
-    if cfg.num_samples < 1 and cfg.sampling_strategy in ("sobol", "lhs", "random"):
+    if cfg.num_samples < 1 and cfg.sampling_strategy in ("sobol", "lhs", "random", "adaptive"):
         raise rd.fail(("num_samples",), f"{cfg.num_samples} plans zero runs; use at least 1")
     if cfg.num_samples > MAX_RUNS:
         raise rd.fail(("num_samples",), f"{cfg.num_samples} is more than {MAX_RUNS}")
@@ -346,13 +352,28 @@ def _parse_numbers(rd: _Reader, spec: ParameterSpec, entry: dict[str, Any]) -> N
 
 
 def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
+    """In this order: what the type needs, the range and step, then log scale."""
     key = ("parameters", spec.name)
+    _check_needs(rd, key, spec)
+    _check_range(rd, key, spec)
+    if spec.type == "linear" and spec.step is None:
+        raise rd.fail((*key, "step"), "type linear needs a step (or use type continuous)")
+    if spec.log and spec.type != "continuous":
+        raise rd.fail((*key, "log"), "log: true applies to type continuous only")
+    if spec.log and (spec.min is None or spec.min <= 0):
+        raise rd.fail((*key, "min"), f"log scale needs min > 0, got {spec.min}")
+
+
+def _check_needs(rd: _Reader, key: KeyPath, spec: ParameterSpec) -> None:
     if spec.type == "values" and spec.values is None and spec.values_file is None:
         raise rd.fail((*key, "values"), "type values needs a list of values (or values_file)")
     if spec.type in ("continuous", "linear"):
         for attr in ("min", "max"):
             if getattr(spec, attr) is None:
                 raise rd.fail((*key, attr), f"type {spec.type} needs {attr}")
+
+
+def _check_range(rd: _Reader, key: KeyPath, spec: ParameterSpec) -> None:
     if spec.min is not None and spec.max is not None and spec.min > spec.max:
         raise rd.fail((*key, "min"), f"min {spec.min} is greater than max {spec.max}")
     if spec.step is not None and spec.step <= 0:
@@ -363,12 +384,6 @@ def _check_param_shape(rd: _Reader, spec: ParameterSpec) -> None:
             raise rd.fail(
                 (*key, "step"), f"step {spec.step} gives {count:.0f} values (at most {MAX_AXIS})"
             )
-    if spec.type == "linear" and spec.step is None:
-        raise rd.fail((*key, "step"), "type linear needs a step (or use type continuous)")
-    if spec.log and spec.type != "continuous":
-        raise rd.fail((*key, "log"), "log: true applies to type continuous only")
-    if spec.log and (spec.min is None or spec.min <= 0):
-        raise rd.fail((*key, "min"), f"log scale needs min > 0, got {spec.min}")
 
 
 def _parse_output(rd: _Reader, data: dict[str, Any]) -> OutputSpec:
@@ -405,6 +420,8 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         "timeout",
         "fail_fast",
         "reconnect_window",
+        "priority",
+        "api",
     )
     rd.warn_unknown(data, known, ("comfyui",))
     c = ComfySpec()
@@ -422,9 +439,18 @@ def _parse_comfy(rd: _Reader, data: dict[str, Any]) -> ComfySpec:
         c.auth_token_env = rd.text(data["auth_token_env"], ("comfyui", "auth_token_env"))
     if data.get("fail_fast") is not None:
         c.fail_fast = rd.boolean(data["fail_fast"], ("comfyui", "fail_fast"))
+    _parse_comfy_kinds(rd, data, c)
+    return c
+
+
+def _parse_comfy_kinds(rd: _Reader, data: dict[str, Any], c: ComfySpec) -> None:
+    """Which servers and how: queue priority, API kind, the fleet."""
+    if data.get("priority") is not None:
+        c.priority = _choice(rd, data["priority"], ("comfyui", "priority"), PRIORITIES)
+    if data.get("api") is not None:
+        c.api = _choice(rd, data["api"], ("comfyui", "api"), APIS)
     if data.get("servers") is not None:
         c.servers = _parse_servers(rd, data["servers"])
-    return c
 
 
 def _parse_servers(rd: _Reader, raw: Any) -> list[ServerSpec]:
@@ -454,6 +480,15 @@ def _parse_server(rd: _Reader, entry: Any, key: KeyPath) -> ServerSpec:
     if data.get("window") is not None:
         server.window = rd.integer(data["window"], (*key, "window"), 1)
     return server
+
+
+def _choice(rd: _Reader, value: Any, key: KeyPath, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value.lower() not in allowed:
+        raise rd.fail(
+            key,
+            f"unknown value {value!r}{_close(str(value), allowed)}; allowed: {', '.join(allowed)}",
+        )
+    return value.lower()
 
 
 def load_config(path: str | Path) -> SweepConfig:
@@ -522,8 +557,14 @@ def config_to_dict(cfg: SweepConfig) -> dict[str, Any]:
     out["comfyui"] = comfy
     if cfg.inputs is not None:
         out["inputs"] = inputs_to_dict(cfg.inputs)
+    if cfg.ray is not None:
+        out["ray"] = ray_to_dict(cfg.ray)
+    if cfg.comfyui.api == "comfyui":
+        del out["comfyui"]["api"]  # the default, left out so existing dumps stay as they were
     if cfg.metrics:  # paths made absolute: a batch's config.yaml lives elsewhere
         out["metrics"] = metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir)
+    if cfg.objective is not None:
+        out["objective"] = cfg.objective.to_dict()
     return out
 
 
@@ -579,6 +620,8 @@ def config_fingerprint(cfg: SweepConfig, workflow: Any) -> str:
     }
     if cfg.inputs is not None:  # absent otherwise: older batches keep their fingerprint
         basis["inputs"] = inputs_to_dict(cfg.inputs)
+    if cfg.objective is not None and cfg.sampling_strategy == "adaptive":
+        basis["objective"] = {"metric": cfg.objective.metric}  # the goal follows the metric
     text = json.dumps(basis, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

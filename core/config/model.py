@@ -12,9 +12,10 @@ from typing import Any, Literal
 
 from ..errors import ConfigError
 from ..metrics.spec import MetricSpec
+from .objective import ObjectiveSpec
 
 ParamType = Literal["continuous", "linear", "values", "random_seed", "template"]
-Strategy = Literal["sobol", "lhs", "grid", "random", "linear"]
+Strategy = Literal["sobol", "lhs", "grid", "random", "linear", "adaptive"]
 
 # `replace` is parsed into type values with ``replace`` targets (core/config/text.py).
 PARAM_TYPES: tuple[str, ...] = (
@@ -25,13 +26,18 @@ PARAM_TYPES: tuple[str, ...] = (
     "replace",
     "template",
 )
-STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear")
+STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear", "adaptive")
 TOP_KEYS = (
     "workflow_file", "sampling_strategy", "num_samples", "seeds_per_sample", "sweep_seed",
-    "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics",
+    "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics", "objective", "ray",
 )  # fmt: skip
 PARAM_KEYS: tuple[str, ...] = ("path", "paths", "type", "min", "max", "step", "values", "log")
 PARAM_KEYS += ("values_file", "search", "replace", "template", "slots")
+# comfyui.priority: "background" queues our prompts behind anything a user queues.
+PRIORITIES: tuple[str, ...] = ("normal", "background")
+# comfyui.api: "comfyui" is ComfyUI's own /prompt API; "v2" the Comfy API v2
+# (/api/v2/jobs: Comfy Cloud, or comfy-api-proxy in front of a ComfyUI).
+APIS: tuple[str, ...] = ("comfyui", "v2")
 # Guards against plans that would exhaust memory (a typo such as step 1e-9).
 MAX_AXIS = 10_000
 MAX_RUNS = 1_000_000
@@ -112,6 +118,22 @@ class ServerSpec:
 
 
 @dataclass
+class RaySpec:
+    """The ``ray:`` section (core/config/ray.py): the sweep on a Ray cluster."""
+
+    address: str = "auto"
+    workers: int | None = None  # None: one per GPU (per CPU slot with cpu) in the cluster
+    cpu: bool = False
+    window: int = 2
+    shared_dir: str | None = None
+    inline_mb: float = 64.0
+    comfyui_dir: str | None = None
+    comfyui_python: str | None = None
+    comfyui_args: list[str] = field(default_factory=list)
+    comfyui_models_dir: str | None = None
+
+
+@dataclass
 class ComfySpec:
     server_address: str = "127.0.0.1:8188"
     # Several servers for one sweep (each pulls runs as its window frees up);
@@ -125,6 +147,10 @@ class ComfySpec:
     # Seconds a running sweep keeps retrying a ComfyUI that went away: a restart
     # takes 5-10 s and should be waited out; past this the batch stops, resumable.
     reconnect_window: float = 60.0
+    # None = the caller's default: "normal" for cr-batch, "background" for
+    # sweeps created through the panel/routes (the artist works in the same UI).
+    priority: str | None = None
+    api: str = "comfyui"
 
 
 @dataclass
@@ -140,6 +166,8 @@ class SweepConfig:
     comfyui: ComfySpec = field(default_factory=ComfySpec)
     inputs: InputsSpec | None = None
     metrics: list[MetricSpec] = field(default_factory=list)  # scores for every run
+    objective: ObjectiveSpec | None = None  # what sampling_strategy adaptive optimises
+    ray: RaySpec | None = None
     source: str = "<config>"  # file name for messages
     base_dir: Path | None = None  # folder of the config file
     sweep_seed_drawn: bool = field(default=False, compare=False)  # set by build_plan

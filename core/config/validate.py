@@ -12,6 +12,7 @@ from ..store.format import reserved_column
 from ..workflow import InputRef, Workflow
 from .inputs_check import check_inputs
 from .model import MAX_RUNS, SET_COLUMN, KeyPath, ParameterSpec, SweepConfig, config_error
+from .objective import check_objective
 from .text_check import check_replacements, prepare_text_params
 
 # ---- validation against a workflow (and object_info) -------------------------------
@@ -44,6 +45,7 @@ def validate_config(
             _check_against_object_info(cfg, workflow, object_info, spec, refs)
     check_replacements(cfg, workflow, set_paths)
     _check_strategy_fit(cfg)
+    check_objective(cfg, lambda key, msg: _fail(cfg, key, msg))
     _check_something_varies(cfg)
     _check_seeds(cfg, workflow)
     _check_pattern(cfg)

@@ -42,3 +42,6 @@ class BackendSlot:
     backend: Backend
     window: int = 3
     name: str = ""
+    # A slot that can come back by itself (a Ray worker restarted by Ray): even alone,
+    # its runs wait for it instead of stopping the sweep.
+    resilient: bool = False

@@ -114,10 +114,11 @@ class _Sweep:
         build_prompt: Callable[[PlannedRun], dict[str, Any]],
     ) -> None:
         self.store, self.slots, self.opts, self.build_prompt = store, slots, opts, build_prompt
-        self.total = len(store.plan.runs)
         self.fleet = Fleet(slots, opts["reconnect_window"])
         self.todo: RunSource = FifoRuns()
-        if self.fleet.multi:
+        if opts["source"] is not None:  # an adaptive search: the plan grows as it proposes
+            self.todo = opts["source"]
+        elif self.fleet.multi:
             self.todo = GroupedRuns(upstream_key(order_levels(store.config, store.workflow)))
         self.per_server: dict[str, tuple[int, float]] = {}
         self.flights: OrderedDict[str, _Flight] = OrderedDict()
@@ -129,6 +130,11 @@ class _Sweep:
         self.execution_s = 0.0
         self.fatal: BaseException | None = None
         self.last_queue_check = time.monotonic()
+
+    @property
+    def total(self) -> int:
+        """Planned runs, plus those an adaptive source will still propose."""
+        return len(self.store.plan.runs) + self.todo.unplanned()
 
     # -- events -----------------------------------------------------------
     def counts(self) -> tuple[int, int]:
@@ -251,7 +257,7 @@ class _Sweep:
         and the sweep would go on as if nothing had happened."""
         try:
             await work
-        except Exception as err:  # our disk, the store, or a bug: stop, say it once
+        except Exception as err:  # noqa: BLE001 - not swallowed: kept and raised by the main loop (our disk, the store, a bug)
             self.fatal = self.fatal or err
 
     async def collect(self, flight: _Flight, outcome: RunOutcome) -> None:
@@ -392,6 +398,9 @@ class _Sweep:
             await self.shutdown()
         if self.fatal is not None:
             raise self.fatal
+        settle = self.opts.get("settle")
+        if settle is not None:  # e.g. the last scores: a sweep is done once they are in
+            await settle()
         done, failed = self.counts()
         state = (
             "done"
@@ -408,7 +417,11 @@ class _Sweep:
     async def loop(self) -> None:
         while (self.todo or self.flights) and not self.stopping and self.fatal is None:
             await self.fill_window()
-            if not self.flights and not (self.todo and self.fleet.any_down()):
+            if (
+                not self.flights
+                and not (self.todo and self.fleet.any_down())
+                and not self.todo.waiting()
+            ):
                 break  # a fleet with servers away and runs left waits for one to rejoin
             if await self.poll_once():
                 await self.fill_window()
@@ -471,9 +484,12 @@ async def run_sweep(
     poll_interval: float = 0.25,
     build_prompt: Callable[[PlannedRun], dict[str, Any]] | None = None,
     reconnect_window: float = 60.0,
+    source: RunSource | None = None,
+    settle: Callable[[], Awaitable[None]] | None = None,
 ) -> EngineSummary:
     """Run every pending run of ``store`` (the caller holds its lock) through one
     backend (with ``window``) or through several backend slots (each its own window).
+    ``source`` replaces the plan-order queue (an adaptive search proposing runs).
 
     Raises BackendError when the server goes away (state left "interrupted",
     a rerun resumes) and PromptRejected when the very first prompt is refused.
@@ -482,6 +498,7 @@ async def run_sweep(
         "fail_fast": fail_fast, "client_id": client_id,
         "ui_workflow": ui_workflow, "on_event": on_event, "stop": stop,
         "poll_interval": poll_interval, "reconnect_window": reconnect_window,
+        "settle": settle, "source": source,
     }  # fmt: skip
     slots = (
         list(backend)

@@ -56,7 +56,8 @@ class Fleet:
 
     @property
     def multi(self) -> bool:
-        return len(self.slots) > 1
+        """Whether a slot going away is survivable (several, or one that comes back)."""
+        return len(self.slots) > 1 or any(s.resilient for s in self.slots)
 
     def is_down(self, slot: BackendSlot) -> bool:
         return self.health[slot.name].down_since is not None

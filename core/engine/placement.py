@@ -34,7 +34,14 @@ class RunSource(Protocol):
 
     def add(self, runs: Iterable[PlannedRun]) -> None: ...
 
-    def __len__(self) -> int: ...
+    def __len__(self) -> int:
+        """Runs still to hand out (an adaptive source counts those it will propose)."""
+
+    def waiting(self) -> bool:
+        """Runs will come once results arrive (an adaptive search): keep polling."""
+
+    def unplanned(self) -> int:
+        """Runs counted in ``len`` that are not in the plan yet (proposed later)."""
 
 
 class FifoRuns:
@@ -54,6 +61,12 @@ class FifoRuns:
 
     def __len__(self) -> int:
         return len(self._runs)
+
+    def waiting(self) -> bool:
+        return False
+
+    def unplanned(self) -> int:
+        return 0
 
 
 class GroupedRuns:
@@ -127,6 +140,12 @@ class GroupedRuns:
 
     def __len__(self) -> int:
         return self._count
+
+    def waiting(self) -> bool:
+        return False
+
+    def unplanned(self) -> int:
+        return 0
 
 
 def upstream_key(levels: list[str]) -> GroupKey:

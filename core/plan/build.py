@@ -25,6 +25,7 @@ from ..config.validate import validate_config
 from ..labels import plan_labels
 from ..objectinfo import ObjectInfo
 from ..workflow import InputRef, Workflow
+from .initial import adaptive_note, initial_count
 from .inputsets import InputSet, read_input_sets
 from .model import Plan, PlannedRun
 from .order import order_levels, snake_order
@@ -50,6 +51,8 @@ def build_plan(cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | N
     names = [s.name for s in sampled_specs(cfg)]
     if cfg.sampling_strategy in ("grid", "linear"):
         drawn: Iterable[tuple[int, dict[str, Any]]] = grid_points(cfg)
+    elif cfg.sampling_strategy == "adaptive":  # the rest is proposed as results arrive
+        drawn = draw_points(cfg, 0, initial_count(cfg.num_samples), cfg.sweep_seed)
     else:
         drawn = draw_points(cfg, 0, cfg.num_samples, cfg.sweep_seed)
     samples, merged = merge_samples(drawn, names, set())
@@ -63,7 +66,7 @@ def build_plan(cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | N
         parameters=[*([SET_COLUMN] if sets else []), *cfg.parameters],
         strategy=cfg.sampling_strategy,
         warnings=warnings + skipped + sobol_warning(cfg),
-        notes=merge_note(merged, len(samples)),
+        notes=merge_note(merged, len(samples)) + adaptive_note(cfg, len(samples)),
         sweep_seed=cfg.sweep_seed,
         labels=plan_labels(cfg, runs),
     )

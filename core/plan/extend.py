@@ -57,6 +57,19 @@ def _param_change(old: ParameterSpec, new: ParameterSpec, grid: bool) -> str | N
 
 
 def _extension_blocker(old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) -> str | None:
+    reason = _settings_change(old, old_cfg, new_cfg)
+    if reason:
+        return reason
+    grid = new_cfg.sampling_strategy in ("grid", "linear")
+    for name, spec in old_cfg.parameters.items():
+        reason = _param_change(spec, new_cfg.parameters[name], grid)
+        if reason:
+            return reason
+    return None if grid else _size_change(old_cfg, new_cfg)
+
+
+def _settings_change(old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) -> str | None:
+    """A setting that defines the whole plan changed (not an extension)."""
     if old_cfg.inputs is not None or new_cfg.inputs is not None:
         return "a batch over input sets is not extended (start a new batch)"
     if new_cfg.sampling_strategy != old_cfg.sampling_strategy:
@@ -67,13 +80,11 @@ def _extension_blocker(old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) ->
         return f"sweep_seed changed from {old.sweep_seed} to {new_cfg.sweep_seed}"
     if list(new_cfg.parameters) != list(old_cfg.parameters):
         return f"parameters changed from {list(old_cfg.parameters)} to {list(new_cfg.parameters)}"
-    grid = new_cfg.sampling_strategy in ("grid", "linear")
-    for name, spec in old_cfg.parameters.items():
-        reason = _param_change(spec, new_cfg.parameters[name], grid)
-        if reason:
-            return reason
-    if grid:
-        return None
+    return None
+
+
+def _size_change(old_cfg: SweepConfig, new_cfg: SweepConfig) -> str | None:
+    """A sampled (not grid) plan grows only by more samples of the same sequence."""
     if new_cfg.num_samples < old_cfg.num_samples:
         return f"num_samples lowered from {old_cfg.num_samples} to {new_cfg.num_samples}; finished runs are kept, not dropped"
     if new_cfg.sampling_strategy == "lhs" and new_cfg.num_samples != old_cfg.num_samples:
@@ -96,6 +107,8 @@ def extend_plan(
     if reason:
         raise PlanError(f"cannot extend the batch: {reason}", details={"reason": reason})
     new_cfg.sweep_seed = old.sweep_seed
+    if new_cfg.sampling_strategy == "adaptive":
+        return _adaptive_budget(old, old_cfg, new_cfg, warnings)
     names = [s.name for s in sampled_specs(new_cfg)]
     seen = {Sample(r.sample_index, r.values).key(names) for r in old.runs}
     if new_cfg.sampling_strategy in ("grid", "linear"):
@@ -119,4 +132,25 @@ def extend_plan(
     )
 
 
-__all__ = ["extend_plan"]
+def _adaptive_budget(
+    old: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig, warnings: list[str]
+) -> Plan:
+    """An adaptive plan holds only what was proposed so far: a larger budget adds
+    no runs now, the source proposes them as results arrive (core/search/)."""
+    note = f"budget raised from {old_cfg.num_samples} to {new_cfg.num_samples} samples"
+    grew = new_cfg.num_samples > old_cfg.num_samples
+    return Plan(
+        runs=list(old.runs), parameters=list(old.parameters), strategy=old.strategy,
+        warnings=warnings, notes=[*old.notes, note] if grew else list(old.notes),
+        sweep_seed=old.sweep_seed, labels=dict(old.labels),
+    )  # fmt: skip
+
+
+def adds_work(old: Plan, new: Plan, old_cfg: SweepConfig, new_cfg: SweepConfig) -> bool:
+    """Whether an extension changes anything: new runs, or a larger adaptive budget."""
+    if new_cfg.sampling_strategy == "adaptive":
+        return new_cfg.num_samples > old_cfg.num_samples
+    return len(new.runs) > len(old.runs)
+
+
+__all__ = ["adds_work", "extend_plan"]

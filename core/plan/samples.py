@@ -63,7 +63,7 @@ def draw_points(
     """(draw index, values) for draws ``start..stop-1`` of a sampling strategy."""
     dims = sampled_specs(cfg)
     n = stop - start
-    if cfg.sampling_strategy == "sobol":
+    if cfg.sampling_strategy in ("sobol", "adaptive"):  # adaptive: its initial design
         pts = sobol_points(n, len(dims), seed, skip=start)
     elif cfg.sampling_strategy == "random":
         pts = random_points(n, len(dims), seed, skip=start)

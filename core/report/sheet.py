@@ -34,10 +34,12 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from ..errors import StoreError
+from ..errors import StoreError, SweepError
 from ..labels import value_key
+from ..metrics.spec import metrics_from_yaml
 from ..store import atomic
 from ..store.format import SCORE_PREFIX, RunRecord, read_metadata
+from ..store.marks import read_picked, read_rating
 
 if TYPE_CHECKING:
     import jinja2  # imported when a page is rendered: not at every CLI start
@@ -49,12 +51,16 @@ NOTES_FILE = "notes.json"
 DATA_SCHEMA = 1
 IMAGE_EXT = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif"})
 VIDEO_EXT = frozenset({".mp4", ".webm", ".mov", ".mkv", ".m4v", ".avi"})
+RATING = "rating"  # the person's stars, a metric column of the page
 _MAX_SAFE_INT = 2**53  # larger ints would lose digits as JS numbers: sent as strings
 _JS_FILES = (
     "sheet_model.js",
+    "sheet_stats.js",
+    "sheet_marks.js",
     "sheet_grid.js",
     "sheet_xy.js",
     "sheet_plot.js",
+    "sheet_insight.js",
     "sheet_bridge.js",
     "sheet_dialog.js",
     "sheet_filters.js",
@@ -76,6 +82,9 @@ class RunView:
     error: str = ""
     execution_s: float | None = None
     scores: dict[str, float] = field(default_factory=dict)
+    rating: int | None = None  # the person's 1-5 stars (core/store/marks.py)
+    picked: bool = False
+    sample: int | None = None  # plan.json sample_index: the runs of one sample differ by seed
 
 
 @dataclass
@@ -85,6 +94,7 @@ class BatchView:
     progress: dict[str, Any]
     runs: list[RunView]
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # plan.json "labels"
+    goals: dict[str, str] = field(default_factory=dict)  # score column -> maximize|minimize
 
 
 def thumb_name(run_id: int) -> str:
@@ -136,6 +146,8 @@ def _apply_record(run: RunView, rec: RunRecord) -> None:
     run.error = rec.error
     run.execution_s = rec.execution_s
     run.scores = {SCORE_PREFIX + k: v for k, v in rec.scores.items() if math.isfinite(v)}
+    run.rating = read_rating(rec.extra)
+    run.picked = read_picked(rec.extra)
 
 
 def read_batch(store_root: Path) -> BatchView:
@@ -154,6 +166,8 @@ def read_batch(store_root: Path) -> BatchView:
     for item in plan["runs"]:
         run_id = int(item["run_id"])
         run = RunView(run_id, str(item.get("folder", "")), dict(item.get("values") or {}))
+        sample = item.get("sample_index")
+        run.sample = sample if isinstance(sample, int) else None
         if run_id in rows:
             _apply_record(run, rows[run_id])
         elif run_id in in_flight:
@@ -162,7 +176,20 @@ def read_batch(store_root: Path) -> BatchView:
     params = [str(p) for p in plan.get("parameters") or []]
     raw = plan.get("labels")
     labels: dict[str, dict[str, str]] = raw if isinstance(raw, dict) else {}
-    return BatchView(root, params, progress if isinstance(progress, dict) else {}, runs, labels)
+    progress = progress if isinstance(progress, dict) else {}
+    return BatchView(root, params, progress, runs, labels, _metric_goals(root))
+
+
+def _metric_goals(root: Path) -> dict[str, str]:
+    """Which way each score column is better, from the batch's config.yaml
+    ``metrics:`` (the catalogue's default when a metric names none). A config
+    that cannot be read only loses the hint: the sheet then assumes higher."""
+    try:
+        text = (root / "config.yaml").read_text(encoding="utf-8")
+        specs = metrics_from_yaml(text, source=str(root / "config.yaml"))
+    except (OSError, UnicodeDecodeError, SweepError):
+        return {}
+    return {s.column: goal for s in specs if (goal := s.effective_goal) is not None}
 
 
 # ---------------------------------------------------------- report data
@@ -230,9 +257,13 @@ def _run_entry(
             metrics["file_size"] = float((root / rel).stat().st_size)
     thumb = thumb_name(run.run_id)
     params_rel = f"runs/{run.folder}/params.json" if run.folder else None
+    if run.rating is not None:
+        metrics[RATING] = float(run.rating)  # a column like a score: sort, filter, heatmap
     shown, full = _shown_values(run, labels)
     return {
         "id": run.run_id,
+        "s": run.run_id if run.sample is None else run.sample,
+        "pk": run.picked,
         "folder": run.folder,
         "status": run.status,
         "v": shown,
@@ -252,7 +283,8 @@ def _metric_names(runs: list[dict[str, Any]]) -> list[str]:
     names: dict[str, None] = {}
     for r in runs:
         names.update(dict.fromkeys(r["m"]))
-    fixed = [n for n in ("execution_s", "file_size") if n in names]
+    # rating is always offered: the person rates in the page and sorts by it next
+    fixed = [n for n in ("execution_s", "file_size") if n in names] + [RATING]
     return fixed + sorted(n for n in names if n not in fixed)
 
 
@@ -298,6 +330,8 @@ def build_report_data(store_root: Path) -> dict[str, Any]:
         },
         "params": [_param_info(n, runs) for n in names],
         "metrics": _metric_names(runs),
+        # which way is better, for the heatmap, best-of-seeds and top K
+        "goals": {RATING: "maximize", "execution_s": "minimize", **batch.goals},
         "runs": runs,
     }
 

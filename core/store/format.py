@@ -238,7 +238,12 @@ def _parse_row(
 
 
 def read_metadata(path: Path, index: Mapping[int, PlannedRun]) -> Meta:
-    raw = path.read_bytes()
+    return parse_metadata(path.read_bytes(), index)
+
+
+def parse_metadata(raw: bytes, index: Mapping[int, PlannedRun]) -> Meta:
+    """metadata.csv's bytes (a local file, or one served by the routes) as records;
+    values come from ``index`` (the plan) when it has the run, else the cells."""
     torn = bool(raw) and not raw.endswith(b"\n")
     if torn:  # a crash mid-append: drop the partial last line
         raw = raw[: raw.rfind(b"\n") + 1]

@@ -22,7 +22,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +49,7 @@ from .reader import StoreReader, StoreState
 
 if TYPE_CHECKING:
     from ..config.model import SweepConfig
-    from ..plan.model import Plan
+    from ..plan.model import Plan, PlannedRun
     from ..workflow import Workflow
 
 __all__ = [
@@ -357,6 +357,26 @@ class RunStore(StoreReader):
             self._st.progress["fingerprint"] = config_fingerprint(cfg, self.workflow)
             if self._st.meta.params != list(plan.parameters):
                 self._rewrite_metadata()
+            self._write_progress()
+
+    def append_runs(
+        self, runs: Sequence[PlannedRun], labels: Mapping[str, Any] | None = None
+    ) -> None:
+        """Add newly planned runs to plan.json (an adaptive sweep's proposals).
+
+        Run ids must continue the plan's; plan.json is written (in write order,
+        so before any prompt id of these runs) and ``total`` follows."""
+        with self._writer():
+            first = len(self.plan.runs) + 1
+            ids = [r.run_id for r in runs]
+            if ids != list(range(first, first + len(runs))):
+                raise StoreError(f"{self.root}: appended run ids {ids[:3]}… must start at {first}")
+            plan = dataclasses.replace(self.plan, runs=[*self.plan.runs, *runs])
+            if labels is not None:
+                plan.labels = {k: dict(v) for k, v in labels.items()}
+            self._put(atomic.write_text, self.root / "plan.json", atomic.json_text(plan.to_json()))
+            self._attach(self.config, self.workflow, plan)
+            self._st.progress["total"] = len(plan.runs)
             self._write_progress()
 
     # ---------------------------------------------------------- internals

@@ -27,7 +27,7 @@ from ..config.load import config_fingerprint
 from ..config.model import SweepConfig
 from ..errors import ConfigChangedError, PlanError
 from ..objectinfo import ObjectInfo
-from ..plan.extend import extend_plan
+from ..plan.extend import adds_work, extend_plan
 from ..plan.model import Plan
 from ..store.format import peek_progress
 from ..store.runstore import RunStore
@@ -87,14 +87,19 @@ class Selection:
 
 
 def _try_extend(
-    store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo, *, server: bool = False
+    store: RunStore,
+    cfg: SweepConfig,
+    wf: Workflow,
+    info: ObjectInfo | None,
+    *,
+    server: bool = False,
 ) -> Plan:
     """The extended plan. A server sweep (``server``: allowed) is extended by the
     server's extend route; the plan here only checks that it is an extension."""
     # The plan comparison first: its reason ("sampling_strategy changed from grid to
     # lhs") says more than the server-sweep rule when the config is another one.
     plan = extend_plan(store.plan, store.config, cfg, wf, info)
-    if len(plan.runs) == len(store.plan.runs):
+    if not adds_work(store.plan, plan, store.config, cfg):
         raise PlanError("the changed config adds no runs")
     if is_server_batch(store) and not server:
         raise PlanError(
@@ -104,18 +109,24 @@ def _try_extend(
     return plan
 
 
-def _changed(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> Selection:
+def _changed(store: RunStore, cfg: SweepConfig, wf: Workflow, info: ObjectInfo | None) -> Selection:
     before = len(store.plan.runs)
     try:
         plan = _try_extend(store, cfg, wf, info, server=True)
     except PlanError as err:
         reason = err.message.removeprefix("cannot extend the batch: ")
         return Selection("new", notice=f"not extending {store.root} ({reason}): new batch")
-    notice = f"extending {store.root}: {before} → {len(plan.runs)} runs"
+    notice = f"extending {store.root}: {_growth(store, plan, cfg, before)}"
     return Selection("extend", store, plan, notice)
 
 
-def select_dir(path: Path, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> Selection:
+def _growth(store: RunStore, plan: Plan, cfg: SweepConfig, before: int) -> str:
+    if cfg.sampling_strategy == "adaptive":
+        return f"budget {store.config.num_samples} → {cfg.num_samples} samples"
+    return f"{before} → {len(plan.runs)} runs"
+
+
+def select_dir(path: Path, cfg: SweepConfig, wf: Workflow, info: ObjectInfo | None) -> Selection:
     """--resume DIR: that batch, unchanged or extended; anything else is refused."""
     store = RunStore.open(path)
     ident = batch_identity(cfg, wf)
@@ -129,7 +140,7 @@ def select_dir(path: Path, cfg: SweepConfig, wf: Workflow, info: ObjectInfo) -> 
             "restore the config, or run without --resume (or with --new) for a new batch",
             details={"folder": str(path)},
         ) from None
-    notice = f"extending {path}: {len(store.plan.runs)} → {len(plan.runs)} runs"
+    notice = f"extending {path}: {_growth(store, plan, cfg, len(store.plan.runs))}"
     return Selection("extend", store, plan, notice, ident)
 
 
@@ -137,7 +148,7 @@ def select_batch(
     base: Path,
     cfg: SweepConfig,
     wf: Workflow,
-    info: ObjectInfo,
+    info: ObjectInfo | None,
     *,
     resume_dir: str | None,
     fresh: bool,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..engine.backend import Backend, BackendSlot
 from ..engine.engine import EngineEvent, EngineSummary, run_sweep
+from ..engine.placement import RunSource
 from ..errors import SweepError
 from ..store import atomic
 from .lifecycle import end_state
@@ -95,6 +96,7 @@ class SweepSession:
         on_event: Callable[[EngineEvent], None] | None = None,
         sheet: SheetHook | None = None,
         scorer: RunScorer | None = None,
+        source: RunSource | None = None,
     ) -> None:
         self.store = store
         self.backend = backend
@@ -102,6 +104,7 @@ class SweepSession:
         self.on_event = on_event
         self.sheet = sheet
         self.scorer = scorer
+        self.source = source  # None: the plan's pending runs in order
         self.stop = asyncio.Event()
         self.cancelled = False
         self.last: EngineEvent | None = None
@@ -150,6 +153,8 @@ class SweepSession:
                 on_event=self._event,
                 stop=self.stop,
                 poll_interval=opts.poll_interval,
+                source=self.source,
+                settle=self.scorer.drain if self.scorer is not None else None,
             )
         except SweepError as err:
             self._leave(end_state(complete=False, cancelled=self.cancelled), err.message)

@@ -19,6 +19,7 @@ from comfy_harness import REPO
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+VIEWPORT = {"width": 1300, "height": 850}
 ARTIFACTS = REPO / "test-artifacts" / "contact_sheet"
 
 
@@ -61,7 +62,9 @@ class Sheet:
     """One open contact sheet page, recording anything a payload could trigger."""
 
     def __init__(self, browser: Any, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": 1300, "height": 850})
+        # a Browser (its own context) or a BrowserContext (a profile several pages share)
+        is_context = not hasattr(browser, "new_context")
+        self.page = browser.new_page() if is_context else browser.new_page(viewport=VIEWPORT)
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))

@@ -122,7 +122,7 @@ def test_xy_view_is_a_labelled_matrix(browser: Any, hostile_batch: Path) -> None
     sheet.assert_inert()
 
 
-def test_dialog_keyboard_and_favourites(browser: Any, hostile_batch: Path) -> None:
+def test_dialog_keyboard_and_picks(browser: Any, hostile_batch: Path) -> None:
     sheet = Sheet(browser, (hostile_batch / "contact_sheet.html").as_uri())
     page = sheet.page
     page.locator("#grid-view").focus()
@@ -137,19 +137,20 @@ def test_dialog_keyboard_and_favourites(browser: Any, hostile_batch: Path) -> No
     assert params["run_id"] == 2 + cols and params["parameters"]["seed"] == str(2**60 + 1 + cols)
     page.keyboard.press("ArrowRight")
     assert page.locator("#dialog").get_attribute("data-run-id") == str(3 + cols)
-    page.locator("#dialog .fav-toggle").click()
+    page.locator("#dialog .marks .pick").click()
     page.keyboard.press("Escape")
     assert page.locator("#dialog").is_hidden()
     page.reload()
     sheet.wait("window.contactSheet !== undefined")
-    assert sheet.js("[...window.contactSheet.favs]") == [3 + cols]  # kept in localStorage
-    page.locator("#filters details", has_text="favourites").last.locator("summary").click()
-    page.click("#export-favs")
-    exported = json.loads(page.locator("#fav-export").input_value())
-    assert [e["run_id"] for e in exported] == [3 + cols]
-    page.check("#fav-only")
+    picks = "window.contactSheet.data.runs.filter((r) => r.pk).map((r) => r.id)"
+    assert sheet.js(picks) == [3 + cols]  # kept in localStorage
+    page.locator("#filters details", has_text="ratings & picks").last.locator("summary").click()
+    page.click("#export-marks")
+    exported = json.loads(page.locator("#marks-export").input_value())
+    assert [(e["run_id"], e["picked"]) for e in exported["marks"]] == [(3 + cols, True)]
+    page.check("#pick-only")
     assert sheet.shown_ids() == [3 + cols]
-    sheet.shot("favourites")
+    sheet.shot("picks")
     sheet.assert_inert()
 
 

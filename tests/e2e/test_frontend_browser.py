@@ -1,13 +1,13 @@
 """The Sweep panel in a real browser (Playwright + Debian's Chromium) against
 the real ComfyUI with comfy-sweep loaded, on the bundled frontend (1.32.9) and
-on a 1.53.x frontend served with --front-end-root.
+on the newest one from PyPI served with --front-end-root (tests/e2e/frontend_page.py).
 
 End to end: load examples/image_noise_blur.json, right-click the Blur node's
 sigma widget -> "Explore parameter ▸ sigma" -> the form opens prefilled ->
 queue; then build a two-parameter grid from the graph, queue it, watch it
 reach done, open its contact sheet, load a run back into the graph.
 Also: the panel's text contrast in the dark and light palettes, the menu on
-Nodes 2.0 (Vue nodes, 1.53.x only), and a sweep over nodes inside a subgraph
+Nodes 2.0 (Vue nodes, newer frontends only), and a sweep over nodes inside a subgraph
 whose run list gains thumbnails live and whose run loads into the inner
 widgets. Panel screenshots go to test-artifacts/frontend/. No console error
 may come from our code.
@@ -16,124 +16,18 @@ may come from our code.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import urllib.request
-import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from comfy_harness import CACHE, LINK_NAME, REPO, ComfyServer
+from frontend_page import ARTIFACTS, TAB_BUTTON, open_ui, set_setting
+from frontend_page import shot as _shot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.comfy
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-NEW_FRONTEND = "1.53.6"
-ARTIFACTS = REPO / "test-artifacts" / "frontend"
-EXAMPLE = REPO / "examples" / "image_noise_blur.json"
-TAB_BUTTON = ".comfy-sweep-tab-button, [data-testid='comfy-sweep-tab-button']"
 SWEEP_TIMEOUT_MS = 180_000
-
-
-def frontend_root(version: str) -> Path:
-    """comfyui-frontend-package's static folder, fetched once into the cache."""
-    dest = CACHE / f"frontend-{version}"
-    static = dest / "comfyui_frontend_package" / "static"
-    if (static / "index.html").exists():
-        return static
-    wheels = dest / "wheel"
-    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(wheels),
-           f"comfyui-frontend-package=={version}"]  # fmt: skip
-    try:
-        subprocess.run(cmd, check=True, timeout=600, capture_output=True)
-        with zipfile.ZipFile(next(wheels.glob("*.whl"))) as zf:
-            members = [n for n in zf.namelist() if n.startswith("comfyui_frontend_package/static/")]
-            zf.extractall(dest, members)
-    except (subprocess.SubprocessError, StopIteration, OSError, zipfile.BadZipFile) as exc:
-        pytest.skip(f"frontend {version} could not be obtained from PyPI: {exc}")
-    return static
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium (/usr/bin/chromium) is not installed")
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def new_frontend_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One server on the 1.53.x frontend for this module (a start costs ~30 s)."""
-    server = ComfyServer(
-        tmp_path_factory.mktemp("comfy-fe"), front_end_root=frontend_root(NEW_FRONTEND)
-    )
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["bundled", NEW_FRONTEND])
-def ui_server(request: pytest.FixtureRequest) -> Any:
-    if request.param == "bundled":
-        return request.getfixturevalue("comfy_server")
-    return request.getfixturevalue("new_frontend_server")
-
-
-class Console:
-    """Console messages and page errors; `ours()` keeps those from our code."""
-
-    def __init__(self, page: Any) -> None:
-        self.lines: list[str] = []
-        page.on("console", self._console)
-        page.on("pageerror", lambda err: self.lines.append(f"pageerror: {err}\n{err.stack}"))
-
-    def _console(self, msg: Any) -> None:
-        if msg.type in ("error", "warning"):
-            self.lines.append(f"{msg.type}: {msg.text} @ {msg.location.get('url', '')}")
-
-    def ours(self) -> list[str]:
-        keys = ("comfy-sweep", LINK_NAME)
-        return [ln for ln in self.lines if any(k in ln for k in keys)]
-
-
-def _shot(target: Any, label: str, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    target.screenshot(path=str(ARTIFACTS / f"{label}-{name}.png"))
-
-
-# Settings live on the server and the servers are shared: every test states
-# the ones it depends on. A first start shows the template browser over the
-# canvas; a returning user does not.
-DEFAULT_SETTINGS = {
-    "Comfy.TutorialCompleted": True,
-    "Comfy.ColorPalette": "dark",
-    "Comfy.VueNodes.Enabled": False,
-}
-
-
-def open_ui(browser: Any, server: Any, **settings: Any) -> tuple[Any, Console]:
-    for key, value in {**DEFAULT_SETTINGS, **settings}.items():
-        server.post_json(f"/settings/{key}", value)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    console = Console(page)
-    page.goto(server.url)
-    page.wait_for_selector(TAB_BUTTON, timeout=90_000)
-    page.wait_for_function("() => !!window.comfyAPI?.app?.app?.canvas")
-    wf = json.loads(EXAMPLE.read_text())
-    page.evaluate(
-        "async (wf) => { await window.comfyAPI.app.app.loadApiJson(wf, 'image_noise_blur') }", wf
-    )
-    page.wait_for_function("() => window.comfyAPI.app.app.graph.getNodeById(3) != null")
-    return page, console
 
 
 def widget_point(page: Any, node_id: int, widget: str) -> tuple[float, float]:
@@ -327,13 +221,6 @@ MAIN_LABELS = ", ".join(
 )  # fmt: skip
 
 
-def set_setting(page: Any, key: str, value: Any) -> None:
-    page.evaluate(
-        "async ([k, v]) => { await window.comfyAPI.app.app.extensionManager.setting.set(k, v) }",
-        [key, value],
-    )
-
-
 def test_panel_readable_in_dark_and_light(
     browser: Any, ui_server: Any, request: pytest.FixtureRequest
 ) -> None:
@@ -381,12 +268,15 @@ def test_explore_parameter_on_vue_nodes(
         # On the sigma row; the canvas's graph_mouse does not follow the pointer
         # over Vue nodes, so the submenu keeps widget order there (docs/frontend.md).
         blur.get_by_text("sigma", exact=True).click(button="right")
-        menu = page.locator(".p-contextmenu")
-        menu.get_by_text("Explore parameter", exact=True).hover()
-        item = menu.get_by_role("menuitem", name="sigma", exact=True)
+        # By role: a PrimeVue .p-contextmenu on 1.53.x, a reka-ui menu on 1.58.x.
+        page.get_by_role("menuitem", name="Explore parameter", exact=True).hover()
+        item = page.get_by_role("menuitem", name="sigma", exact=True)
         item.wait_for()
         _shot(page, label, "vue-nodes-menu")
-        item.click()  # the Vue menu calls the callback with no arguments
+        # Chosen with the keyboard: on 1.58.x a pointer move from the parent
+        # item to the submenu (which opens to its left) closes the submenu.
+        item.focus()
+        page.keyboard.press("Enter")  # the Vue menu calls the callback with no arguments
         focused = page.locator(".comfy-sweep-focused[data-path='nodes.3.inputs.sigma']")
         focused.wait_for(timeout=90_000)
         assert enabled_paths(page) == {"nodes.3.inputs.sigma", "nodes.2.inputs.seed"}

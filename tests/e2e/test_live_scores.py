@@ -36,6 +36,19 @@ def test_client_mode_scores_every_run_as_it_finishes(
     assert saved["metrics"] == METRICS  # cr-score can recompute from the batch alone
 
 
+def test_server_mode_scores_on_the_server_and_mirrors_them(
+    comfy_server, examples_dir: Path, isolated_cwd: Path
+) -> None:
+    cfg = copy_config(examples_dir, "image_grid", isolated_cwd, metrics=METRICS)
+    res = CliRunner().invoke(
+        cr_batch, [str(cfg), "--server", comfy_server.address, "--mode", "server"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "server sweep" in res.output
+    rows = assert_batch_complete(only_batch(isolated_cwd / "output"))
+    assert all(r["score_sharp"] and r["score_noise"] for r in rows)
+
+
 def test_a_posted_command_scorer_is_refused(comfy_server, examples_dir: Path) -> None:
     import urllib.request
 

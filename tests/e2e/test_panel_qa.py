@@ -23,15 +23,8 @@ import urllib.request
 from typing import Any
 
 import pytest
-from test_frontend_browser import (  # noqa: F401 - fixtures
-    EXAMPLE,
-    TAB_BUTTON,
-    _shot,
-    browser,
-    new_frontend_server,
-    open_ui,
-    ui_server,
-)
+from frontend_page import EXAMPLE, TAB_BUTTON, open_ui
+from frontend_page import shot as _shot
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -55,7 +48,7 @@ def plan_requests(page: Any) -> list[int]:
     return codes
 
 
-def test_form_names_slips_before_any_request(browser: Any, comfy_server: Any) -> None:  # noqa: F811
+def test_form_names_slips_before_any_request(browser: Any, comfy_server: Any) -> None:
     page, console = open_ui(browser, comfy_server)
     try:
         open_form(page)
@@ -112,8 +105,8 @@ def grid_disables_samples(page: Any) -> None:
 
 
 def test_queue_button_stays_in_view_while_rows_scroll(
-    browser: Any,  # noqa: F811
-    ui_server: Any,  # noqa: F811
+    browser: Any,
+    ui_server: Any,
     request: pytest.FixtureRequest,
 ) -> None:
     """On both frontends: the sidebar's own container scrolls the panel."""
@@ -170,7 +163,7 @@ def finished_sweep(server: Any) -> str:
     raise TimeoutError(sid)
 
 
-def test_narrow_panel_stays_readable(browser: Any, comfy_server: Any) -> None:  # noqa: F811
+def test_narrow_panel_stays_readable(browser: Any, comfy_server: Any) -> None:
     sid = finished_sweep(comfy_server)
     page, console = open_ui(browser, comfy_server)
     message = "ComfyUI stopped while this sweep was running"

@@ -165,3 +165,12 @@ test("grid and linear need a step on continuous rows", () => {
   form.rows[0].step = "2";
   assert.deepEqual(validateForm(form), []);
 });
+
+test("a parameter named like a metadata.csv column is refused in the form", async () => {
+  const { validateForm } = await import("../../web/lib/config.js");
+  const row = { name: "status", enabled: true, type: "values", values: "1, 2", kind: "INT", paths: ["nodes.1.inputs.status"] };
+  const errors = validateForm({ rows: [row], strategy: "grid", numSamples: 4, seedsPerSample: 1, queueWindow: 3 });
+  const mine = errors.filter((e) => e.field === "parameters.status");
+  assert.equal(mine.length, 1);
+  assert.match(mine[0].message, /column of metadata\.csv/);
+});

@@ -1,5 +1,5 @@
 // "Load into graph" from a contact sheet: the sheet's side
-// (core/templates/sheet_bridge.js, a classic script run here in a vm context)
+// (core/report/templates/sheet_bridge.js, a classic script run here in a vm context)
 // and the ComfyUI tab's side (web/lib/loadChannel.js) talking over node's real
 // BroadcastChannel, which delivers between instances like tabs of one origin.
 import { test } from "node:test";
@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import vm from "node:vm";
 import { CHANNEL_NAME, loadRunResponder, parseLoadRequest } from "../../web/lib/loadChannel.js";
 
-const BRIDGE_JS = new URL("../../core/templates/sheet_bridge.js", import.meta.url);
+const BRIDGE_JS = new URL("../../core/report/templates/sheet_bridge.js", import.meta.url);
 
 function sheetCS() {
   const ctx = { CS: {}, crypto: globalThis.crypto, setTimeout, clearTimeout, Uint32Array };

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from comfy_sweep.server_routes.errors import STATUS
+from comfy_sweep.core.sweep.wire import HTTP_STATUS as STATUS
 from comfy_sweep.server_routes.routes import add_routes
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "routes.md").read_text(encoding="utf-8")

@@ -22,6 +22,9 @@ ALIASES = {
     "cr-video-analyze": "video-analyze",
     "cr-score": "score",
     "cr-export": "export",
+    "cr-refine": "refine",
+    "cr-rate": "rate",
+    "cr-convert": "convert",
 }
 README = Path(__file__).resolve().parents[2] / "README.md"
 BIN = Path(sys.executable).parent

@@ -130,3 +130,14 @@ def _cr_batch(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
+
+
+def test_the_analyzer_never_names_a_parameter_like_a_column() -> None:
+    from comfy_sweep.core.analyzer import analyze
+
+    wf = Workflow.from_data(
+        {"1": {"class_type": "Custom", "inputs": {"status": 3, "error": 0.5, "cfg": 7.0}}}
+    )
+    names = {p.name for p in analyze(wf).params}
+    assert names >= {"status_input", "error_input", "cfg"}
+    assert not names & {"status", "error"}

@@ -53,7 +53,7 @@ def test_every_planned_run_is_in_the_data_with_its_state(tmp_path: Path) -> None
     assert runs[1]["out"] == "runs/0001/image_00001_.png"
     assert runs[1]["m"]["file_size"] == (root / runs[1]["out"]).stat().st_size
     assert set(runs[1]["m"]) == {"execution_s", "file_size", "score_quality"}
-    assert data["metrics"] == ["execution_s", "file_size", "score_quality"]
+    assert data["metrics"] == ["execution_s", "file_size", "rating", "score_quality"]
     assert (
         data["batch"]["done"] == 5 and data["batch"]["failed"] == 1 and data["batch"]["total"] == 8
     )

@@ -424,7 +424,7 @@ def test_contact_sheet_shows_labels_with_the_full_text(tmp_path: Path) -> None:
 
 
 def test_routes_refuse_set_folders_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from comfy_sweep.server_routes.errors import RequestError
+    from comfy_sweep.core.errors import RequestError
     from comfy_sweep.server_routes.schemas import ALLOW_LOCAL_PATHS_ENV, sweep_request
 
     body = {"prompt": WF, "config": {"inputs": {"directory": "/data/shots", "files": {}}}}

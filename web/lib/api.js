@@ -1,3 +1,4 @@
+// @ts-check
 // The one module that talks to our server routes (docs/routes.md). It calls
 // ComfyUI's api.fetchApi (so /api prefix, user header and base path are
 // handled by ComfyUI) and parses the one error envelope
@@ -54,20 +55,18 @@ export function makeClient(fetchApi) {
   };
 }
 
-// Browser URLs (not fetched here): ComfyUI serves our routes under /api too.
-export function contactSheetUrl(id) {
-  return `${apiBase()}/api/comfy-sweep/sweeps/${encodeURIComponent(id)}/contact-sheet`;
+// Routes the browser opens itself (a new tab, an <img>): sidebar/comfy.js
+// apiUrl turns them into URLs with ComfyUI's api.apiURL (base path, /api).
+export function contactSheetRoute(id) {
+  return `/comfy-sweep/sweeps/${encodeURIComponent(id)}/contact-sheet`;
 }
 
-export function fileUrl(id, path) {
+export function fileRoute(id, path) {
   const parts = String(path).split("/").map(encodeURIComponent).join("/");
-  return `${apiBase()}/api/comfy-sweep/sweeps/${encodeURIComponent(id)}/files/${parts}`;
+  return `/comfy-sweep/sweeps/${encodeURIComponent(id)}/files/${parts}`;
 }
 
 let comfyApi = null;
-function apiBase() {
-  return comfyApi?.api_base ?? "";
-}
 
 // ComfyUI's api module is imported lazily so this file loads under node.
 export const client = makeClient(async (route, init) => {

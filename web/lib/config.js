@@ -1,10 +1,20 @@
+// @ts-check
 // Pure helpers of the Sweep panel: analyzer rows -> editable form -> sweep
 // config (the cr-batch format), and back from an imported config. No imports
 // of ComfyUI here so `node --test tests/js/` can load this module.
 
+import { isReservedColumn } from "./columns.js";
+
 export const STRATEGIES = ["sobol", "lhs", "grid", "random", "linear"];
 export const TYPES = ["continuous", "linear", "values", "random_seed"];
 export const CATEGORY_ORDER = ["seed", "sampling", "model", "resolution", "other", "prompt", "file"];
+
+// The new-sweep form's defaults when the user set none (the comfy-sweep
+// settings in ComfyUI's settings dialog override them: lib/settings.js).
+/** @type {Readonly<{strategy: string, numSamples: number, seedsPerSample: number, queueWindow: number}>} */
+export const FORM_DEFAULTS = Object.freeze({ strategy: "sobol", numSamples: 8, seedsPerSample: 1, queueWindow: 3 });
+export const MAX_SAMPLES = 1_000_000; // the server's cap (docs/config.md)
+export const MAX_QUEUE_WINDOW = 16; // the server's cap (docs/routes.md)
 
 // Axis nodes (nodes/axes.py): which input the sweep sets and how its widgets
 // describe the axis. The panel reads them from the API prompt.
@@ -52,19 +62,21 @@ function rowFromParam(p) {
   };
 }
 
-// focus = {nodeId, input}: only that parameter and the seeds start enabled,
-// so "Explore parameter" + one click queues exactly what the user asked for.
-export function formFromAnalysis(analysis, { focus = null, prompt = null } = {}) {
+// focus = {nodeId, input}, {nodeId, inputs: [...]} or a list of these: only
+// those parameters and the seeds start enabled, so "Explore parameter" + one
+// click queues exactly what the user asked for. defaults: lib/settings.js.
+export function formFromAnalysis(analysis, { focus = null, prompt = null, defaults = FORM_DEFAULTS } = {}) {
   let rows = (analysis?.params ?? []).filter((p) => !isAxisSetting(p)).map(rowFromParam);
   if (prompt) rows = applyAxisNodes(rows, prompt);
   if (focus) {
+    const targets = (Array.isArray(focus) ? focus : [focus]).map((f) => [String(f.nodeId), f.inputs ?? [f.input]]);
     for (const r of rows) {
-      const hit = r.nodeId === String(focus.nodeId) && r.input === focus.input;
+      const hit = targets.some(([nodeId, inputs]) => r.nodeId === nodeId && inputs.includes(r.input));
       r.enabled = hit || r.type === "random_seed";
       if (hit) r.focused = true;
     }
   }
-  return { rows, strategy: "sobol", numSamples: 8, seedsPerSample: 1, name: "" };
+  return { rows, ...FORM_DEFAULTS, ...defaults, name: "" };
 }
 
 // An axis node's min/max/step/values widgets describe its axis and change no
@@ -122,6 +134,7 @@ export function buildConfig(form) {
     ...(keepSamples ? { num_samples: samples } : {}),
     seeds_per_sample: Number(form.seedsPerSample),
     parameters,
+    comfyui: { queue_window: Number(form.queueWindow ?? FORM_DEFAULTS.queueWindow) },
   };
 }
 
@@ -129,7 +142,6 @@ export function buildConfig(form) {
 // a failed request in the console); the server remains the judge (its
 // envelope's `field` is shown next to the row). Bounds are the analyzer's,
 // which come from the same object_info the server validates against.
-const MAX_SAMPLES = 1_000_000; // the server's cap (docs/config.md)
 
 function boundErrors(r, value, field) {
   const b = r.bounds ?? {};
@@ -163,10 +175,10 @@ function valuesErrors(r, f) {
   return [];
 }
 
-function countError(value, field, label) {
+function countError(value, field, label, max = MAX_SAMPLES) {
   const n = Number(value);
   if (String(value ?? "").trim() === "" || !Number.isInteger(n) || n < 1) return [{ field, message: `${label} must be a whole number, at least 1` }];
-  if (n > MAX_SAMPLES) return [{ field, message: `${label} must be at most ${MAX_SAMPLES}` }];
+  if (n > max) return [{ field, message: `${label} must be at most ${max}` }];
   return [];
 }
 
@@ -176,6 +188,10 @@ export function validateForm(form) {
   if (enabled.length === 0) errors.push({ field: "parameters", message: "enable at least one parameter" });
   for (const r of enabled) {
     const f = `parameters.${r.name}`;
+    if (isReservedColumn(r.name)) {
+      errors.push({ field: f, message: `${r.name}: a column of metadata.csv has this name; rename the parameter` });
+      continue;
+    }
     if (r.type === "continuous" && !usesSamples(form.strategy) && !(Number(r.step) > 0)) {
       errors.push({ field: `${f}.step`, message: `${r.name}: ${form.strategy} takes every combination: give a step (or type linear/values)` });
     }
@@ -184,6 +200,7 @@ export function validateForm(form) {
   }
   if (usesSamples(form.strategy)) errors.push(...countError(form.numSamples, "num_samples", "number of samples"));
   errors.push(...countError(form.seedsPerSample, "seeds_per_sample", "seeds per sample"));
+  errors.push(...countError(form.queueWindow, "comfyui.queue_window", "queue window", MAX_QUEUE_WINDOW));
   return errors;
 }
 
@@ -212,6 +229,7 @@ export function formFromConfig(config, form) {
     strategy: config.sampling_strategy ?? form.strategy,
     numSamples: config.num_samples ?? form.numSamples,
     seedsPerSample: config.seeds_per_sample ?? form.seedsPerSample,
+    queueWindow: config.comfyui?.queue_window ?? form.queueWindow,
   };
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Pure formatting helpers for the Sweep panel (no ComfyUI imports).
 
 export function formatDuration(seconds) {

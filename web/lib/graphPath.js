@@ -1,3 +1,4 @@
+// @ts-check
 // API node ids <-> nodes of the open graph, subgraphs included. Pure (no
 // ComfyUI imports) so `node --test` can drive it with plain objects.
 //

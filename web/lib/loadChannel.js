@@ -1,3 +1,4 @@
+// @ts-check
 // The ComfyUI tab's side of "Load into graph" from a contact sheet. The sheet
 // (core/report/templates/sheet_bridge.js, same origin when ComfyUI serves it) asks
 // over a BroadcastChannel; every open ComfyUI tab hears it, so the sheet picks

@@ -1,3 +1,4 @@
+// @ts-check
 // When to re-read the open run list. Pure (timers injected) for node tests.
 //
 // The server writes thumbnails at most every ~3 s, so a run can be done before
@@ -5,8 +6,9 @@
 // into one read per `delayMs`) and, while a done run still lacks a thumbnail,
 // up to `retries` more times every `retryMs` (the last event may come before
 // the last thumbnail).
+import { RUN_DONE } from "./states.js";
 
-export const missingThumbnails = (runs) => (runs ?? []).some((r) => r.status === "done" && !r.thumbnail);
+export const missingThumbnails = (runs) => (runs ?? []).some((r) => r.status === RUN_DONE && !r.thumbnail);
 
 export function runsRefresher({ load, isOpen, delayMs = 1500, retryMs = 3500, retries = 4, timers = globalThis }) {
   let timer = null;

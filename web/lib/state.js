@@ -1,3 +1,4 @@
+// @ts-check
 // The panel's state lives here, outside the DOM: ComfyUI re-runs the sidebar
 // tab's render() with a fresh element on every open, so views subscribe to
 // this store and redraw from it. Pure (no ComfyUI imports).

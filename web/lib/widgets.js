@@ -1,3 +1,4 @@
+// @ts-check
 // Which widgets of a node "Explore parameter" offers. Pure (no ComfyUI
 // imports) so `node --test` can drive it with plain node objects.
 import { AXIS_INPUTS } from "./config.js";

@@ -1,3 +1,4 @@
+// @ts-check
 // A tiny element builder so the views read as markup; no framework, no build.
 
 export function h(tag, attrs = {}, ...children) {
@@ -18,6 +19,10 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * @param {string} label @param {(ev: MouseEvent) => unknown} onclick
+ * @param {{action?: string, primary?: boolean, danger?: boolean, title?: string, disabled?: boolean}} [opts]
+ */
 export function button(label, onclick, { action, primary = false, danger = false, title, disabled } = {}) {
   const cls = ["comfy-sweep-btn", primary && "comfy-sweep-btn-primary", danger && "comfy-sweep-btn-danger"];
   return h("button", { class: cls.filter(Boolean).join(" "), onclick, title, disabled, type: "button",

@@ -1,5 +1,6 @@
+// @ts-check
 // The new-sweep form: parameters by category, strategy, live plan.
-import { STRATEGIES, TYPES, groupRows, linkedPathHint, setLinkedPaths, usesSamples } from "../lib/config.js";
+import { MAX_QUEUE_WINDOW, STRATEGIES, TYPES, groupRows, linkedPathHint, setLinkedPaths, usesSamples } from "../lib/config.js";
 import { formatEstimate, formatValue } from "../lib/format.js";
 import { button, h } from "./dom.js";
 import { cancelForm, exportYaml, formChanged, formEdited, importYaml, queueSweep } from "./newSweepActions.js";
@@ -10,6 +11,11 @@ function field(label, input) {
   return h("label", { class: "comfy-sweep-field" }, h("span", {}, label), input);
 }
 
+/**
+ * An input bound to obj[key]; further attributes go to the element.
+ * @param {Record<string, any>} obj @param {string} key
+ * @param {{type?: string, onedit?: () => void, [attr: string]: unknown}} [opts]
+ */
 function input(obj, key, { type = "text", onedit = formEdited, ...attrs } = {}) {
   return h("input", { class: "comfy-sweep-input", type, value: obj[key] ?? "", ...attrs,
     oninput: (e) => { obj[key] = e.target.value; onedit(); } });
@@ -74,7 +80,9 @@ function settings(form) {
     field("strategy", select(form, "strategy", STRATEGIES)),
     field(sampled ? "samples" : `samples (not used by ${form.strategy})`,
       input(form, "numSamples", { type: "number", min: 1, step: 1, disabled: !sampled, data: { field: "num_samples" } })),
-    field("seeds per sample", input(form, "seedsPerSample", { type: "number", min: 1, data: { field: "seeds_per_sample" } })));
+    field("seeds per sample", input(form, "seedsPerSample", { type: "number", min: 1, data: { field: "seeds_per_sample" } })),
+    field("queue window", input(form, "queueWindow", { type: "number", min: 1, max: MAX_QUEUE_WINDOW, step: 1,
+      title: "prompts of this sweep kept on ComfyUI's queue at once", data: { field: "queue_window" } })));
 }
 
 function yamlButtons() {

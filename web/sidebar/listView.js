@@ -1,11 +1,12 @@
+// @ts-check
 // The sweep list: progress, ETA, current values, actions, runs.
-import { contactSheetUrl, fileUrl } from "../lib/api.js";
+import { contactSheetRoute, fileRoute } from "../lib/api.js";
+import { RESUMABLE_STATES, RUN_DONE, isActive } from "../lib/states.js";
 import { formatDuration, formatProgress, formatTime, valuePairs } from "../lib/format.js";
+import { apiUrl } from "./comfy.js";
 import { button, h } from "./dom.js";
 import { startNewSweep } from "./newSweepActions.js";
 import { cancelSweep, deleteSweep, loadRunIntoGraph, refreshSweeps, resumeSweep, toggleRuns } from "./sweepActions.js";
-
-const ACTIVE = new Set(["queued", "running"]);
 
 // Two-step delete inside the card: no blocking dialog over the canvas.
 function deleteButton(s) {
@@ -19,12 +20,12 @@ function deleteButton(s) {
 }
 
 function sweepActions(s) {
-  const active = ACTIVE.has(s.state);
+  const active = isActive(s.state);
   return h("div", { class: "comfy-sweep-actions" },
-    button("Contact sheet", () => window.open(contactSheetUrl(s.id), "_blank"), { action: "contact-sheet", disabled: s.done === 0 && active }),
+    button("Contact sheet", () => window.open(apiUrl(contactSheetRoute(s.id)), "_blank"), { action: "contact-sheet", disabled: s.done === 0 && active }),
     button("Runs", () => toggleRuns(s.id), { action: "runs" }),
     active && button("Cancel", () => cancelSweep(s.id), { action: "cancel" }),
-    ["interrupted", "cancelled"].includes(s.state) && button("Resume", () => resumeSweep(s.id), { action: "resume" }),
+    RESUMABLE_STATES.has(s.state) && button("Resume", () => resumeSweep(s.id), { action: "resume" }),
     !active && deleteButton(s));
 }
 
@@ -38,17 +39,17 @@ function valuesLine(values, prefix = "") {
 
 function runRow(sweepId, run) {
   return h("li", { class: `comfy-sweep-run comfy-sweep-status-${run.status}` },
-    run.thumbnail ? h("img", { src: fileUrl(sweepId, run.thumbnail), alt: "", loading: "lazy" }) : h("span", { class: "comfy-sweep-thumb" }),
+    run.thumbnail ? h("img", { src: apiUrl(fileRoute(sweepId, run.thumbnail)), alt: "", loading: "lazy" }) : h("span", { class: "comfy-sweep-thumb" }),
     h("div", { class: "comfy-sweep-run-text" },
       h("div", {}, `#${run.run_id} ${run.status}`),
       valuesLine(run.values),
       run.error && h("div", { class: "comfy-sweep-error" }, run.error)),
-    run.status === "done" && button("Load into graph", () => loadRunIntoGraph(sweepId, run.run_id), { action: "load-run" }));
+    run.status === RUN_DONE && button("Load into graph", () => loadRunIntoGraph(sweepId, run.run_id), { action: "load-run" }));
 }
 
 function sweepCard(s, state) {
   const { text, pct } = formatProgress(s);
-  const eta = ACTIVE.has(s.state) && s.eta_s != null ? ` · ETA ${formatDuration(s.eta_s)}` : "";
+  const eta = isActive(s.state) && s.eta_s != null ? ` · ETA ${formatDuration(s.eta_s)}` : "";
   const runs = state.expanded === s.id ? state.runs[s.id] : null;
   return h("li", { class: "comfy-sweep-card", data: { sweepId: s.id, state: s.state } },
     h("div", { class: "comfy-sweep-card-head" },
@@ -56,8 +57,8 @@ function sweepCard(s, state) {
       h("span", { class: `comfy-sweep-badge comfy-sweep-state-${s.state}` }, s.state)),
     h("div", { class: "comfy-sweep-bar" }, h("div", { style: `width:${pct}%` })),
     h("div", { class: "comfy-sweep-muted comfy-sweep-progress" }, text + eta),
-    s.current && ACTIVE.has(s.state) && valuesLine(s.current.values, "now: "),
-    s.message && !ACTIVE.has(s.state) && h("div", { class: "comfy-sweep-muted comfy-sweep-message" }, s.message),
+    s.current && isActive(s.state) && valuesLine(s.current.values, "now: "),
+    s.message && !isActive(s.state) && h("div", { class: "comfy-sweep-muted comfy-sweep-message" }, s.message),
     h("div", { class: "comfy-sweep-muted comfy-sweep-small" }, formatTime(s.created_at)),
     sweepActions(s),
     runs && h("ul", { class: "comfy-sweep-runs" }, runs.length ? runs.map((r) => runRow(s.id, r)) : h("li", {}, "no runs yet")));

@@ -1,23 +1,26 @@
+// @ts-check
 // The new-sweep form's actions: capture the graph, analyze, live plan,
 // queue, YAML import/export.
 import { client } from "../lib/api.js";
 import { store } from "../lib/state.js";
 import { buildConfig, formFromAnalysis, formFromConfig, validateForm } from "../lib/config.js";
 import { apiIdOf } from "../lib/graphPath.js";
-import { api, app, openSweepTab, rootGraph, toast, toastError } from "./comfy.js";
+import { sweepableWidgets } from "../lib/widgets.js";
+import { api, app, notify, openSweepTab, rootGraph, toast, toastError, userFormDefaults } from "./comfy.js";
 import { refreshSweeps } from "./sweepActions.js";
 
 const PLAN_DELAY_MS = 350;
 let planTimer = null;
 let planSeq = 0;
 
-// focus = {nodeId, input} from "Explore parameter".
+// focus (config.js formFromAnalysis): the parameters "Explore parameter" or
+// the exploreSelected command asked for.
 export async function startNewSweep(focus = null) {
   store.set({ view: "form", busy: true, form: null, plan: null, formErrors: [] });
   try {
     const { output, workflow } = await app.graphToPrompt();
     const { analysis } = await client.analyze(output);
-    const form = formFromAnalysis(analysis, { focus, prompt: output });
+    const form = formFromAnalysis(analysis, { focus, prompt: output, defaults: userFormDefaults() });
     store.set({ form, source: { prompt: output, workflow }, analysisWarnings: analysis.warnings ?? [], busy: false });
     planNow();
   } catch (err) {
@@ -29,6 +32,17 @@ export async function startNewSweep(focus = null) {
 export async function exploreParameter(node, widget) {
   await openSweepTab();
   await startNewSweep({ nodeId: apiIdOf(rootGraph(), node), input: widget.name });
+}
+
+// Every widget "Explore parameter" would offer on these nodes (the command
+// comfy-sweep.exploreSelected). Returns false when none has one.
+export async function exploreNodes(nodes) {
+  const focus = nodes.map((node) => ({ nodeId: apiIdOf(rootGraph(), node), inputs: sweepableWidgets(node).map((w) => w.name) }))
+    .filter((f) => f.inputs.length > 0);
+  if (focus.length === 0) return false;
+  await openSweepTab();
+  await startNewSweep(focus);
+  return true;
 }
 
 // Inputs mutate the form in place (so typing keeps focus) and call this.
@@ -74,7 +88,7 @@ export async function queueSweep() {
     const body = { prompt: source.prompt, workflow: source.workflow, config: buildConfig(form), client_id: api.clientId };
     if (form.name.trim()) body.name = form.name.trim();
     const res = await client.createSweep(body);
-    toast("success", "Sweep queued", `${res.total} runs (${res.id})`);
+    notify("success", "Sweep queued", `${res.total} runs (${res.id})`);
     store.set({ view: "list", busy: false });
     await refreshSweeps();
   } catch (err) {

@@ -1,7 +1,9 @@
+// @ts-check
 // The Sweep sidebar tab. ComfyUI calls render(el) with a fresh element on
 // every open and destroy() on close, so all state lives in lib/state.js and
 // render only subscribes and draws.
 import { store } from "../lib/state.js";
+import { isActive } from "../lib/states.js";
 import { ensureStyles, h } from "./dom.js";
 import { formView, planBox } from "./formView.js";
 import { listView } from "./listView.js";
@@ -36,7 +38,7 @@ export function renderPanel(el) {
   };
   const off = store.subscribe(redraw);
   const timer = setInterval(() => {
-    if (store.state.view === "list" && store.state.sweeps.some((s) => ["queued", "running"].includes(s.state))) refreshSweeps();
+    if (store.state.view === "list" && store.state.sweeps.some((s) => isActive(s.state))) refreshSweeps();
   }, POLL_MS);
   mounted = { off, timer };
   redraw(store.state);

@@ -1,3 +1,4 @@
+// @ts-check
 // Contact sheets served by this ComfyUI ask this tab to load a run into the
 // graph (protocol in lib/loadChannel.js). Listening starts once, in the
 // extension's setup: the sidebar tab's render() runs anew on every opening,

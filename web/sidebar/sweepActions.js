@@ -1,3 +1,4 @@
+// @ts-check
 // Actions on existing sweeps: list, progress, cancel/resume/delete, runs,
 // "Load into graph".
 import { client } from "../lib/api.js";
@@ -5,7 +6,8 @@ import { store } from "../lib/state.js";
 import { formatValues, userMessage } from "../lib/format.js";
 import { nodeByApiId } from "../lib/graphPath.js";
 import { runsRefresher } from "../lib/runsRefresh.js";
-import { app, rootGraph, toast, toastError } from "./comfy.js";
+import { FINAL_STATES } from "../lib/states.js";
+import { app, notify, rootGraph, toastError } from "./comfy.js";
 
 let refreshing = null;
 
@@ -25,12 +27,12 @@ const announced = new Set();
 export function onProgress(detail) {
   store.progress(detail);
   runsRefresh.progress(detail.sweep_id);
-  const final = ["done", "cancelled", "interrupted"].includes(detail.state);
+  const final = FINAL_STATES.has(detail.state);
   const key = `${detail.sweep_id}|${detail.state}|${detail.done}`;
   if (!final || announced.has(key)) return;
   announced.add(key);
   const failed = detail.failed ? `, ${detail.failed} failed` : "";
-  toast(detail.failed ? "warn" : "success", `Sweep ${detail.state}`, `${detail.done}/${detail.total} done${failed}`);
+  notify(detail.failed ? "warn" : "success", `Sweep ${detail.state}`, `${detail.done}/${detail.total} done${failed}`);
   refreshSweeps();
 }
 
@@ -105,7 +107,7 @@ export async function loadRunIntoGraph(id, runId) {
     const { prompt, values } = await client.runPrompt(id, runId);
     const changed = applyPromptToGraph(prompt);
     const message = `${formatValues(values)} (${changed} widget${changed === 1 ? "" : "s"} changed)`;
-    toast("success", `Run ${runId} loaded into the graph`, message);
+    notify("success", `Run ${runId} loaded into the graph`, message);
     return { ok: true, message };
   } catch (err) {
     toastError("Load into graph failed", err);

@@ -95,5 +95,7 @@ CS.startBridge = function (sheet) {
   const hasChannel = typeof BroadcastChannel === "function";
   const mode = CS.bridgeMode(location.protocol, location.pathname, hasChannel);
   sheet.bridgeNote = mode.note || "";
+  // served from a sweep's files route: ratings are saved there (sheet_marks.js)
+  sheet.sweepId = CS.sweepRoute(location.protocol, location.pathname);
   sheet.bridge = mode.sweepId ? new CS.Bridge(mode.sweepId, new BroadcastChannel(BRIDGE_NAME)) : null;
 };

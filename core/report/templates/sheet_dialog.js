@@ -1,5 +1,5 @@
 // sheet_dialog.js: one run in full: the image, or the video playing inline
-// (looping), its values and metrics, a copy-able params.json, favourite toggle,
+// (looping), its values and metrics, a copy-able params.json, stars and pick,
 // and previous/next through the list it was opened from.
 CS.Dialog = class {
   constructor(sheet, host) {
@@ -51,6 +51,9 @@ CS.Dialog = class {
     const side = CS.el("div", "side");
     side.append(CS.el("h2", null, "Run #" + r.id + " · " + r.status));
     side.append(this.buttons(r));
+    const marks = CS.el("div", "btns dialog-marks");
+    marks.append(CS.markControls(this.sheet, r, "big"), CS.el("span", "hint", "keys 1–5, 0 clears, P picks"));
+    side.append(marks);
     if (r.status === "done") side.append(this.loadRow(r));
     if (r.error) side.append(CS.el("div", "err", r.error));
     if (r.note) side.append(CS.el("div", "err", "thumbnail: " + r.note));
@@ -67,11 +70,6 @@ CS.Dialog = class {
     const btn = (label, fn) => { const b = CS.el("button", null, label); b.addEventListener("click", fn); row.append(b); return b; };
     btn("◀ prev", () => this.show(this.index - 1));
     btn("next ▶", () => this.show(this.index + 1));
-    const fav = btn(this.sheet.favs.has(r.id) ? "★ favourite" : "☆ favourite", () => {
-      this.sheet.toggleFav(r.id);
-      fav.textContent = this.sheet.favs.has(r.id) ? "★ favourite" : "☆ favourite";
-    });
-    fav.className = "fav-toggle";
     const copy = btn("copy params.json", () => CS.copyText(CS.paramsJson(this.sheet.data, r), copy));
     copy.className = "copy-params";
     btn("close (Esc)", () => this.close());

@@ -1,5 +1,6 @@
-// sheet_filters.js: the filter panel: status, favourites, a min/max range per
-// numeric column, value checkboxes per other column, favourites export.
+// sheet_filters.js: the filter panel: status, picks, a min/max range per
+// numeric column (rating and scores too), value checkboxes per other column,
+// and the export/import of ratings and picks.
 const MAX_VALUE_BOXES = 60;
 
 // Built from sheet.filters, so a live update (new statuses, new metric
@@ -9,19 +10,19 @@ CS.buildFilters = function (sheet) {
   const open = new Set([...host.querySelectorAll("details[open] > summary")].map((s) => s.textContent));
   host.replaceChildren(CS.el("h2", null, "Filters"));
   host.append(CS.statusFilter(sheet));
-  const fav = CS.el("label");
+  const pick = CS.el("label");
   const box = CS.el("input");
   box.type = "checkbox";
-  box.id = "fav-only";
-  box.checked = sheet.filters.favOnly;
-  box.addEventListener("change", () => { sheet.filters.favOnly = box.checked; sheet.apply(); });
-  fav.append(box, document.createTextNode(" favourites only"));
-  host.append(fav);
+  box.id = "pick-only";
+  box.checked = sheet.filters.pickOnly;
+  box.addEventListener("change", () => { sheet.filters.pickOnly = box.checked; sheet.apply(); });
+  pick.append(box, document.createTextNode(" picks only"));
+  host.append(pick);
   for (const col of sheet.cols) {
     if (col.kind === "status" || (col.kind === "param" && !col.varying)) continue;
     host.append(col.numeric ? CS.rangeFilter(sheet, col) : CS.valueFilter(sheet, col));
   }
-  host.append(CS.favExport(sheet));
+  host.append(CS.marksSection(sheet));
   for (const d of host.querySelectorAll("details")) if (open.has(d.firstChild.textContent)) d.open = true;
 };
 
@@ -99,22 +100,38 @@ CS.valueFilter = function (sheet, col) {
   return d;
 };
 
-CS.favExport = function (sheet) {
-  const d = CS.el("details");
-  d.append(CS.el("summary", null, "favourites"));
-  const btn = CS.el("button", null, "export list");
-  btn.id = "export-favs";
+// Export (copy or download) and import (a file or pasted JSON) of the marks:
+// how ratings made in a local file travel to another browser or person.
+CS.marksSection = function (sheet) {
+  const d = CS.el("details", "marks-io");
+  d.append(CS.el("summary", null, "ratings & picks"));
+  const where = sheet.marks.sweepId ? "saved in the sweep's metadata.csv" : "kept in this browser";
+  d.append(CS.el("div", "hint", where));
+  const btn = CS.el("button", null, "export");
+  btn.id = "export-marks";
   const out = CS.el("textarea");
-  out.id = "fav-export";
-  out.readOnly = true;
+  out.id = "marks-export";
   const link = CS.el("a", null, "download");
   btn.addEventListener("click", () => {
-    const text = JSON.stringify(sheet.exportFavs(), null, 2);
+    const text = JSON.stringify(sheet.marks.exportDoc(), null, 2);
     out.value = text;
     if (link.href) URL.revokeObjectURL(link.href);
     link.href = URL.createObjectURL(new Blob([text], { type: "application/json" }));
-    link.download = "favourites_" + sheet.data.batch.name + ".json";
+    link.download = "ratings_" + sheet.data.batch.name + ".json";
   });
-  d.append(btn, document.createTextNode(" "), link, out);
+  const file = CS.el("input");
+  Object.assign(file, { type: "file", id: "import-marks", accept: ".json,application/json" });
+  file.addEventListener("change", async () => { if (file.files[0]) CS.importMarks(sheet, await file.files[0].text()); });
+  const paste = CS.el("button", null, "import pasted");
+  paste.id = "import-pasted";
+  paste.addEventListener("click", () => CS.importMarks(sheet, out.value));
+  const status = CS.el("div", "hint", sheet.marks.message);
+  status.id = "marks-status";
+  status.setAttribute("role", "status");
+  d.append(btn, document.createTextNode(" "), link, out, paste, CS.el("br"), file, status);
   return d;
+};
+
+CS.importMarks = async function (sheet, text) {
+  try { sheet.marks.say(await sheet.marks.importText(text)); } catch (e) { sheet.marks.say("import: " + e.message); }
 };

@@ -23,7 +23,10 @@ CS.makeCell = function (sheet, r) {
   cell.append(frame);
   if (r.status !== "done") cell.append(CS.el("span", "badge st " + r.status, r.status));
   if (r.kind === "video") cell.append(CS.el("span", "badge kind", "▶ video"));
-  if (sheet.favs.has(r.id)) cell.append(CS.el("span", "badge fav", "★"));
+  const mark = CS.markOf(r);
+  if (mark.rating || mark.picked) cell.classList.add("marked");
+  cell.append(CS.markControls(sheet, r, "badge"));
+  CS.heatBadges(sheet, cell, r);
   cell.append(CS.caption(sheet, r));
   if (r.error || r.note) {
     const err = CS.el("div", "err", r.error || r.note);
@@ -31,6 +34,21 @@ CS.makeCell = function (sheet, r) {
     cell.append(err);
   }
   return cell;
+};
+
+// The chosen metric's value on a cell coloured bad→good (sheet.heat, set by
+// apply), and "best of N" when the grid shows one run per sample.
+CS.heatBadges = function (sheet, cell, r) {
+  const n = sheet.bestCounts.get(r.id);
+  if (n > 1) cell.append(CS.el("span", "badge best", "best of " + n));
+  if (!sheet.heat) return;
+  const v = sheet.heat.col.get(r), t = sheet.heat.scale(v);
+  if (Number.isNaN(t)) return;
+  const chip = CS.el("span", "badge heat", CS.fmt(v));
+  chip.style.background = CS.heatColor(t, 0.95);
+  cell.style.background = CS.heatColor(t, 0.22);
+  cell.dataset.heat = t.toFixed(3);
+  cell.append(chip);
 };
 
 CS.caption = function (sheet, r) {
@@ -170,7 +188,7 @@ CS.Grid = class {
     return cell;
   }
 
-  refresh() {  // same layout, cells rebuilt (favourites changed)
+  refresh() {  // same layout, cells rebuilt
     for (const el of this.shown.values()) el.remove();
     this.shown.clear();
     this.render();

@@ -81,6 +81,7 @@ CS.mergeRuns = function (old, fresh) {
 };
 
 CS.mergeData = function (sheet, data) {
+  if (sheet.marks) sheet.marks.applyTo(data.runs);  // marks not yet in the server's data stay
   const { runs, changed } = CS.mergeRuns(sheet.data.runs, data.runs);
   const shape = (d) => JSON.stringify([d.params, d.metrics, CS.statuses(d.runs)]);
   const reshaped = shape(sheet.data) !== shape({ ...data, runs });

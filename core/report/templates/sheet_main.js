@@ -1,4 +1,4 @@
-// sheet_main.js: state, toolbar, filter panel, favourites, keyboard; wires the
+// sheet_main.js: state, toolbar, metric tools, marks keys, keyboard; wires the
 // views together. window.contactSheet is the page's state (tests and the
 // benchmark drive it too).
 const GROUP_BINS = 12;
@@ -6,13 +6,13 @@ const GROUP_BINS = 12;
 CS.Sheet = class {
   constructor(data) {
     this.setData(data);
-    this.favKey = "comfy-sweep:favourites:" + data.batch.key;
-    this.favs = new Set(CS.loadFavs(this.favKey));
     const vary = this.cols.filter((c) => c.kind === "param" && c.varying);
     const numericY = this.cols.find((c) => c.key === "m:execution_s") || this.cols.find((c) => c.kind === "metric");
     this.state = { view: "grid", sort: "id", desc: false, group: "", x: vary[0]?.key || "", y: vary[1]?.key || "",
-      plotY: numericY?.key || "" };
-    this.filters = { status: null, hiddenStatus: new Set(), favOnly: false, favs: this.favs, ranges: {}, values: {} };
+      plotY: numericY?.key || "", metric: "", higher: true, best: false, k: 24 };
+    this.filters = { status: null, hiddenStatus: new Set(), pickOnly: false, ranges: {}, values: {} };
+    this.heat = null;
+    this.bestCounts = new Map();
     this.grid = new CS.Grid(this, document.getElementById("grid-view"), document.getElementById("grid-spacer"));
     this.dialog = new CS.Dialog(this, document.getElementById("dialog"));
     this.lastApplyMs = 0;
@@ -33,9 +33,20 @@ CS.Sheet = class {
     this.apply();
   }
 
+  // Filtered, reduced to the best of each sample's seeds when asked, sorted.
   visibleRuns() {
-    const filtered = CS.filterRuns(this.data.runs, this.cols, this.filters);
-    return CS.sortRuns(filtered, this.col(this.state.sort) || this.cols[0], this.state.desc);
+    let runs = CS.filterRuns(this.data.runs, this.cols, this.filters);
+    const metric = this.col(this.state.metric);
+    this.bestCounts = new Map();
+    if (this.state.best && metric) ({ runs, counts: this.bestCounts } = CS.bestOfSamples(runs, metric, this.state.higher));
+    return CS.sortRuns(runs, this.col(this.state.sort) || this.cols[0], this.state.desc);
+  }
+
+  // Choosing a metric: its direction, and the plots and importance follow it.
+  setMetric(key) {
+    const changes = { metric: key, higher: CS.higherBetter(this.data, key) };
+    if (key) changes.plotY = key;
+    this.set(changes);
   }
 
   // `changed`: run ids a live update changed (sheet_live.js); the grid then
@@ -44,15 +55,21 @@ CS.Sheet = class {
     const t0 = performance.now();
     const runs = this.visibleRuns();
     this.shown = runs;
-    for (const v of ["grid", "xy", "plot"]) document.getElementById(v + "-view").hidden = v !== this.state.view;
+    const metric = this.col(this.state.metric);
+    this.heat = metric ? { col: metric, scale: CS.heatScale(runs, metric, this.state.higher) } : null;
+    for (const v of CS.VIEWS) document.getElementById(v[0] + "-view").hidden = v[0] !== this.state.view;
     if (this.state.view === "grid") {
       const g = this.col(this.state.group);
       this.grid.setGroups(g ? CS.groupRuns(runs, g, GROUP_BINS) : [{ label: null, runs }], changed);
     } else if (this.state.view === "xy") {
       CS.renderXY(this, document.getElementById("xy-view"), runs, this.col(this.state.x), this.col(this.state.y));
+    } else if (this.state.view === "top") {
+      CS.renderTopK(this, document.getElementById("top-view"), runs, metric);
     } else {
       const xs = this.cols.filter((c) => c.kind === "param" && c.numeric && c.varying);
-      CS.renderPlots(this, document.getElementById("plot-view"), runs, xs, this.col(this.state.plotY));
+      const host = document.getElementById("plot-view"), y = this.col(this.state.plotY);
+      CS.renderPlots(this, host, runs, xs, y);
+      host.prepend(CS.renderImportance(this, runs, y));
     }
     document.getElementById("status-line").textContent =
       runs.length + " of " + this.data.runs.length + " runs shown";
@@ -60,29 +77,29 @@ CS.Sheet = class {
     this.lastApplyMs = performance.now() - t0;
   }
 
-  toggleFav(id) {
-    if (this.favs.has(id)) this.favs.delete(id); else this.favs.add(id);
-    CS.saveFavs(this.favKey, this.favs);
-    if (this.state.view === "grid") this.grid.refresh(); else this.apply();
+  // A mark changed (sheet_marks.js): re-apply (only its cell is rebuilt when
+  // the order stays) and re-show the dialog if it shows that run.
+  marksChanged(r) {
+    const view = document.getElementById(this.state.view + "-view");
+    const scroll = [view.scrollTop, view.scrollLeft];
+    this.apply(new Set([r.id]));
+    [view.scrollTop, view.scrollLeft] = scroll;
+    const d = this.dialog;
+    if (d.isOpen && d.list[d.index]?.id === r.id) d.show(d.index);
   }
 
-  exportFavs() {
-    const byId = new Map(this.data.runs.map((r) => [r.id, r]));
-    return [...this.favs].sort((a, b) => a - b).filter((id) => byId.has(id)).map((id) => {
-      const r = byId.get(id);
-      const values = {};
-      for (const k of Object.keys(r.v)) values[k] = CS.full(r, k);
-      return { run_id: id, folder: r.folder, values };
-    });
+  markKey(r, key) {
+    const next = r ? CS.markForKey(CS.markOf(r), key) : null;
+    if (next) this.marks.set(r, next);
+    return next !== null;
   }
 };
 
-// localStorage can be unavailable (privacy settings): favourites then last for the visit.
-CS.loadFavs = function (key) {
-  try { return JSON.parse(localStorage.getItem(key) || "[]").filter(Number.isInteger); } catch (e) { return []; }
-};
-CS.saveFavs = function (key, favs) {
-  try { localStorage.setItem(key, JSON.stringify([...favs])); } catch (e) { /* kept in memory */ }
+CS.VIEWS = [["grid", "Grid"], ["xy", "XY grid"], ["top", "Top K"], ["plot", "Plots"]];
+
+// Reading window.localStorage itself throws where storage is disabled.
+CS.storage = function () {
+  try { return window.localStorage; } catch (e) { return null; }
 };
 
 CS.select = function (id, label, options, onChange) {
@@ -104,7 +121,7 @@ CS.buildToolbar = function (sheet) {
   bar.replaceChildren();  // rebuilt when a live update brings new columns
   const opts = (pred) => sheet.cols.filter(pred).map((c) => [c.key, c.label]);
   const params = opts((c) => c.kind === "param");
-  for (const v of [["grid", "Grid"], ["xy", "XY grid"], ["plot", "Plots"]]) {
+  for (const v of CS.VIEWS) {
     const b = CS.el("button", "view-btn", v[1]);
     b.id = "view-" + v[0];
     b.addEventListener("click", () => sheet.set({ view: v[0] }));
@@ -119,13 +136,38 @@ CS.buildToolbar = function (sheet) {
   bar.append(CS.select("xy-x", "X", params, (k) => sheet.set({ x: k })));
   bar.append(CS.select("xy-y", "Y", params, (k) => sheet.set({ y: k })));
   bar.append(CS.select("plot-y", "plot against", opts((c) => c.numeric && c.kind !== "id"), (k) => sheet.set({ plotY: k })));
+  CS.metricTools(sheet, bar, opts((c) => c.kind === "metric"));
+};
+
+// The metric that colours cells (heatmap), picks the best of seeds and ranks the top K.
+CS.metricTools = function (sheet, bar, metrics) {
+  bar.append(CS.select("metric", "metric", [["", "(none)"], ...metrics], (k) => sheet.setMetric(k)));
+  const dir = CS.el("button");
+  dir.id = "metric-dir";
+  dir.addEventListener("click", () => sheet.set({ higher: !sheet.state.higher }));
+  const best = CS.el("button", null, "best of seeds");
+  best.id = "best-of";
+  best.title = "one run per sample: the best of its seeds by the metric";
+  best.addEventListener("click", () => sheet.set({ best: !sheet.state.best }));
+  const k = CS.el("input");
+  Object.assign(k, { id: "top-k", type: "number", min: "1", max: String(TOPK_MAX), value: String(sheet.state.k) });
+  k.addEventListener("input", () => { const n = Number(k.value); if (n >= 1) sheet.set({ k: n }); });
+  const kl = CS.el("label", null, "K ");
+  kl.append(k);
+  bar.append(dir, best, kl);
 };
 
 CS.syncToolbar = function (sheet) {
   const s = sheet.state;
-  for (const v of ["grid", "xy", "plot"]) document.getElementById("view-" + v).setAttribute("aria-pressed", String(s.view === v));
+  for (const [v] of CS.VIEWS) document.getElementById("view-" + v).setAttribute("aria-pressed", String(s.view === v));
   const set = (id, val) => { const e = document.getElementById(id); if (e.value !== val) e.value = val; };
   set("sort-key", s.sort); set("group-by", s.group); set("xy-x", s.x); set("xy-y", s.y); set("plot-y", s.plotY);
+  set("metric", s.metric);
+  const dir = document.getElementById("metric-dir");
+  dir.textContent = s.higher ? "higher is better" : "lower is better";
+  dir.hidden = document.getElementById("best-of").hidden = !s.metric;
+  document.getElementById("best-of").setAttribute("aria-pressed", String(s.best));
+  document.getElementById("top-k").parentElement.hidden = s.view !== "top";
   document.getElementById("sort-dir").textContent = s.desc ? "↓ desc" : "↑ asc";
   document.getElementById("group-by").parentElement.hidden = s.view !== "grid";
   for (const id of ["xy-x", "xy-y"]) document.getElementById(id).parentElement.hidden = s.view !== "xy";
@@ -134,19 +176,21 @@ CS.syncToolbar = function (sheet) {
 
 CS.onKey = function (sheet, ev) {
   const d = sheet.dialog;
+  if (/^(INPUT|SELECT|TEXTAREA)$/.test(ev.target.tagName) || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const key = ev.key.length === 1 ? ev.key.toLowerCase() : ev.key;
   if (d.isOpen) {
-    if (ev.key === "Escape") d.close();
-    else if (ev.key === "ArrowLeft") d.show(d.index - 1);
-    else if (ev.key === "ArrowRight") d.show(d.index + 1);
-    else return;
+    if (key === "Escape") d.close();
+    else if (key === "ArrowLeft") d.show(d.index - 1);
+    else if (key === "ArrowRight") d.show(d.index + 1);
+    else if (!sheet.markKey(d.list[d.index], key)) return;
     ev.preventDefault();
     return;
   }
-  if (sheet.state.view !== "grid" || /^(INPUT|SELECT|TEXTAREA)$/.test(ev.target.tagName)) return;
-  if (ev.key.startsWith("Arrow")) sheet.grid.move(ev.key);
-  else if (ev.key === "Enter" && sheet.grid.focus >= 0) d.open(sheet.grid.flat, sheet.grid.focus);
-  else if (ev.key === "f" && sheet.grid.focus >= 0) sheet.toggleFav(sheet.grid.flat[sheet.grid.focus].id);
-  else return;
+  if (sheet.state.view !== "grid") return;
+  const focused = sheet.grid.focus >= 0 ? sheet.grid.flat[sheet.grid.focus] : null;
+  if (key.startsWith("Arrow")) sheet.grid.move(key);
+  else if (key === "Enter" && focused) d.open(sheet.grid.flat, sheet.grid.focus);
+  else if (!sheet.markKey(focused, key)) return;
   ev.preventDefault();
 };
 
@@ -154,6 +198,7 @@ CS.start = function () {
   const sheet = new CS.Sheet(CS.load());
   window.contactSheet = sheet;
   CS.startBridge(sheet);
+  sheet.marks = new CS.Marks(sheet, sheet.sweepId, CS.storage());
   CS.buildToolbar(sheet);
   CS.buildFilters(sheet);
   document.addEventListener("keydown", (ev) => CS.onKey(sheet, ev));

@@ -62,14 +62,14 @@ CS.sortRuns = function (runs, col, desc) {
   return keyed.map((x) => x.r);
 };
 
-// filters: {status:Set|null, favOnly, favs:Set, ranges:{key:[lo,hi]}, values:{key:Set}}
+// filters: {status:Set|null, pickOnly, ranges:{key:[lo,hi]}, values:{key:Set}}
 CS.filterRuns = function (runs, cols, f) {
   const byKey = new Map(cols.map((c) => [c.key, c]));
   const ranges = Object.entries(f.ranges || {}).filter(([, lh]) => !Number.isNaN(lh[0]) || !Number.isNaN(lh[1]));
   const values = Object.entries(f.values || {}).filter(([, s]) => s);
   return runs.filter((r) => {
     if (f.status && !f.status.has(r.status)) return false;
-    if (f.favOnly && !f.favs.has(r.id)) return false;
+    if (f.pickOnly && r.pk !== true) return false;
     for (const [key, [lo, hi]] of ranges) {
       const x = CS.num(byKey.get(key).get(r));
       if (Number.isNaN(x) || (!Number.isNaN(lo) && x < lo) || (!Number.isNaN(hi) && x > hi)) return false;

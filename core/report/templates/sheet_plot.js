@@ -42,7 +42,7 @@ CS.scatter = function (sheet, runs, xCol, yCol) {
   CS.axes(g, xCol.label, [x0, x1], [y0, y1]);
   for (const p of pts) {
     p.px = sx(p.x); p.py = sy(p.y);
-    g.fillStyle = sheet.favs.has(p.r.id) ? "#ffcc33" : p.r.status === "failed" ? "#ff6b6b" : "#5aa9ffcc";
+    g.fillStyle = p.r.pk === true ? "#ffcc33" : p.r.status === "failed" ? "#ff6b6b" : "#5aa9ffcc";
     g.beginPath(); g.arc(p.px, p.py, runs.length > 2000 ? 1.5 : 3, 0, 2 * Math.PI); g.fill();
   }
   canvas.addEventListener("click", (ev) => {

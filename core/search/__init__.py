@@ -1,0 +1,1 @@
+"""Adaptive search (``sampling_strategy: adaptive``): the space, the trials, the run source."""
