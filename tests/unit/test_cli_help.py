@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 import pytest
-from comfy_sweep.cli.main import COMMANDS, main as umbrella
+from comfy_sweep.cli.main import COMMANDS
+from comfy_sweep.cli.main import main as umbrella
 
 ALIASES = {
     "cr-run": "run",
