@@ -31,7 +31,8 @@ from comfy_harness import ComfyServer  # noqa: E402
 from comfy_sweep.client.comfyui import ComfyClient  # noqa: E402
 from comfy_sweep.client.http_backend import HttpBackend  # noqa: E402
 from comfy_sweep.core.config.load import parse_config  # noqa: E402
-from comfy_sweep.core.engine.engine import new_prompt_id, run_sweep  # noqa: E402
+from comfy_sweep.core.engine.engine import run_sweep  # noqa: E402
+from comfy_sweep.core.engine.events import new_prompt_id  # noqa: E402
 from comfy_sweep.core.plan.build import build_plan  # noqa: E402
 from comfy_sweep.core.plan.model import Plan
 from comfy_sweep.core.store.runstore import RunStore  # noqa: E402

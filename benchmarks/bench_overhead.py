@@ -28,10 +28,12 @@ from comfy_harness import ComfyServer  # noqa: E402
 from comfy_sweep.client.comfyui import ComfyClient  # noqa: E402
 from comfy_sweep.client.http_backend import HttpBackend  # noqa: E402
 from comfy_sweep.core.config.load import parse_config  # noqa: E402
-from comfy_sweep.core.engine.engine import new_prompt_id, run_sweep  # noqa: E402
+from comfy_sweep.core.engine.events import new_prompt_id  # noqa: E402
 from comfy_sweep.core.plan.build import build_plan  # noqa: E402
 from comfy_sweep.core.store.runstore import RunStore  # noqa: E402
+from comfy_sweep.core.sweep.session import SessionOptions, SweepSession  # noqa: E402
 from comfy_sweep.core.workflow import Workflow  # noqa: E402
+from comfy_sweep.media.live_scoring import scorer_for  # noqa: E402
 
 
 def workflow(size: int, radius: int = 12) -> dict[str, Any]:
@@ -72,19 +74,38 @@ async def exec_sum(client: ComfyClient, ids: list[str]) -> float:
     return total
 
 
+# Three built-in metrics computed for every run as it finishes (issue 13: the
+# sweep must not slow down by more than 2 %).
+METRICS = {"sharp": {"type": "sharpness"}, "color": {"type": "colorfulness"},
+           "ent": {"type": "entropy"}}  # fmt: skip
+
+
 async def bench_engine(
-    client: ComfyClient, base: dict[str, Any], seeds: list[int], tmp: Path
+    client: ComfyClient,
+    base: dict[str, Any],
+    seeds: list[int],
+    tmp: Path,
+    metrics: dict[str, Any] | None = None,
 ) -> tuple[float, float]:
+    """The sweep session as cr-batch runs it (engine, store, live scorer if any)."""
     cfg = parse_config({
         "workflow_file": None, "sampling_strategy": "grid", "seeds_per_sample": 1,
         "parameters": {"seed": {"path": "nodes.2.inputs.seed", "type": "values", "values": seeds}},
+        **({"metrics": metrics} if metrics else {}),
     })  # fmt: skip
     wf = Workflow.from_data(base)
     store = RunStore.create(tmp, cfg, wf, build_plan(cfg, wf))
+    options = SessionOptions(holder="bench", window=3, poll_interval=0.25)
     t0 = time.monotonic()
-    with store.lock("bench"):
-        summary = await run_sweep(store, HttpBackend(client), window=3, poll_interval=0.25)
+    session = SweepSession(store, HttpBackend(client), options, scorer=scorer_for(store))
+    summary = await session.run()
     return time.monotonic() - t0, summary.execution_s
+
+
+async def bench_engine_metrics(
+    client: ComfyClient, base: dict[str, Any], seeds: list[int], tmp: Path
+) -> tuple[float, float]:
+    return await bench_engine(client, base, seeds, tmp, METRICS)
 
 
 async def bench_floor(
@@ -120,8 +141,10 @@ async def bench_serial(
 
 async def main_async(args: argparse.Namespace, server: ComfyServer, tmp: Path) -> None:
     base = workflow(args.size)
-    ratios: dict[str, list[float]] = {"engine": [], "floor": [], "serial": []}
     benches = {"engine": bench_engine, "floor": bench_floor, "serial": bench_serial}
+    if args.metrics:
+        benches = {"engine": bench_engine, "metrics": bench_engine_metrics, "floor": bench_floor}
+    ratios: dict[str, list[float]] = {name: [] for name in benches}
     seed = 1000
     async with ComfyClient(server.address) as client:
         wall, ex = await bench_floor(client, base, [1, 2], tmp / "warm")  # warm-up
@@ -140,6 +163,9 @@ async def main_async(args: argparse.Namespace, server: ComfyServer, tmp: Path) -
     for name, vals in ratios.items():
         med = statistics.median(vals)
         print(f"  {name:7s} {med:.3f}   ({med / floor:.3f}x the floor)")
+    if "metrics" in ratios:
+        ratio = statistics.median(ratios["metrics"]) / statistics.median(ratios["engine"])
+        print(f"\nwith three metrics ÷ without: {ratio:.3f} (target ≤ 1.02)")
 
 
 def main() -> None:
@@ -149,6 +175,11 @@ def main() -> None:
         "--size", type=int, default=1536, help="image side; pick it so a run takes ~1 s"
     )
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument(
+        "--metrics",
+        action="store_true",
+        help="compare the engine with and without three built-in metrics (no serial loop)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         server = ComfyServer(Path(d) / "comfy", link_package=False).start()

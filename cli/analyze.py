@@ -18,6 +18,7 @@ from ..client.comfyui import ComfyClient
 from ..core.analyzer import Analysis, ParamInfo, analyze
 from ..core.analyzer_inputs import files_block, has_loaders, suggest_input_files
 from ..core.config.template import render_config_template
+from ..core.explore.recipes import recipes as phase_recipes
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import Workflow, load_workflow
 from .commands.analyze import main as main  # the click command (tests, python -m)
@@ -110,7 +111,7 @@ def _print_report(analysis: Analysis, output: Path | None) -> None:
 
 def run_command(
     workflow: Path, output: Path | None, server: str | None, object_info: Path | None,
-    as_json: bool, force: bool,
+    as_json: bool, force: bool, recipes: bool = False,
 ) -> None:  # fmt: skip
     if server and object_info:
         fail("give either --server or --object-info, not both")
@@ -119,6 +120,9 @@ def run_command(
     for text in wf.notes:
         click.echo(f"note: {text}", err=True)
     analysis = analyze(wf, info)
+    if recipes:
+        _write_recipes(analysis, workflow, output or Path.cwd(), force)
+        return
     if output is None and not as_json:
         output = Path.cwd() / f"{workflow.stem}{SUFFIX}"
     if output is not None:
@@ -128,6 +132,22 @@ def run_command(
     else:
         _print_report(analysis, output)
         _print_input_sets(wf)
+
+
+def _write_recipes(analysis: Analysis, workflow: Path, folder: Path, force: bool) -> None:
+    """The phase configs of core/explore/recipes.py, each naming the workflow relative to it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = phase_recipes(analysis, workflow_file_for(workflow, folder / "x.yaml"), workflow.stem)
+    taken = [name for name in texts if (folder / name).exists()]
+    if taken and not force:
+        fail(
+            f"{folder / taken[0]} exists; pass --force to overwrite or -o to choose another folder"
+        )
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {folder / name}")
+    for warning in analysis.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _print_input_sets(wf: Workflow) -> None:

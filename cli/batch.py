@@ -17,7 +17,7 @@ from ..client.remote import DETACHED, RemoteSweep
 from ..core.config.load import load_config, resolve_workflow_path
 from ..core.config.model import RaySpec, SweepConfig
 from ..core.config.validate import validate_config
-from ..core.errors import BackendError, ConflictError, WorkflowError
+from ..core.errors import BackendError, ConfigError, ConflictError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.store.runstore import RunStore
 from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
@@ -177,12 +177,26 @@ async def run_one_server(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile)
     return finish(store, summary)
 
 
+def run_exploration(opts: Options, cfg: SweepConfig) -> int:
+    """``sampling_strategy: explore``: cli/explore.py runs it, in client mode."""
+    if opts.dry_run or opts.mode == "server" or opts.resume or cfg.ray is not None:
+        raise ConfigError(
+            f"{cfg.source}: sampling_strategy explore runs in client mode only (no --dry-run, "
+            "--mode server, --resume or ray:); cr-analyze --recipes writes its phase configs"
+        )
+    from .explore import run_config  # explore imports this module
+
+    return run_config(cfg, opts.server, opts.config, opts.new)
+
+
 def run_command(config: str, strict: bool = False, **kwargs: object) -> int:
     """cr-batch's body (cli/commands/batch.py parses the command line)."""
     opts = Options(config=config, **kwargs)  # type: ignore[arg-type]
     cfg = load_config(opts.config)
     if cfg.inputs is not None:
         cfg.inputs.strict = strict
+    if cfg.sampling_strategy == "explore":  # a whole exploration, each phase a batch
+        return run_exploration(opts, cfg)
     wf_file = read_workflow_file(resolve_workflow_path(cfg))
     if opts.dry_run:
         return dry_run(opts, cfg, wf_file)

@@ -18,7 +18,7 @@ from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..core.config.model import SweepConfig, config_error
 from ..core.engine.backend import Backend, BackendSlot
-from ..core.engine.engine import EngineSummary
+from ..core.engine.events import EngineSummary
 from ..core.errors import BackendError, ConfigError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, format_plan_table
@@ -160,6 +160,7 @@ async def run_client_mode(
         window=opts.window or cfg.comfyui.queue_window,
         fail_fast=opts.fail_fast or cfg.comfyui.fail_fast,
         poll_interval=cfg.comfyui.poll_interval,
+        reconnect_window=cfg.comfyui.reconnect_window,
         ui_workflow=ui_workflow,  # sent as extra_pnginfo: outputs open as the UI graph
     )
     from ..media.live_scoring import scorer_for  # numpy, PIL: only when a sweep runs

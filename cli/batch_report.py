@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..core.engine.engine import EngineSummary
+from ..core.engine.events import EngineSummary
 from ..core.report.sheet import SHEET_FILE
 from ..core.store.runstore import RunStore
 from ..core.sweep.select import is_server_batch

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from ..core.engine.engine import EngineEvent
+    from ..core.engine.events import EngineEvent
 
 _JSON: ContextVar[bool] = ContextVar("comfy_sweep_json", default=False)
 _END: ContextVar[dict[str, Any] | None] = ContextVar("comfy_sweep_end", default=None)

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TextIO
 
-from ..core.engine.engine import EngineEvent
+from ..core.engine.events import EngineEvent
 from ..core.sweep.wire import RunRow, SweepStatus
 from . import output
 
@@ -28,6 +28,11 @@ def format_values(values: Mapping[str, Any], limit: int = 6) -> str:
         text = f"{value:.4g}" if isinstance(value, float) else str(value)
         parts.append(f"{name}={text}")
     return " ".join(parts)
+
+
+# Events printed as their message: a lost prompt resubmitted, a stop, a fleet's
+# server leaving or rejoining.
+NOTICES = ("resubmitted", "stopping", "server_down", "server_up")
 
 
 class ProgressPrinter:
@@ -66,7 +71,7 @@ class ProgressPrinter:
     def _bar(self, ev: EngineEvent) -> None:
         if ev.kind == "failed" and ev.run is not None:
             self._print(f"run {ev.run.run_id} failed: {ev.message}")
-        elif ev.kind in ("resubmitted", "stopping"):
+        elif ev.kind in NOTICES:
             self._print(ev.message)
         width = shutil.get_terminal_size((100, 20)).columns
         filled = int(20 * (ev.done + ev.failed) / max(1, ev.total))
@@ -84,7 +89,7 @@ class ProgressPrinter:
             self._print(
                 f"[{self._status(ev)}] run {ev.run.run_id} {what}  {format_values(ev.run.values)}"
             )
-        elif ev.kind in ("resubmitted", "stopping"):
+        elif ev.kind in NOTICES:
             self._print(ev.message)
 
     def _print(self, text: str) -> None:

@@ -16,7 +16,7 @@ import click
 
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.http_backend import HttpBackend
-from ..core.engine.engine import new_prompt_id
+from ..core.engine.events import new_prompt_id
 from ..core.engine.history import RunOutcome, fully_cached
 from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo

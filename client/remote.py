@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..core.config.model import SweepConfig
-from ..core.engine.engine import EngineSummary
+from ..core.engine.events import EngineSummary
 from ..core.errors import BackendError, ConflictError, NotFoundError
 from ..core.store.runstore import RunStore
 from ..core.sweep import lifecycle

@@ -54,8 +54,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Several servers side by side on a small machine: one torch/OpenMP thread each,
+# so two or three CPU servers do not fight over the same cores.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 class ComfyServer:
-    """One ComfyUI process with private folders; may be killed and restarted."""
+    """One ComfyUI process with private folders; may be killed and restarted.
+    ``env`` is added to the process environment (e.g. ``ONE_THREAD``)."""
 
     def __init__(
         self,
@@ -65,6 +71,7 @@ class ComfyServer:
         front_end_root: Path | None = None,
         extra_args: list[str] | None = None,
         link_package: bool = True,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.root = root
         self.port = port or free_port()
@@ -76,6 +83,7 @@ class ComfyServer:
         self.user_dir = root / "user"
         self.log_path = root / "comfyui.log"
         self.link_package = link_package
+        self.env = dict(env or {})
         self.proc: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
 
@@ -130,7 +138,7 @@ class ComfyServer:
         self._prepare()
         self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **self.env)
         self.proc = subprocess.Popen(
             self.command(),
             cwd=comfyui_dir(),

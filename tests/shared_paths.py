@@ -3,10 +3,12 @@ Tests that read it skip when it is absent; the project never needs it at run tim
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# COMFY_SWEEP_SHARED: a git worktree elsewhere (../wt/<name>) finds /work/shared too.
+SHARED = Path(os.environ.get("COMFY_SWEEP_SHARED") or REPO.parent / "shared")
 SHARED_WORKFLOWS = SHARED / "workflows"
 ORIGINAL_README = SHARED / "reference" / "original-suite-README.md"
 SAVED_OBJECT_INFO = SHARED_WORKFLOWS / "object_info_0.3.75.json"

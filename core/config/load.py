@@ -207,7 +207,13 @@ def _parse_sampling(rd: _Reader, top: dict[str, Any], cfg: SweepConfig) -> None:
         )
     cfg.sampling_strategy = cast(Strategy, strategy.lower())
     cfg.num_samples = rd.integer(top.get("num_samples", 16), ("num_samples",))
-    if cfg.num_samples < 1 and cfg.sampling_strategy in ("sobol", "lhs", "random", "adaptive"):
+    if cfg.num_samples < 1 and cfg.sampling_strategy in (
+        "sobol",
+        "lhs",
+        "random",
+        "adaptive",
+        "explore",
+    ):
         raise rd.fail(("num_samples",), f"{cfg.num_samples} plans zero runs; use at least 1")
     if cfg.num_samples > MAX_RUNS:
         raise rd.fail(("num_samples",), f"{cfg.num_samples} is more than {MAX_RUNS}")

@@ -15,7 +15,7 @@ from ..metrics.spec import MetricSpec
 from .objective import ObjectiveSpec
 
 ParamType = Literal["continuous", "linear", "values", "random_seed", "template"]
-Strategy = Literal["sobol", "lhs", "grid", "random", "linear", "adaptive"]
+Strategy = Literal["sobol", "lhs", "grid", "random", "linear", "adaptive", "explore"]
 
 # `replace` is parsed into type values with ``replace`` targets (core/config/text.py).
 PARAM_TYPES: tuple[str, ...] = (
@@ -26,7 +26,8 @@ PARAM_TYPES: tuple[str, ...] = (
     "replace",
     "template",
 )
-STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear", "adaptive")
+# explore: a whole exploration (comfy-sweep explore, docs/explore.md), run by cr-batch.
+STRATEGIES: tuple[str, ...] = ("sobol", "lhs", "grid", "random", "linear", "adaptive", "explore")
 TOP_KEYS = (
     "workflow_file", "sampling_strategy", "num_samples", "seeds_per_sample", "sweep_seed",
     "parameters", "output", "resume", "comfyui", "inputs", "shots", "metrics", "objective", "ray",

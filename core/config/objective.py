@@ -73,7 +73,7 @@ def check_objective(cfg: SweepConfig, fail: Fail) -> None:
     filled from the metric when not given. Other strategies ignore it (a warning)."""
     obj = cfg.objective
     if cfg.sampling_strategy != "adaptive":
-        if obj is not None:
+        if obj is not None and cfg.sampling_strategy != "explore":  # explore: its winners
             cfg.warnings.append(
                 f"{cfg.source}: objective is used by sampling_strategy adaptive only; ignored"
             )

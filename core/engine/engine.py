@@ -29,11 +29,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BackendError, PromptRejected
@@ -42,7 +39,9 @@ from ..plan.build import prompt_for_run
 from ..plan.order import order_levels
 from ..store.format import RunRecord
 from .backend import Backend, BackendSlot
+from .events import EngineEvent, EngineSummary, new_prompt_id
 from .fleet import Fleet, unreachable
+from .flight import Flight, poll_each, run_record
 from .history import RunOutcome, fully_cached
 from .inputs import ensure_inputs
 from .pacing import Pacer
@@ -56,51 +55,11 @@ FULLY_CACHED = (
     "ComfyUI answered from its cache with no output files (the identical prompt had "
     "just run); rerun the command to execute it again"
 )
+DEFAULT_SLOT = "default"  # the one unnamed slot of a single-backend sweep
 QUEUE_CHECK_EVERY = 5.0  # seconds between /queue looks for prompts lost by the server
 
 
-@dataclass
-class EngineEvent:
-    kind: str  # start | submitted | done | failed | resubmitted | stopping | end
-    run: PlannedRun | None
-    done: int
-    failed: int
-    total: int
-    eta_s: float | None
-    message: str = ""
-
-
-@dataclass
-class EngineSummary:
-    done: int
-    failed: int
-    total: int
-    wall_s: float
-    execution_s: float  # sum of ComfyUI execution times of runs finished this session
-    state: str  # "done" | "interrupted"
-    submitted: int = 0
-    finished_now: int = 0
-    halted: bool = False  # stopped by fail_fast (not by ``stop``): runs are left on purpose
-    # server name -> (runs recorded this session, Σ execution seconds); fleets only
-    per_server: dict[str, tuple[int, float]] = field(default_factory=dict)
-
-
-def new_prompt_id() -> str:
-    """Our own prompt ids: lowercase uuid4 (what ComfyUI itself would choose)."""
-    return str(uuid.uuid4())
-
-
 # ------------------------------------------------------------------ engine
-
-
-@dataclass
-class _Flight:
-    run: PlannedRun
-    prompt_id: str
-    queued_at: float
-    slot: BackendSlot
-    losses: int = 0
-    adopted: bool = False  # submitted by an earlier session
 
 
 class _Sweep:
@@ -121,7 +80,7 @@ class _Sweep:
         elif self.fleet.multi:
             self.todo = GroupedRuns(upstream_key(order_levels(store.config, store.workflow)))
         self.per_server: dict[str, tuple[int, float]] = {}
-        self.flights: OrderedDict[str, _Flight] = OrderedDict()
+        self.flights: OrderedDict[str, Flight] = OrderedDict()
         self.collecting: set[asyncio.Task[None]] = set()
         self.pacer = Pacer(opts["poll_interval"])
         self.stop: asyncio.Event = opts["stop"] or asyncio.Event()
@@ -174,7 +133,7 @@ class _Sweep:
             return
         if queued != prompt:  # another extension rewrote it: keep what really runs
             self.store.save_prompt(run.run_id, queued)
-        self.flights[pid] = _Flight(run, pid, queued_at, slot, losses)
+        self.flights[pid] = Flight(run, pid, queued_at, slot, losses)
         self.submitted += 1
         self.emit("submitted", run)
 
@@ -215,7 +174,7 @@ class _Sweep:
     # -- finishing ----------------------------------------------------------
     def record(self, rec: RunRecord, slot: BackendSlot) -> None:
         """Into the store; a fleet's runs say which server ran them."""
-        if self.fleet.multi:
+        if slot.name != DEFAULT_SLOT:  # named slots (a fleet, even one left with one server)
             rec.extra["server"] = slot.name
             runs, secs = self.per_server.get(slot.name, (0, 0.0))
             self.per_server[slot.name] = (runs + 1, secs + (rec.execution_s or 0.0))
@@ -234,7 +193,7 @@ class _Sweep:
         if self.opts["fail_fast"]:
             self.halted = True
 
-    def finish(self, flight: _Flight, outcome: RunOutcome) -> None:
+    def finish(self, flight: Flight, outcome: RunOutcome) -> None:
         if outcome.execution_s is not None:
             self.execution_s += outcome.execution_s
         if outcome.status == "success":
@@ -246,7 +205,7 @@ class _Sweep:
             self.todo.put_back(flight.run)  # our own earlier Ctrl-C: run it again
             return
         self.finished_now += 1
-        self.record(_record(flight, outcome, [], self.store.root), flight.slot)
+        self.record(run_record(flight, outcome, [], self.store.root), flight.slot)
         self.emit("failed", flight.run, outcome.error)
         if self.opts["fail_fast"]:
             self.halted = True
@@ -260,7 +219,7 @@ class _Sweep:
         except Exception as err:  # noqa: BLE001 - not swallowed: kept and raised by the main loop (our disk, the store, a bug)
             self.fatal = self.fatal or err
 
-    async def collect(self, flight: _Flight, outcome: RunOutcome) -> None:
+    async def collect(self, flight: Flight, outcome: RunOutcome) -> None:
         dest = self.store.root / "runs"
         try:
             dest = self.store.run_dir(flight.run.run_id)
@@ -274,7 +233,8 @@ class _Sweep:
         except BackendError as err:
             if self.fleet.multi and unreachable(err):  # gone with the outputs: run it elsewhere
                 self.todo.put_back(flight.run)
-                self.fleet.mark_down(flight.slot, [])
+                if not self.fleet.is_down(flight.slot):  # its other runs too, not left waiting
+                    self.slot_failed(flight.slot, err)
                 return
             if err.details.get("address") is not None:  # server gone: fatal, rerun resumes
                 raise
@@ -291,7 +251,7 @@ class _Sweep:
             )
             return
         self.finished_now += 1
-        self.record(_record(flight, outcome, paths, self.store.root), flight.slot)
+        self.record(run_record(flight, outcome, paths, self.store.root), flight.slot)
         self.emit("done", flight.run)
 
     # -- polling ------------------------------------------------------------
@@ -345,7 +305,11 @@ class _Sweep:
                 self.record_failed(flight.run, pid, error, flight.queued_at, slot)
             else:
                 self.emit("resubmitted", flight.run, f"prompt {pid} vanished; submitting again")
-                await self.submit(flight.run, slot, flight.losses + 1)
+                try:
+                    await self.submit(flight.run, slot, flight.losses + 1)
+                except BackendError:
+                    self.todo.put_back(flight.run)  # neither in flight nor pending otherwise
+                    raise
 
     async def wait(self, delay: float) -> None:
         with contextlib.suppress(asyncio.TimeoutError):
@@ -371,10 +335,10 @@ class _Sweep:
     ) -> dict[int, str]:
         """Adopt what ``slot`` knows of ``inflight``; returns the rest."""
         active = await slot.backend.active_ids()  # before poll: a finish in between shows in poll
-        finished = await _poll_each(slot.backend, list(inflight.values()))
+        finished = await poll_each(slot.backend, list(inflight.values()))
         rest: dict[int, str] = {}
         for run_id, pid in inflight.items():
-            flight = _Flight(by_id[run_id], pid, time.time(), slot, adopted=True)
+            flight = Flight(by_id[run_id], pid, time.time(), slot, adopted=True)
             outcome = finished.get(pid)
             if outcome is not None and outcome.status != "interrupted":
                 self.finish(flight, outcome)
@@ -441,31 +405,6 @@ class _Sweep:
             await asyncio.gather(*self.collecting, return_exceptions=True)
 
 
-async def _poll_each(backend: Backend, ids: Sequence[str]) -> dict[str, RunOutcome]:
-    # Backends may stop at the first unfinished id (FIFO); on resume ask one by one.
-    found: dict[str, RunOutcome] = {}
-    for pid in ids:
-        found.update(await backend.poll([pid]))
-    return found
-
-
-def _record(flight: _Flight, outcome: RunOutcome, paths: list[Path], root: Path) -> RunRecord:
-    rels = [p.relative_to(root).as_posix() for p in paths]
-    return RunRecord(
-        run_id=flight.run.run_id,
-        status="done" if outcome.status == "success" else "failed",
-        values=dict(flight.run.values),
-        prompt_id=outcome.prompt_id,
-        queued_at=flight.queued_at,
-        started_at=outcome.started_at,
-        finished_at=outcome.finished_at,
-        execution_s=outcome.execution_s,
-        outputs=rels,
-        error=outcome.error,
-        cached_nodes=list(outcome.cached_nodes),
-    )
-
-
 def _default_builder(store: RunStore) -> Callable[[PlannedRun], dict[str, Any]]:
 
     return lambda run: prompt_for_run(store.workflow, store.config, run)
@@ -503,7 +442,7 @@ async def run_sweep(
     slots = (
         list(backend)
         if isinstance(backend, Sequence)
-        else [BackendSlot(backend, max(1, window), "default")]
+        else [BackendSlot(backend, max(1, window), DEFAULT_SLOT)]
     )
     sweep = _Sweep(store, slots, opts, build_prompt or _default_builder(store))
     try:

@@ -22,6 +22,7 @@ from typing import Any
 from ..config.model import SET_COLUMN, SweepConfig, config_error
 from ..config.text import replacements
 from ..config.validate import validate_config
+from ..errors import PlanError
 from ..labels import plan_labels
 from ..objectinfo import ObjectInfo
 from ..workflow import InputRef, Workflow
@@ -44,6 +45,11 @@ from .samples import (
 def build_plan(cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | None = None) -> Plan:
     """Validate, sample, merge, order and expand. Draws ``cfg.sweep_seed`` once if unset
     (it is written back to ``cfg`` so the config snapshot records it)."""
+    if cfg.sampling_strategy == "explore":
+        raise PlanError(
+            "sampling_strategy explore is a whole exploration, not one batch: run it with "
+            "cr-batch in client mode (or comfy-sweep explore); the panel cannot run it yet"
+        )
     warnings = validate_config(cfg, workflow, object_info)
     if cfg.sweep_seed is None:
         cfg.sweep_seed = secrets.randbelow(2**32)

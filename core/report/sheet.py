@@ -35,6 +35,8 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from ..errors import StoreError, SweepError
+from ..explore.model import REPORT_FILE as EXPLORE_REPORT
+from ..explore.model import STATE_FILE as EXPLORE_STATE
 from ..labels import value_key
 from ..metrics.spec import metrics_from_yaml
 from ..store import atomic
@@ -52,6 +54,7 @@ DATA_SCHEMA = 1
 IMAGE_EXT = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif"})
 VIDEO_EXT = frozenset({".mp4", ".webm", ".mov", ".mkv", ".m4v", ".avi"})
 RATING = "rating"  # the person's stars, a metric column of the page
+SERVER = "server"  # which server of a fleet ran a run: shown like a parameter
 _MAX_SAFE_INT = 2**53  # larger ints would lose digits as JS numbers: sent as strings
 _JS_FILES = (
     "sheet_model.js",
@@ -85,6 +88,7 @@ class RunView:
     rating: int | None = None  # the person's 1-5 stars (core/store/marks.py)
     picked: bool = False
     sample: int | None = None  # plan.json sample_index: the runs of one sample differ by seed
+    server: str = ""  # the server (or Ray worker) of a fleet that ran it
 
 
 @dataclass
@@ -148,6 +152,7 @@ def _apply_record(run: RunView, rec: RunRecord) -> None:
     run.scores = {SCORE_PREFIX + k: v for k, v in rec.scores.items() if math.isfinite(v)}
     run.rating = read_rating(rec.extra)
     run.picked = read_picked(rec.extra)
+    run.server = rec.extra.get("server", "")
 
 
 def read_batch(store_root: Path) -> BatchView:
@@ -260,6 +265,8 @@ def _run_entry(
     if run.rating is not None:
         metrics[RATING] = float(run.rating)  # a column like a score: sort, filter, heatmap
     shown, full = _shown_values(run, labels)
+    if run.server:  # a column like a parameter: filter, group and XY by server
+        shown[SERVER] = run.server
     return {
         "id": run.run_id,
         "s": run.run_id if run.sample is None else run.sample,
@@ -306,12 +313,22 @@ def _sweep_name(progress: Mapping[str, Any]) -> str:
     return label.strip() if isinstance(label, str) else ""
 
 
+def _exploration_link(root: Path) -> str:
+    """The report's link when the batch is a step of an exploration
+    (``explore_*/phaseN_*/<batch>``, docs/explore.md), else ""."""
+    if (root.parent.parent / EXPLORE_STATE).is_file():
+        return f"../../{EXPLORE_REPORT}"
+    return ""
+
+
 def build_report_data(store_root: Path) -> dict[str, Any]:
     """The contact sheet's data: batch summary, parameter and metric columns, runs."""
     batch = read_batch(Path(store_root))
     thumbs, notes = _thumb_state(batch.root)
     runs = [_run_entry(batch.root, r, thumbs, notes, batch.labels) for r in batch.runs]
     names = list(batch.parameters) or sorted({k for r in runs for k in r["v"]})
+    if any(SERVER in r["v"] for r in runs) and SERVER not in names:
+        names.append(SERVER)  # runs and execution time per server, like any parameter
     p = batch.progress
     return {
         "schema": DATA_SCHEMA,
@@ -327,6 +344,7 @@ def build_report_data(store_root: Path) -> dict[str, Any]:
             "done": sum(r["status"] == "done" for r in runs),
             "failed": sum(r["status"] == "failed" for r in runs),
             "updated_at": p.get("updated_at", ""),
+            "explore": _exploration_link(batch.root),
         },
         "params": [_param_info(n, runs) for n in names],
         "metrics": _metric_names(runs),

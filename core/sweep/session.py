@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..engine.backend import Backend, BackendSlot
-from ..engine.engine import EngineEvent, EngineSummary, run_sweep
+from ..engine.engine import run_sweep
+from ..engine.events import EngineEvent, EngineSummary
 from ..engine.placement import RunSource
 from ..errors import SweepError
 from ..store import atomic
@@ -70,6 +71,7 @@ class SessionOptions:
     ui_workflow: dict[str, Any] | None = None
     poll_interval: float = 0.25
     write_behind: bool = False
+    reconnect_window: float = 60.0  # a fleet fails only when no server answers this long
 
 
 def summarize(
@@ -153,6 +155,7 @@ class SweepSession:
                 on_event=self._event,
                 stop=self.stop,
                 poll_interval=opts.poll_interval,
+                reconnect_window=opts.reconnect_window,
                 source=self.source,
                 settle=self.scorer.drain if self.scorer is not None else None,
             )

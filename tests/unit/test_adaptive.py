@@ -15,7 +15,8 @@ import pytest
 import yaml
 from comfy_sweep.core.config.load import load_config, parse_config
 from comfy_sweep.core.config.validate import validate_config
-from comfy_sweep.core.engine.engine import EngineEvent, run_sweep
+from comfy_sweep.core.engine.engine import run_sweep
+from comfy_sweep.core.engine.events import EngineEvent
 from comfy_sweep.core.errors import ConfigError
 from comfy_sweep.core.plan.build import build_plan
 from comfy_sweep.core.plan.extend import adds_work, extend_plan

@@ -8,7 +8,7 @@ import pytest
 from comfy_sweep.cli.batch import EXIT_INTERRUPTED, finish
 from comfy_sweep.cli.common import EXIT_RUNS_FAILED
 from comfy_sweep.core.config.load import parse_config
-from comfy_sweep.core.engine.engine import EngineSummary
+from comfy_sweep.core.engine.events import EngineSummary
 from comfy_sweep.core.plan.build import build_plan
 from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import Workflow

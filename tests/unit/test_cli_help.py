@@ -25,6 +25,7 @@ ALIASES = {
     "cr-export": "export",
     "cr-refine": "refine",
     "cr-rate": "rate",
+    "cr-explore": "explore",
     "cr-convert": "convert",
 }
 README = Path(__file__).resolve().parents[2] / "README.md"

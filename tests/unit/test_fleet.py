@@ -4,6 +4,7 @@ recorded once. The same behaviour on real ComfyUI servers: tests/e2e/test_fleet_
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ class DyingBackend(FakeBackend):
         super().__init__(server)
         self.name = name
         self.dead = False
+        self.die_on_collect = False  # dies while we download a finished run's outputs
 
     def _check(self) -> None:
         if self.dead:
@@ -44,6 +46,11 @@ class DyingBackend(FakeBackend):
     async def active_ids(self) -> set[str]:
         self._check()
         return await super().active_ids()
+
+    async def collect(self, outcome: RunOutcome, dest: Path) -> list[Path]:
+        self.dead = self.dead or self.die_on_collect
+        self._check()
+        return await super().collect(outcome, dest)
 
 
 @pytest.fixture
@@ -111,6 +118,29 @@ async def test_a_dead_server_hands_its_runs_to_the_other_and_rejoins(
     ran = servers[0].executed + servers[1].executed
     recorded = {r.prompt_id for r in store.records()}
     assert recorded <= set(ran) and len(ran) - len(recorded) <= 2  # at most its window twice
+
+
+async def test_a_server_dying_while_we_download_hands_over_all_its_runs(
+    tmp_path: Path, servers: list[FakeComfy]
+) -> None:
+    # Its other in-flight runs must not wait for it: it never comes back.
+    store = make_store(tmp_path)
+    backends = [DyingBackend(s, f"gpu{i}") for i, s in enumerate(servers)]
+    backends[0].die_on_collect = True
+    summary = await asyncio.wait_for(_run(store, backends), timeout=20)
+    assert summary.state == "done" and summary.done == 6
+    _assert_once(store)
+    assert {r.extra["server"] for r in store.records()} == {"gpu1"}
+
+
+async def test_one_named_slot_still_records_its_server(
+    tmp_path: Path, servers: list[FakeComfy]
+) -> None:
+    # A fleet left with one server (the other lacked a node type): still a server column.
+    store = make_store(tmp_path)
+    summary = await _run(store, [DyingBackend(servers[0], "gpu0")])
+    assert summary.done == 6 and summary.per_server["gpu0"][0] == 6
+    assert {r.extra["server"] for r in store.records()} == {"gpu0"}
 
 
 async def test_the_sweep_stops_when_no_server_answers_for_the_window(

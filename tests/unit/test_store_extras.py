@@ -74,3 +74,15 @@ def test_set_extra_rates_a_run_and_refuses_what_is_not_a_column(tmp_path: Path) 
         store.set_extra(1, {"status": "failed"})
     with pytest.raises(StoreError, match="no metadata row"):
         store.set_extra(2, {"rating": "1"})
+
+
+def test_the_contact_sheet_shows_the_server_like_a_parameter(tmp_path: Path) -> None:
+    from comfy_sweep.core.report.sheet import build_report_data
+
+    store = _store(tmp_path)
+    _record(store, 1, server="gpu-1:8188")
+    _record(store, 2, server="gpu-2:8188")
+    data = build_report_data(store.root)
+    runs = {r["id"]: r for r in data["runs"]}
+    assert runs[1]["v"]["server"] == "gpu-1:8188" and runs[2]["v"]["server"] == "gpu-2:8188"
+    assert "server" in [p["name"] for p in data["params"]]

@@ -1,0 +1,1 @@
+"""Explore: from a bare workflow to the best settings (docs/explore.md)."""
