@@ -39,7 +39,8 @@ from ..core.objectinfo import ObjectInfo
 from ..core.store import atomic
 from ..core.sweep.select import batch_identity, newest_match
 from ..core.workflow import Workflow, load_workflow, read_workflow_file
-from .batch import EXIT_INTERRUPTED, Options, run_batch
+from .batch import EXIT_INTERRUPTED, run_batch
+from .batch_client import Options
 from .common import EXIT_OK, handle_errors, server_option, shell_arg
 from .helptext import command
 
