@@ -210,7 +210,8 @@ def run_command(config: str, strict: bool = False, **kwargs: object) -> int:
         cfg.ray = cfg.ray or RaySpec()
         cfg.ray.address = opts.ray
     if cfg.ray is not None:  # ray.init installs signal handlers: before the event loop
-        from ..raycluster.driver import connect
+        from ..raycluster.driver import connect, launch_of
 
+        launch_of(cfg, cfg.ray)  # a config mistake fails before Ray starts
         connect(cfg.ray)
     return asyncio.run(run_batch(opts, cfg, wf_file))

@@ -19,15 +19,15 @@ from typing import Any
 
 from ..core.engine.history import RunOutcome
 from ..core.engine.inputs import read_input_file
-from ..core.errors import BackendError, SweepError
+from ..core.errors import BackendError, ConfigError, SweepError
 from ..core.plan.model import InputFile
+from .worker import OutputFile
 
 
 class RayBackend:
     def __init__(self, actor: Any, name: str) -> None:
         self.actor = actor
         self.name = name
-        self.present: set[str] = set()
 
     async def _call(self, method: str, *args: Any) -> Any:
         import ray.exceptions as rex
@@ -73,33 +73,49 @@ class RayBackend:
         return await asyncio.to_thread(_receive, files, dest)
 
     async def ensure_inputs(self, files: Sequence[InputFile]) -> None:
+        """Send the input-set files the worker lacks. The worker is asked every time (one
+        actor call): Ray may have restarted it since, with an empty input folder."""
+        missing = set(await self._call("missing_inputs", [f.name for f in files]))
         for f in files:
-            if f.name not in self.present:
+            if f.name in missing:
                 data = await asyncio.to_thread(read_input_file, f)
                 await self._call("put_input", f.subfolder, f.filename, data)
-                self.present.add(f.name)
 
 
-def _receive(files: Sequence[Any], dest: Path) -> list[Path]:
+def _receive(files: Sequence[OutputFile], dest: Path) -> list[Path]:
     """Write the worker's outputs into the run folder (``.part`` then rename), checking
-    each checksum; a shared-storage file is copied and then removed."""
+    each checksum: a damaged file is refused. A shared-storage file is removed once
+    copied (or refused)."""
     dest.mkdir(parents=True, exist_ok=True)
     paths = []
     for f in files:
-        target = dest / f.name
-        part = target.with_name(target.name + ".part")
-        if f.data is not None:
-            part.write_bytes(f.data)
-        else:
-            shutil.copyfile(f.shared, part)
-        if _sha256(part) != f.sha256:
-            part.unlink()
-            raise BackendError(f"output {f.name} arrived damaged (checksum mismatch)")
-        os.replace(part, target)
-        if f.shared is not None:
-            shutil.rmtree(Path(f.shared).parent, ignore_errors=True)
-        paths.append(target)
+        try:
+            paths.append(_receive_one(f, dest))
+        finally:
+            if f.shared is not None:
+                shutil.rmtree(Path(f.shared).parent, ignore_errors=True)
     return paths
+
+
+def _receive_one(f: OutputFile, dest: Path) -> Path:
+    target = dest / f.name
+    part = target.with_name(target.name + ".part")
+    if f.data is not None:
+        part.write_bytes(f.data)
+    elif f.shared is not None:
+        try:
+            shutil.copyfile(f.shared, part)
+        except FileNotFoundError:
+            raise ConfigError(
+                f"ray.shared_dir: a worker wrote {f.shared} but this driver cannot read it; "
+                "shared_dir must be the same storage on the driver and every node",
+                field="ray.shared_dir",
+            ) from None
+    if _sha256(part) != f.sha256:
+        part.unlink()
+        raise BackendError(f"output {f.name} arrived damaged (checksum mismatch); refused")
+    os.replace(part, target)
+    return target
 
 
 def _sha256(path: Path) -> str:

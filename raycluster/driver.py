@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..core.config.model import RaySpec, SweepConfig
+from ..core.config.model import RaySpec, SweepConfig, config_error
 from ..core.engine.backend import BackendSlot
 from ..core.errors import BackendError, ConfigError, MissingExtraError
 from ..core.objectinfo import ObjectInfo
@@ -66,12 +66,20 @@ def connect(spec: RaySpec) -> None:
         ) from None
 
 
-def launch_of(spec: RaySpec) -> Launch:
+def launch_of(cfg: SweepConfig, spec: RaySpec) -> Launch:
+    """How every worker starts its ComfyUI, checked before Ray starts: a missing
+    ``ray.comfyui.dir`` fails here once, not in every actor. The folder itself is
+    only checked for a cluster started here (elsewhere it is on the nodes)."""
     comfy_dir = spec.comfyui_dir or os.environ.get("COMFYUI_DIR")
+    key = ("ray", "comfyui", "dir")
     if not comfy_dir:
-        raise ConfigError(
-            "ray.comfyui.dir: missing; name the ComfyUI folder every node has (or set COMFYUI_DIR)",
-            field="ray.comfyui.dir",
+        raise config_error(
+            cfg.source, cfg.lines, key,
+            "missing; name the ComfyUI folder every node has (or set COMFYUI_DIR)",
+        )  # fmt: skip
+    if spec.address == "local" and not (Path(comfy_dir) / "main.py").is_file():
+        raise config_error(
+            cfg.source, cfg.lines, key, f"{comfy_dir} is not a ComfyUI folder (no main.py)"
         )
     python = spec.comfyui_python or os.environ.get("COMFYUI_PYTHON") or "python"
     return Launch(str(Path(comfy_dir)), python, list(spec.comfyui_args), spec.comfyui_models_dir)
@@ -93,7 +101,7 @@ def worker_count(spec: RaySpec) -> int:
 async def start_fleet(cfg: SweepConfig, spec: RaySpec) -> RayFleet:
     """One worker per GPU (or CPU slot), each ready with its ComfyUI."""
     ray = ray_module()
-    launch = launch_of(spec)
+    launch = launch_of(cfg, spec)
     worker = ray.remote(ComfyWorker).options(
         num_gpus=0 if spec.cpu else 1,
         num_cpus=1 if spec.cpu else 0,

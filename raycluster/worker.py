@@ -47,6 +47,7 @@ class ComfyWorker:
         self.comfy = ComfyProcess(launch)
         self.comfy.start()  # blocking on purpose: the actor is ready when its ComfyUI is
         self.restarts = 0
+        self.present: set[str] = set()  # input files known to be in this ComfyUI's input folder
         self._client: ComfyClient | None = None
         self._backend: HttpBackend | None = None
         self._lock: asyncio.Lock | None = None
@@ -114,11 +115,27 @@ class ComfyWorker:
         shutil.move(str(path), dest)
         return OutputFile(path.name, digest, size, shared=str(dest))
 
+    async def missing_inputs(self, names: Sequence[str]) -> list[str]:
+        """Which input-set files (``subfolder/filename``) this worker's ComfyUI lacks.
+        Asked by the driver before every run: a restarted actor (a new ComfyUI with an
+        empty input folder, maybe on another node) must get them again."""
+        backend = await self.backend()
+        missing = []
+        for name in names:
+            if name in self.present:
+                continue
+            subfolder, _, filename = name.rpartition("/")
+            if await backend.client.input_exists(subfolder, filename):
+                self.present.add(name)
+            else:
+                missing.append(name)
+        return missing
+
     async def put_input(self, subfolder: str, filename: str, data: bytes) -> None:
         """An input set's file, sent by the driver, into this worker's ComfyUI input folder."""
         backend = await self.backend()
-        if not await backend.client.input_exists(subfolder, filename):
-            await backend.client.upload_input(subfolder, filename, data)
+        await backend.client.upload_input(subfolder, filename, data)
+        self.present.add(f"{subfolder}/{filename}")
 
     def kill_comfy(self) -> int | None:
         """Tests: SIGKILL this worker's ComfyUI (a crash); returns its pid."""

@@ -24,10 +24,11 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 if [[ ! -f .venv/.installed ]] || [[ pyproject.toml -nt .venv/.installed ]]; then
   # test-exports: pyarrow, optuna, mlflow-skinny, pandas for the exporters' tests
-  # (about 480 MB and 100 s on a fresh venv; kept out of `test` for that reason).
-  .venv/bin/python -m pip install -q -e '.[test,test-exports]' 2>&1 | grep -v "^WARNING: Location" || true
+  # (about 480 MB and 100 s on a fresh venv; kept out of `test` for that reason);
+  # ray: the Ray tests (tests/e2e/test_ray_*.py skip without it, so it is checked below).
+  .venv/bin/python -m pip install -q -e '.[test,test-exports,ray]' 2>&1 | grep -v "^WARNING: Location" || true
   # fail loudly if the install did not work
-  .venv/bin/python -c "import comfy_sweep, pytest, playwright, pyarrow, optuna, mlflow, pandas"
+  .venv/bin/python -c "import comfy_sweep, pytest, playwright, pyarrow, optuna, mlflow, pandas, ray"
   touch .venv/.installed
 fi
 

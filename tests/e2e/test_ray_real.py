@@ -77,9 +77,13 @@ def write_config(tmp: Path, ray_section: dict[str, object], runs: int = 24) -> P
 def env() -> dict[str, str]:
     # One torch thread per ComfyUI: two of them share this machine's 2 cores. Ray's
     # token auth is off for this loopback-only test cluster (docs/ray.md: real clusters).
+    # Ray replaces 127.0.0.1 by the host's own address (the driver's bootstrap address,
+    # and `ray start` listens on every interface even with --node-ip-address=127.0.0.1,
+    # Ray 2.60): the single-machine switch keeps every socket on loopback.
     return dict(
-        os.environ, OMP_NUM_THREADS="1", RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled"
-    )
+        os.environ, OMP_NUM_THREADS="1", RAY_USAGE_STATS_ENABLED="0", RAY_AUTH_MODE="disabled",
+        RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0",
+    )  # fmt: skip
 
 
 def cr_batch(cfg: Path, cwd: Path) -> subprocess.Popen[str]:
