@@ -1,6 +1,7 @@
 """cr-analyze: list a workflow's parameters and write a sweep config template.
 
-Thin: loads the workflow and object_info, calls core.analyzer, prints.
+Thin: loads the workflow and object_info, calls core.analyzer, prints. The
+command line is cli/commands/analyze.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from ..core.config.template import render_config_template
 from ..core.explore.recipes import recipes as phase_recipes
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import Workflow, load_workflow
-from .common import fail, handle_errors, server_option
+from .commands.analyze import main as main  # the click command (tests, python -m)
+from .common import fail, server_option
 
 SUFFIX = "_batch_config.yaml"  # the original suite's name: <workflow stem>_batch_config.yaml
 
@@ -107,48 +109,7 @@ def _print_report(analysis: Analysis, output: Path | None) -> None:
         click.echo(f"\nwrote {output} ({enabled} of {len(analysis.params)} parameters enabled)")
 
 
-@click.command(
-    help="List every literal input of WORKFLOW (API format, or UI format with --server or "
-    "--object-info) with a sweep suggestion, and "
-    "write a config template (default: <workflow stem>_batch_config.yaml in the current "
-    "directory). With --json, print the analyzer JSON (docs/analyzer.md) and write a file "
-    "only if -o is given."
-)
-@click.argument("workflow", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Config file to write (with --recipes: the folder for the phase configs).",
-)
-@click.option(
-    "--server",
-    default=None,
-    metavar="ADDR",
-    help="Read /object_info from this ComfyUI server (e.g. 127.0.0.1:8188).",
-)
-@click.option(
-    "--object-info",
-    "object_info",
-    default=None,
-    metavar="FILE",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read object_info from a saved JSON file.",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the analyzer JSON on stdout only.")
-@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
-@click.option(
-    "--recipes",
-    "--generate-category-templates",
-    "recipes",
-    is_flag=True,
-    help="Write the three phase configs of an exploration (sampler/scheduler surfing, "
-    "parameter search, seed mining) into the folder -o (default: the current one) "
-    "instead of one template; comfy-sweep explore runs them for you.",
-)
-@handle_errors
-def main(
+def run_command(
     workflow: Path, output: Path | None, server: str | None, object_info: Path | None,
     as_json: bool, force: bool, recipes: bool = False,
 ) -> None:  # fmt: skip
@@ -195,7 +156,3 @@ def _print_input_sets(wf: Workflow) -> None:
     if has_loaders(candidates):
         click.echo("\nto run it over folders of inputs (docs/config.md, Input sets), add:")
         click.echo("inputs:\n  directory: sets  # one folder per set\n" + files_block(candidates))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

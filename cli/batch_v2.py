@@ -19,16 +19,14 @@ from ..core.config.validate import validate_config
 from ..core.errors import ConflictError
 from ..core.sweep.select import apply_extension, is_server_batch, select_batch
 from ..core.workflow import Workflow
-from .batch import (
+from .batch_client import (
     Options,
     config_server,
     create_client_batch,
-    finish,
     holder,
-    note,
-    report_complete,
     run_client_mode,
 )
+from .batch_report import finish, note, report_complete
 from .common import server_option
 
 

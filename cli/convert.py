@@ -16,12 +16,22 @@ from ..core.store import atomic
 from ..core.workflow import read_workflow_file
 from .analyze import load_object_info
 from .common import fail, handle_errors
+from .helptext import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, command
 
 
-@click.command(
+@command(
+    name="convert",
     help="Convert WORKFLOW from ComfyUI's UI (graph) format to the API format, as the "
     "ComfyUI frontend's graphToPrompt does, using the node definitions of a server "
-    "(--server) or a saved GET /object_info (--object-info). Writes -o FILE, else stdout."
+    "(--server) or a saved GET /object_info (--object-info). Writes -o FILE, else stdout.",
+    examples=[
+        (
+            "my_workflow.json --server 127.0.0.1:8188 -o my_workflow_api.json",
+            "With the node definitions of a running ComfyUI:",
+        ),
+        ("my_workflow.json --object-info object_info.json > api.json", "Offline:"),
+    ],
+    exit_codes=(EXIT_OK, EXIT_USAGE, EXIT_BACKEND),
 )
 @click.argument("workflow", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

@@ -39,8 +39,10 @@ from ..core.objectinfo import ObjectInfo
 from ..core.store import atomic
 from ..core.sweep.select import batch_identity, newest_match
 from ..core.workflow import Workflow, load_workflow, read_workflow_file
-from .batch import EXIT_INTERRUPTED, Options, run_batch
+from .batch import EXIT_INTERRUPTED, run_batch
+from .batch_client import Options
 from .common import EXIT_OK, handle_errors, server_option, shell_arg
+from .helptext import command
 
 DEFAULT_BUDGET = 64
 
@@ -319,8 +321,16 @@ def run_config(cfg: SweepConfig, servers: tuple[str, ...], config_file: str, new
     return asyncio.run(run_explore(request_from_config(cfg, servers, config_file, new)))
 
 
-@click.command(
-    "explore",
+@command(
+    name="explore",
+    examples=[
+        ("workflow_api.json --budget 60", "Explore in phases, you rating the runs of each phase:"),
+        (
+            "workflow_api.json --metric sim=similarity:ref.png --objective sim --budget 120",
+            "Let a metric pick the winners:",
+        ),
+        ("workflow_api.json --continue", "Go on after rating the phase it waits on:"),
+    ],
     help="Explore WORKFLOW in phases (sampler/scheduler surfing, parameter search, seed "
     "mining), each an ordinary batch in one explore_<time> folder, the winners of each "
     "carried into the next; writes explore_report.html, hero.yaml and production.yaml. "

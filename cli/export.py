@@ -12,6 +12,7 @@ import click
 
 from ..core.errors import ConfigError
 from .common import handle_errors
+from .helptext import EXIT_OK, EXIT_USAGE, command
 
 TARGETS = ("sqlite", "parquet", "mlflow", "optuna")
 # Options that only mean something for some targets: given elsewhere they are a mistake.
@@ -35,20 +36,14 @@ EXTRAS = {
 }
 DEFAULT_FILE = {"sqlite": "runs.db", "parquet": "runs.parquet", "optuna": "optuna.log"}
 
-EPILOG = """\b
-Examples:
-  cr-export output/batch_2026-11-27_13-30-00 --to sqlite
-      writes runs.db (table runs) in the batch folder
-  cr-export BATCH --to parquet -o sweep.parquet
-  cr-export BATCH --to mlflow                       (./mlruns; view: mlflow ui)
-  cr-export BATCH --to mlflow --tracking-uri http://127.0.0.1:5000
-  cr-export BATCH --to optuna --objective score_aesthetic
-      then: optuna-dashboard BATCH/optuna.log
-
-\b
-Exit codes: 0 exported, 2 bad batch, option or missing extra (one line).
-Parquet, MLflow and Optuna need their extra: pip install 'comfy-sweep[parquet]'.
-"""
+EXAMPLES = [
+    ("output/batch_2026-11-27_13-30-00 --to sqlite", "runs.db (table runs) in the batch folder:"),
+    ("BATCH --to parquet -o sweep.parquet", "A Parquet file (typed columns):"),
+    ("BATCH --to mlflow", "MLflow runs in ./mlruns (then: mlflow ui):"),
+    ("BATCH --to mlflow --tracking-uri http://127.0.0.1:5000", "To a tracking server:"),
+    ("BATCH --to optuna --objective score_aesthetic",
+     "An Optuna study (then: optuna-dashboard BATCH/optuna.log):"),
+]  # fmt: skip
 
 
 def _check_options(to: str, given: dict[str, Any]) -> None:
@@ -128,12 +123,13 @@ def _optuna(batch: Path, out: Path | None, opts: dict[str, Any]) -> str:
 EXPORTERS = {"sqlite": _sqlite, "parquet": _parquet, "mlflow": _mlflow, "optuna": _optuna}
 
 
-@click.command(
-    "export",
+@command(
     help="Export BATCH_DIR's runs (metadata.csv, typed by plan.json) to SQLite, "
-    "Parquet, MLflow or Optuna, and print where they went.",
-    epilog=EPILOG,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    "Parquet, MLflow or Optuna, and print where they went. Parquet, MLflow and Optuna "
+    "need their extra: pip install 'comfy-sweep[parquet]' (one line says which).",
+    examples=EXAMPLES,
+    exit_codes=(EXIT_OK, EXIT_USAGE),
+    name="export",
 )
 @click.argument("batch_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--to", "to", type=click.Choice(TARGETS), required=True, help="Export format.")

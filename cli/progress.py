@@ -10,6 +10,7 @@ from typing import Any, Protocol, TextIO
 
 from ..core.engine.events import EngineEvent
 from ..core.sweep.wire import RunRow, SweepStatus
+from . import output
 
 
 def format_eta(seconds: float | None) -> str:
@@ -35,15 +36,25 @@ NOTICES = ("resubmitted", "stopping", "server_down", "server_up")
 
 
 class ProgressPrinter:
-    """Callable for run_sweep's ``on_event``."""
+    """Callable for run_sweep's ``on_event`` (and ServerProgress's events): draws
+    on stderr and passes every event on to ``also``, by default the --json NDJSON
+    stream (a no-op without --json), so both modes feed it the same way."""
 
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        tty: bool | None = None,
+        also: Callable[[EngineEvent], None] | None = output.engine_event,
+    ) -> None:
+        self.also = also
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.in_flight: list[Any] = []  # PlannedRun, oldest first: the first one is running
         self._drawn = False
 
     def __call__(self, ev: EngineEvent) -> None:
+        if self.also is not None:
+            self.also(ev)
         if ev.kind == "submitted" and ev.run is not None:
             self.in_flight.append(ev.run)
         elif ev.kind in ("done", "failed") and ev.run is not None:

@@ -18,6 +18,7 @@ from ..core.report.sheet import SHEET_FILE, render_contact_sheet
 from ..core.store.marks import MAX_RATING, Mark, read_picked, read_rating
 from ..core.store.runstore import RunStore
 from .common import handle_errors
+from .helptext import EXIT_BUSY, EXIT_OK, EXIT_USAGE, command
 
 _RETRY_S = 0.2
 
@@ -55,8 +56,16 @@ def _describe(store: RunStore, run_id: int) -> str:
     return text + (" · picked" if read_picked(extra) else "")
 
 
-@click.command(
-    "rate",
+@command(
+    name="rate",
+    examples=[
+        ("output/batch_20250101_120000 7 5 --pick", "Five stars for run 7, and pick it:"),
+        (
+            "output/batch_20250101_120000 7 0 --wait 60",
+            "Clear it, waiting up to 60 s for a running sweep:",
+        ),
+    ],
+    exit_codes=(EXIT_OK, EXIT_USAGE, EXIT_BUSY),
     help=f"Give run RUN_ID of BATCH_DIR STARS (0-{MAX_RATING}; 0 clears) and, with "
     "--pick/--no-pick, mark or unmark it as a pick. Written to metadata.csv's rating and "
     "picked columns (the contact sheet, sorting and refine read them).",

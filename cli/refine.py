@@ -14,6 +14,7 @@ from ..core.store import atomic
 from ..core.store.runstore import RunStore
 from .analyze import load_object_info, workflow_file_for
 from .common import fail, handle_errors, shell_arg
+from .helptext import EXIT_BACKEND, EXIT_OK, EXIT_USAGE, command
 
 
 def _workflow_path(store: RunStore) -> Path:
@@ -27,11 +28,22 @@ def _workflow_path(store: RunStore) -> Path:
     return (store.root / "workflow.json").resolve()
 
 
-@click.command(
-    "refine",
+@command(
+    name="refine",
     help="Write the next config from BATCH_DIR: ranges and values narrowed around the top runs "
     "by METRIC (a metric name, score_NAME, or rating), with comments saying what changed; "
     "--production writes a grid over the best values with their seeds fixed.",
+    examples=[
+        (
+            "output/batch_20250101_120000 --by sharpness -o next.yaml",
+            "The next sweep, narrowed around the 5 sharpest runs:",
+        ),
+        (
+            "output/batch_20250101_120000 --by rating --top 3 --production -o final.yaml",
+            "A grid over your 3 best-rated runs, seeds fixed:",
+        ),
+    ],
+    exit_codes=(EXIT_OK, EXIT_USAGE, EXIT_BACKEND),
 )
 @click.argument("batch", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--by", required=True, metavar="METRIC", help="Metric name, score_NAME, or rating.")

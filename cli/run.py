@@ -1,4 +1,6 @@
-"""cr-run: run one workflow on a ComfyUI server and download its outputs."""
+"""cr-run: run one workflow on a ComfyUI server and download its outputs.
+
+The command line is cli/commands/run.py; this module runs once it is invoked."""
 
 from __future__ import annotations
 
@@ -6,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo
 from ..core.store import atomic
 from ..core.workflow import InputRef, Workflow, read_workflow_file
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, load_with_server, server_option
-
-DEFAULT_SERVER = "127.0.0.1:8188"
+from . import output
+from .commands.run import main as main  # the click command (tests, python -m)
+from .common import EXIT_OK, EXIT_RUNS_FAILED, load_with_server, server_option
 
 
 def make_client(server: str, auth_token_env: str | None, timeout: float = 30.0) -> ComfyClient:
@@ -120,17 +121,25 @@ async def run_one(
     # A converted UI workflow travels as extra_pnginfo.workflow: outputs open as the graph.
     await backend.submit(pid, prompt, client_id=None, workflow=workflow.ui_graph)
     click.echo(f"queued prompt {pid} on {client.address.display}", err=True)
+    output.record(prompt_id=pid, folder=str(dest))
+    output.emit("submitted", prompt_id=pid, server=client.address.display, folder=str(dest))
     outcome = await wait_finished(backend, pid, stop)
     if outcome is None:
         await backend.cancel([pid])
         click.echo("interrupted: prompt removed from ComfyUI's queue", err=True)
+        output.record(state="interrupted")
         return 130
     if outcome.status != "success":
         click.echo(f"run failed: {outcome.error}", err=True)
+        output.record(state="failed")
+        output.emit("failed", prompt_id=pid, message=outcome.error)
         return EXIT_RUNS_FAILED
     paths = await backend.collect(outcome, dest)
+    output.record(state="done", outputs=[str(p) for p in paths])
+    output.emit("done", prompt_id=pid, outputs=[str(p) for p in paths],
+                execution_s=outcome.execution_s)  # fmt: skip
     for path in paths:
-        click.echo(str(path))
+        output.result(str(path))
     if not paths:
         click.echo(f"warning: {no_outputs_reason(outcome, prompt)}", err=True)
     if outcome.execution_s is not None:
@@ -138,7 +147,7 @@ async def run_one(
     return EXIT_OK
 
 
-async def _main(
+async def run_command(
     workflow_path: str,
     server: str,
     out: str,
@@ -155,45 +164,3 @@ async def _main(
         values = parse_sets(workflow, sets)
         prompt = workflow.apply(values)
         return await run_one(client, prompt, values, workflow, Path(out))
-
-
-@click.command(
-    help="Run one workflow (API or UI format: a UI one is converted with the server's "
-    "/object_info) and save its outputs under OUT/<prompt_id>/."
-)
-@click.argument("workflow", type=click.Path(dir_okay=False))
-@click.option(
-    "--server",
-    default=DEFAULT_SERVER,
-    show_default=True,
-    help="ComfyUI address: host:port or http(s)://host[:port][/prefix].",
-)
-@click.option("--out", default="output", show_default=True, help="Folder for the run's outputs.")
-@click.option(
-    "--set",
-    "sets",
-    multiple=True,
-    metavar="PATH=VALUE",
-    help="Set an input, e.g. nodes.KSampler.inputs.cfg=7.5 (repeatable).",
-)
-@click.option(
-    "--auth-token-env",
-    default=None,
-    metavar="NAME",
-    help="Environment variable holding a bearer token for a ComfyUI behind an auth proxy.",
-)
-@click.option("--timeout", default=30.0, show_default=True, help="Network timeout in seconds.")
-@handle_errors
-def main(
-    workflow: str,
-    server: str,
-    out: str,
-    sets: tuple[str, ...],
-    auth_token_env: str | None,
-    timeout: float,
-) -> None:
-    sys.exit(asyncio.run(_main(workflow, server, out, sets, auth_token_env, timeout)))
-
-
-if __name__ == "__main__":  # python -m comfy_sweep.cli.run
-    main()

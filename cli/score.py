@@ -21,6 +21,7 @@ from ..media.score_batch import BatchScores, score_batch
 from ..media.scorers import check_scorers
 from ..media.scoring import ScoreContext
 from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors, server_option
+from .helptext import EXIT_BACKEND, EXIT_BUSY, EXIT_USAGE, auth_opt, command, server_opt
 
 
 def load_specs(batch: Path, config_file: Path | None) -> tuple[list[MetricSpec], Path]:
@@ -64,17 +65,23 @@ def _show_reasons() -> None:
     logger.propagate = False
 
 
-@click.command(
-    "score",
+@command(
     help="Compute or recompute the metrics of BATCH_DIR (its config's metrics: section, or "
     "--config FILE's) and write them as score_<name> columns of metadata.csv.",
+    examples=[
+        ("output/batch_20250101_120000", "Score every run with the batch's own metrics:"),
+        ("output/batch_20250101_120000 --metric sharpness --jobs 4", "One metric, 4 at once:"),
+        ("output/batch_20250101_120000 --config more_metrics.yaml", "Metrics from another config:"),
+    ],
+    exit_codes=(EXIT_OK, EXIT_RUNS_FAILED, EXIT_USAGE, EXIT_BACKEND, EXIT_BUSY),
+    name="score",
 )
 @click.argument("batch", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--metric", "metric_names", multiple=True, help="Only this metric (repeatable).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Take the metrics: section from this config instead of the batch's.")  # fmt: skip
-@click.option("--server", help="ComfyUI address for type: comfy scorers [the batch's].")
-@click.option("--auth-token-env", help="Environment variable holding a bearer token for ComfyUI.")
+@server_opt(None, "ComfyUI address for type: comfy scorers [the batch's].")
+@auth_opt()
 @click.option("--jobs", type=click.IntRange(1, 32), default=2, show_default=True,
               help="Runs scored at once.")  # fmt: skip
 @handle_errors

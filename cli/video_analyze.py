@@ -1,18 +1,17 @@
 """cr-video-analyze: probe a video (or every video of a batch), sample frames and
-ask an analysis provider; scores of a batch go into its metadata.csv."""
+ask an analysis provider; scores of a batch go into its metadata.csv. The command
+line is cli/commands/video_analyze.py."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import click
 
 from ..core.errors import ConfigError
 from ..media.vision import (
-    DEFAULT_FRAMES,
     HttpProvider,
     NoopProvider,
     Provider,
@@ -20,7 +19,8 @@ from ..media.vision import (
     analyze_batch,
     analyze_video,
 )
-from .common import EXIT_OK, EXIT_RUNS_FAILED, handle_errors
+from .commands.video_analyze import main as main  # the click command (tests, python -m)
+from .common import EXIT_OK, EXIT_RUNS_FAILED
 
 
 def make_provider(
@@ -40,28 +40,15 @@ def make_provider(
     return HttpProvider(api_base, api_key=key, timeout=timeout)
 
 
-@click.command(help="Analyse VIDEO, or every run's video in BATCH_DIR, with a vision provider.")
-@click.argument("target", type=click.Path(exists=True, path_type=Path))
-@click.option("--provider", type=click.Choice(["noop", "http"]), default="noop", show_default=True)
-@click.option("--frames", type=click.IntRange(1, 256), default=DEFAULT_FRAMES, show_default=True,
-              help="Frames sampled evenly over the video.")  # fmt: skip
-@click.option(
-    "--keep-frames", is_flag=True, help="Also save the frames as <video>_frames/frame_NN.jpg."
-)
-@click.option("--api-base", help="URL the http provider POSTs to.")
-@click.option("--api-key-env", help="Name of the environment variable holding the API key.")
-@click.option("--out", type=click.Path(path_type=Path), help="Analysis file (one video only).")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request.")
-@handle_errors
-def main(target: Path, provider: str, frames: int, keep_frames: bool, api_base: str | None,
-         api_key_env: str | None, out: Path | None, timeout: float) -> None:  # fmt: skip
+def run_command(target: Path, provider: str, frames: int, keep_frames: bool, api_base: str | None,
+         api_key_env: str | None, out: Path | None, timeout: float) -> int:  # fmt: skip
     prov = make_provider(provider, api_base, api_key_env, timeout)
     if not target.is_dir():
         record = analyze_video(target, prov, frames=frames, keep_frames=keep_frames, out=out)
         click.echo(str(out or analysis_path(target)))
         if record["scores"]:
             click.echo(json.dumps(record["scores"], sort_keys=True))
-        sys.exit(EXIT_OK)
+        return EXIT_OK
     if out is not None:
         raise ConfigError("--out applies to one video, not a batch folder", field="--out")
     result = analyze_batch(target, prov, frames=frames, keep_frames=keep_frames)
@@ -69,7 +56,7 @@ def main(target: Path, provider: str, frames: int, keep_frames: bool, api_base: 
         click.echo(f"warning: run {run_id}: {msg}", err=True)
     merged = "; scores merged into metadata.csv" if result.merged else ""
     click.echo(f"{len(result.files)} video(s) analysed, {len(result.errors)} failed{merged}")
-    sys.exit(EXIT_RUNS_FAILED if result.errors else EXIT_OK)
+    return EXIT_RUNS_FAILED if result.errors else EXIT_OK
 
 
 if __name__ == "__main__":  # python -m comfy_sweep.cli.video_analyze

@@ -19,14 +19,17 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core import comfy_messages
 from ..core.errors import BackendError, ConfigError, PromptRejected
 from ..core.sweep.wire import PREFIX, error_from_envelope
 from .address import ServerAddress, parse_address
+
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp is imported on first use: the CLI answers --help without it (issue 12).
 
 CHUNK = 1 << 20  # 1 MiB: memory stays flat whatever the output size
 T = TypeVar("T")
@@ -48,7 +51,16 @@ def unreachable(addr: ServerAddress, reason: str) -> BackendError:
     )
 
 
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """What an ``except`` treats as a transient network failure (aiohttp loaded late)."""
+    import aiohttp
+
+    return (aiohttp.ClientConnectionError, asyncio.TimeoutError)
+
+
 def _reason(err: BaseException) -> str:
+    import aiohttp
+
     if isinstance(err, asyncio.TimeoutError):
         return "timed out"
     if isinstance(err, aiohttp.ClientConnectorError):
@@ -80,6 +92,8 @@ class ComfyClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> ComfyClient:
+        import aiohttp
+
         # sock_read instead of total: a 1 GiB download legitimately takes minutes.
         tmo = aiohttp.ClientTimeout(total=None, connect=self._timeout, sock_read=self._timeout)
         self._session = aiohttp.ClientSession(timeout=tmo, headers=self._headers)
@@ -119,7 +133,7 @@ class ComfyClient:
                 if resp.status >= 500 and error_from_envelope(data) is None:
                     raise _Transient(f"HTTP {resp.status}")
                 return resp.status, data
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+        except _network_errors() as err:
             raise _Transient(_reason(err)) from err
 
     async def _retrying(
@@ -293,7 +307,7 @@ class ComfyClient:
                     if resp.status >= 500:
                         raise _Transient(f"HTTP {resp.status}")
                     return resp.status == 200
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+            except _network_errors() as err:
                 raise _Transient(_reason(err)) from err
 
         return await self._retrying(attempt)
@@ -302,6 +316,8 @@ class ComfyClient:
         """POST /upload/image into the input folder under exactly this name."""
 
         async def attempt() -> tuple[int, str]:
+            import aiohttp
+
             form = aiohttp.FormData()
             form.add_field(
                 "image", data, filename=filename, content_type="application/octet-stream"
@@ -314,7 +330,7 @@ class ComfyClient:
                     if resp.status >= 500:
                         raise _Transient(f"HTTP {resp.status}")
                     return resp.status, await resp.text()
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+            except _network_errors() as err:
                 raise _Transient(_reason(err)) from err
 
         status, text = await self._retrying(attempt)
@@ -339,7 +355,7 @@ class ComfyClient:
                 with open(part, "wb") as f:
                     async for chunk in resp.content.iter_chunked(CHUNK):
                         f.write(chunk)
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as err:
+        except _network_errors() as err:
             raise _Transient(_reason(err)) from err
 
 

@@ -4,6 +4,9 @@ Shared by both adapters: the server extension (server_routes/refresher.py,
 one per sweep, poked from ComfyUI's event loop) and ``cr-batch --mode client``
 (poked from the engine's progress callback). Neither may slow the sweep, so:
 
+- ``prepare`` (optional, cr-batch passes ``thumbnails_once``) runs as soon as
+  something changed, not debounced: each finished run gets its thumbnail at
+  once, so the final render at the end of a sweep has only the page left.
 - ``poke`` only sets a flag (and starts a worker thread when none is alive);
   the render itself (Pillow decoding, jinja2) runs in that thread.
 - Debounced: a sweep of 1 s runs would otherwise rebuild the page every
@@ -44,21 +47,34 @@ _ONE_RENDER = threading.Lock()
 def render_once(root: Path) -> bool:
     """Thumbnails, then contact_sheet.html + contact_sheet.json of the batch at
     ``root``, never two at once in this process; False when it failed."""
+    from ..core.report.sheet import render_contact_sheet
+
+    def both(root: Path) -> None:
+        _thumbnails(root)
+        render_contact_sheet(root)
+
     with _ONE_RENDER:
-        return _render(root)
+        return _guarded(root, both)
 
 
-def _render(root: Path) -> bool:
+def thumbnails_once(root: Path) -> bool:
+    """Only the missing thumbnails (cheap when none are): LiveSheet's ``prepare``,
+    run as soon as a run finishes so the final render has nearly nothing left."""
+    with _ONE_RENDER:
+        return _guarded(root, _thumbnails)
+
+
+def _thumbnails(root: Path) -> None:
     try:
         from .thumbnails import ensure_thumbnails
     except ImportError:  # Pillow/av absent: the sheet shows outputs without thumbnails
-        ensure_thumbnails = None  # type: ignore[assignment]
-    from ..core.report.sheet import render_contact_sheet
+        return
+    ensure_thumbnails(root)
 
+
+def _guarded(root: Path, work: Callable[[Path], object]) -> bool:
     try:
-        if ensure_thumbnails is not None:
-            ensure_thumbnails(root)
-        render_contact_sheet(root)
+        work(root)
     except (SweepError, OSError, ValueError) as err:
         log.warning("comfy-sweep: contact sheet of %s not refreshed: %s", root.name, err)
         return False
@@ -82,6 +98,7 @@ class LiveSheet:
         root: Path,
         interval: float = 5.0,
         render: Callable[[Path], object] = render_once,
+        prepare: Callable[[Path], object] | None = None,
     ) -> None:
         self.root = Path(root)
         self.interval = interval
@@ -89,6 +106,8 @@ class LiveSheet:
         self._render = render
         self._cond = threading.Condition()
         self._dirty = False
+        self._prepare = prepare  # eager step between debounced renders (thumbnails_once)
+        self._fresh = False  # poked since the last prepare
         self._flushing = False
         self._last_end = float("-inf")
         self._worker: threading.Thread | None = None
@@ -96,7 +115,9 @@ class LiveSheet:
     def poke(self) -> None:
         """Something changed: render soon. Never blocks on a render."""
         with self._cond:
-            self._dirty = True
+            self._dirty = self._fresh = True
+            if self._prepare is not None:
+                self._cond.notify_all()  # a worker waiting for the next render prepares now
             if self._worker is None and not self._flushing:
                 self._worker = threading.Thread(
                     target=self._run, name=f"comfy-sweep sheet {self.root.name}", daemon=True
@@ -104,21 +125,29 @@ class LiveSheet:
                 self._worker.start()
 
     def _run(self) -> None:
-        while self._next_due():
-            self._do_render()
+        while (step := self._next_due()) is not None:
+            if step == "prepare":
+                assert self._prepare is not None
+                self._prepare(self.root)
+            else:
+                self._do_render()
 
-    def _next_due(self) -> bool:
-        """Wait until a render is due; False (and the worker gone) when none is."""
+    def _next_due(self) -> str | None:
+        """Wait until a prepare (at once) or a render (debounced) is due; None
+        (and the worker gone) when neither is."""
         with self._cond:
             while self._dirty and not self._flushing:
+                if self._fresh and self._prepare is not None:
+                    self._fresh = False
+                    return "prepare"
                 delay = self._last_end + self.interval - time.monotonic()
                 if delay <= 0:
-                    self._dirty = False
-                    return True
+                    self._dirty = self._fresh = False
+                    return "render"
                 self._cond.wait(delay)
             self._worker = None
             self._cond.notify_all()
-            return False
+            return None
 
     def _do_render(self) -> None:
         try:

@@ -13,11 +13,12 @@ import shutil
 import subprocess
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import MediaError
+
+if TYPE_CHECKING:
+    from PIL import Image  # Pillow loads where frames are decoded, not at CLI start
 
 # Decoding every frame and keeping the wanted ones is exact and fast for the
 # short clips sweeps make; past this many frames, seek per timestamp instead.
@@ -177,6 +178,8 @@ def _sample_ffmpeg(path: Path, n: int, cause: BaseException) -> list[Image.Image
                "-f", "image2pipe", "-vcodec", "png", "-"]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, timeout=60, check=False)
         if proc.returncode == 0 and proc.stdout:
+            from PIL import Image
+
             frames.append(Image.open(io.BytesIO(proc.stdout)).convert("RGB"))
     if not frames:
         raise MediaError(f"cannot decode video {path}: {cause}", field=str(path))

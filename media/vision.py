@@ -28,13 +28,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.errors import SweepError, VisionError
 from ..core.store import atomic
 from .video import probe_video, sample_frames
+
+if TYPE_CHECKING:
+    from PIL import Image  # Pillow loads where frames are decoded, not at CLI start
 
 DEFAULT_FRAMES = 8
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})

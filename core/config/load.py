@@ -15,9 +15,7 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
-
-import yaml
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import ConfigError
 from ..metrics.spec import metrics_to_raw, parse_metrics
@@ -49,6 +47,9 @@ from .model import (
 from .objective import parse_objective
 from .ray import parse_ray, ray_to_dict
 from .text import parse_replace, parse_template, read_values_file
+
+if TYPE_CHECKING:
+    import yaml  # imported where used: --help never parses YAML
 
 
 class _Reader:
@@ -118,6 +119,8 @@ def _key_lines(
 ) -> None:
     """Map every mapping key path to its 1-based line (yaml.compose keeps marks);
     a key repeated in one mapping goes to ``dups`` (PyYAML silently keeps the last)."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
@@ -131,6 +134,8 @@ def _key_lines(
 
 
 def _load_yaml(text: str, source: str) -> tuple[Any, dict[KeyPath, int], list[tuple[KeyPath, int]]]:
+    import yaml  # here, not at the top: the CLI's --help never needs it
+
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -602,6 +607,8 @@ def replace_to_dict(spec: ParameterSpec) -> dict[str, Any]:
 
 
 def dump_config_yaml(cfg: SweepConfig) -> str:
+    import yaml
+
     return yaml.safe_dump(config_to_dict(cfg), sort_keys=False, allow_unicode=True)
 
 

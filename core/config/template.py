@@ -8,8 +8,6 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 if TYPE_CHECKING:
     from ..analyzer import Analysis, ParamInfo
 
@@ -25,6 +23,8 @@ def _scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     text = str(value)
+    import yaml  # imported where used: the CLI's --help never needs it
+
     if _PLAIN.fullmatch(text) and yaml.safe_load(text) == text:
         return text  # plain scalar that YAML reads back as the same string
     return json.dumps(text, ensure_ascii=False)

@@ -21,15 +21,15 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
-
-import jinja2
-import jinja2.meta
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError
 from ..textfile import read_user_file
 from .model import KeyPath, ParameterSpec, ReplaceTarget, SweepConfig, _show, config_error
+
+if TYPE_CHECKING:
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
 # `{name}` (one brace, an identifier) is a slot; `{a|b|c}` (one brace, with bars) a wildcard.
 _SLOT = re.compile(r"(?<!\{)\{\s*([A-Za-z_]\w*)\s*\}(?!\})")
@@ -164,17 +164,25 @@ def to_jinja(text: str, wildcard_names: list[str]) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _compiled(source: str) -> jinja2.Template:
-    return _ENV.from_string(source)
+    return _env().from_string(source)
 
 
-_ENV = SandboxedEnvironment(
-    undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-)
+@functools.lru_cache(maxsize=1)
+def _env() -> SandboxedEnvironment:
+    """Built on first use: jinja2 is not imported by every CLI start (issue 12)."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
 
 
 def template_names(source: str) -> set[str]:
     """The names a jinja source reads (TemplateSyntaxError when malformed)."""
-    return set(jinja2.meta.find_undeclared_variables(_ENV.parse(source)))
+    import jinja2.meta
+
+    return set(jinja2.meta.find_undeclared_variables(_env().parse(source)))
 
 
 def render(source: str, values: Mapping[str, Any]) -> str:

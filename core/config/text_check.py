@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jinja2
-
 from ..errors import ConfigError, WorkflowError
 from ..workflow import Workflow
 from .model import SET_COLUMN, KeyPath, ParameterSpec, SweepConfig, config_error
@@ -93,6 +91,8 @@ def _wildcard_axes(
 def _check_slots(cfg: SweepConfig, spec: ParameterSpec) -> None:
     key: KeyPath = ("parameters", spec.name, "template" if spec.template is not None else "path")
     assert spec.jinja is not None
+    import jinja2  # loaded by template_names anyway; not at import time (issue 12)
+
     try:
         used = template_names(spec.jinja)
     except jinja2.TemplateSyntaxError as err:

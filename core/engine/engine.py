@@ -390,7 +390,7 @@ class _Sweep:
             if await self.poll_once():
                 await self.fill_window()
                 continue
-            await self.wait(self.pacer.next_delay())
+            await self.wait(self.pacer.next_delay(tail=not self.todo))
         if self.fatal is not None:
             raise self.fatal
 

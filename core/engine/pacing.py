@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 MAX_IDLE_POLL = 2.0  # seconds; idle polling backs off to this, never further
+TAIL_POLL = 0.1  # seconds, at most, between polls once nothing is left to submit
 
 
 class Pacer:
@@ -24,7 +25,11 @@ class Pacer:
         self.last_finish = now
         self.delay = self.base
 
-    def next_delay(self) -> float:
+    def next_delay(self, tail: bool = False) -> float:
+        """``tail``: nothing is left to submit, so ComfyUI idles from the moment the
+        last runs finish until we notice: poll often (TAIL_POLL, the queue-everything
+        client's rate), never backing off (the last run of a 24-run sweep was
+        noticed up to ~1 s late, issue 12). A few cheap GETs, for the last runs only."""
         if self.run_s is not None:
             until = self.last_finish + self.run_s - time.monotonic()
             if until > self.base:  # sleep until just before the expected finish
@@ -33,6 +38,8 @@ class Pacer:
                 # with a window of 2 the server then idles between runs (measured:
                 # 0.4 s runs left ComfyUI idle 0.4-0.9 s after every other run).
                 return min(until - self.base / 2, self.run_s / 2, MAX_IDLE_POLL)
+        if tail:
+            return min(self.base, TAIL_POLL)
         delay = self.delay
         self.delay = min(self.delay * 1.5, MAX_IDLE_POLL)
         return delay
@@ -41,4 +48,4 @@ class Pacer:
         return None if self.run_s is None else self.run_s * remaining
 
 
-__all__ = ["MAX_IDLE_POLL", "Pacer"]
+__all__ = ["MAX_IDLE_POLL", "TAIL_POLL", "Pacer"]

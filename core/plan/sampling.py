@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
-
-import numpy as np
-from scipy.stats import qmc
+from typing import TYPE_CHECKING, Any
 
 from ..config.model import SEED_LIMIT, ParameterSpec, Strategy
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy and scipy.stats are imported where they are used: scipy.stats alone takes
+# ~0.6 s to import, which every cr-* command (even --help) paid before (issue 12).
 
 _SEED_STREAM = 0x5EED  # separates the seed stream from the sampling stream
 _SIG_DIGITS = 6  # continuous values are kept readable (folder names, CSV columns)
@@ -30,6 +33,9 @@ _SIG_DIGITS = 6  # continuous values are kept readable (folder names, CSV column
 
 def sobol_points(n: int, dims: int, seed: int, skip: int = 0) -> np.ndarray:
     """Points ``skip .. skip+n-1`` of the scrambled Sobol sequence for ``seed``."""
+    import numpy as np
+    from scipy.stats import qmc
+
     if dims == 0 or n <= 0:
         return np.zeros((max(n, 0), dims))
     engine = qmc.Sobol(d=dims, scramble=True, rng=seed)
@@ -43,11 +49,16 @@ def sobol_points(n: int, dims: int, seed: int, skip: int = 0) -> np.ndarray:
 
 def random_points(n: int, dims: int, seed: int, skip: int = 0) -> np.ndarray:
     """Rows ``skip .. skip+n-1`` of one seeded uniform stream (row-major, so it continues)."""
+    import numpy as np
+
     rows = np.random.default_rng(seed).random((skip + max(n, 0), dims))
     return rows[skip:]
 
 
 def lhs_points(n: int, dims: int, seed: int) -> np.ndarray:
+    import numpy as np
+    from scipy.stats import qmc
+
     if dims == 0 or n <= 0:
         return np.zeros((max(n, 0), dims))
     return np.asarray(qmc.LatinHypercube(d=dims, rng=seed).random(n), dtype=float)
@@ -69,6 +80,8 @@ def balance_lhs(points: np.ndarray, counts: list[int | None]) -> np.ndarray:
     Mapping u to m equal shares is uneven by up to 2 when n strata do not line up
     with m shares; an LHS column has one point per stratum, so dealing strata out
     in order (stratum k -> value k*m//n) makes the counts differ by at most 1."""
+    import numpy as np
+
     out: np.ndarray = np.array(points, dtype=float)  # a copy
     n = len(points)
     for j, m in enumerate(counts):
@@ -181,6 +194,10 @@ def draw_seeds(
     seed_specs: list[ParameterSpec], sweep_seed: int, sample_index: int, repeats: int
 ) -> list[dict[str, int]]:
     """Fresh seed values for every repetition of one sample (deterministic per sample)."""
+    if not seed_specs:  # no random_seed parameter: nothing to draw (and no numpy to load)
+        return [{} for _ in range(repeats)]
+    import numpy as np
+
     rng = np.random.default_rng([sweep_seed, _SEED_STREAM, sample_index])
     out: list[dict[str, int]] = []
     for _ in range(repeats):

@@ -29,10 +29,9 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-import jinja2
 from markupsafe import Markup
 
 from ..errors import StoreError, SweepError
@@ -43,6 +42,9 @@ from ..metrics.spec import metrics_from_yaml
 from ..store import atomic
 from ..store.format import SCORE_PREFIX, RunRecord, read_metadata
 from ..store.marks import read_picked, read_rating
+
+if TYPE_CHECKING:
+    import jinja2  # imported when a page is rendered: not at every CLI start
 
 SHEET_FILE = "contact_sheet.html"
 DATA_FILE = "contact_sheet.json"  # the embedded data again, polled by a served page
@@ -372,6 +374,8 @@ def script_json(data: Any) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=True,

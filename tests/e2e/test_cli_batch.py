@@ -102,7 +102,7 @@ def test_out_of_bounds_value_is_refused_before_queueing(
     assert not (isolated_cwd / "output").exists() or not any((isolated_cwd / "output").iterdir())
 
 
-def test_stopped_server_is_one_line_exit_2(
+def test_stopped_server_is_one_line_exit_3(
     comfy_server_factory, examples_dir: Path, isolated_cwd: Path
 ) -> None:
     server = comfy_server_factory()
@@ -114,7 +114,7 @@ def test_stopped_server_is_one_line_exit_2(
         [exe, str(cfg), "--server", server.address, "--mode", "client"],
         capture_output=True, text=True, timeout=120, cwd=isolated_cwd,
     )  # fmt: skip
-    assert res.returncode == 2
+    assert res.returncode == 3  # ComfyUI unreachable: its own exit code (issue 12)
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     assert f"cannot reach ComfyUI at {server.address}" in lines[0]

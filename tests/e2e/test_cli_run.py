@@ -93,7 +93,7 @@ def test_cr_run_unreachable_server(tmp_path: Path, examples_dir: Path) -> None:
         str(tmp_path),
     ]
     res = subprocess.run(args, capture_output=True, text=True, timeout=120)
-    assert res.returncode == 2
+    assert res.returncode == 3  # ComfyUI unreachable: its own exit code (issue 12)
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     assert f"cannot reach ComfyUI at 127.0.0.1:{port}" in lines[0]

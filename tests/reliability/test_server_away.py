@@ -50,7 +50,7 @@ def test_network_blip_is_retried_and_the_sweep_continues(comfy_server: Any, tmp_
     assert sum(executed.values()) == 6 and set(executed.values()) == {1}, executed
 
 
-def test_server_gone_for_good_exits_2_then_rerun_finishes(alive: Any, tmp_path: Path) -> None:
+def test_server_gone_for_good_exits_3_then_rerun_finishes(alive: Any, tmp_path: Path) -> None:
     server = alive
     # A short reconnect window keeps this test quick; the default waits 60 s.
     config = write_config(
@@ -63,7 +63,7 @@ def test_server_gone_for_good_exits_2_then_rerun_finishes(alive: Any, tmp_path: 
         _, err = proc.communicate(timeout=120)
     finally:
         kill_batch(proc)
-    assert proc.returncode == 2, err
+    assert proc.returncode == 3, err  # ComfyUI unreachable: its own exit code (issue 12)
     lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and server.address in lines[0], err
     assert no_traceback(err)

@@ -98,7 +98,7 @@ def test_unreachable_server_one_line(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     code, out, err = run([str(EXAMPLE), "--server", f"127.0.0.1:{port}", "--json"])
-    assert code == 2 and out == ""
+    assert code == 3 and out == ""  # unreachable has its own exit code (issue 12), not 2
     assert err.count("\n") == 1 and "cannot reach ComfyUI" in err
 
 

@@ -37,6 +37,9 @@ def test_already_complete_hint_quotes_a_folder_with_spaces(
     cfg = parse_config("num_samples: 1\n")
     store = RunStore.create(tmp_path / "my renders", cfg, wf, build_plan(cfg, wf))
     assert report_complete(store) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[-1].startswith("next: cr-contact-sheet ")
-    assert shlex.split(out[-1])[2] == str(store.root)  # one word, the real folder
+    captured = capsys.readouterr()
+    # stdout is only the folder, so $(cr-batch …) captures it; the hint is for people (issue 12)
+    assert captured.out == f"{store.root}\n"
+    err = captured.err.splitlines()
+    assert err[-1].startswith("next: cr-contact-sheet ")
+    assert shlex.split(err[-1])[2] == str(store.root)  # one word, the real folder

@@ -403,3 +403,14 @@ async def test_fully_cached_run_is_a_failure_retried_on_resume(tmp_path: Path) -
         await srv.close()
     assert (again.done, again.failed) == (6, 0)
     assert all(r.outputs for r in store.records())
+
+
+def test_pacer_never_backs_off_at_the_tail() -> None:
+    """Nothing left to submit: ComfyUI idles until we notice the last finish (issue 12)."""
+    from comfy_sweep.core.engine.pacing import Pacer
+
+    busy, tail = Pacer(0.25), Pacer(0.25)
+    busy_delays = [busy.next_delay() for _ in range(5)]
+    tail_delays = [tail.next_delay(tail=True) for _ in range(5)]
+    assert busy_delays[-1] > 0.25 * 4  # backs off while the queue keeps ComfyUI busy
+    assert tail_delays == [0.1] * 5

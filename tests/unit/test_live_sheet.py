@@ -107,3 +107,17 @@ def test_a_bug_in_the_renderer_is_one_warning_not_a_crash(
         assert render_once(tmp_path) is False
     (line,) = [r.getMessage() for r in caplog.records]
     assert "not refreshed (KeyError: 'sweep_name')" in line and "\n" not in line
+
+
+def test_prepare_runs_at_once_on_each_poke_while_renders_stay_debounced(tmp_path: Path) -> None:
+    render, prepare = SlowRender(0.0), SlowRender(0.0)
+    live = LiveSheet(tmp_path, interval=10.0, render=render, prepare=prepare)
+    live.poke()
+    time.sleep(0.2)  # first render done; the next one is 10 s away
+    for _ in range(3):
+        live.poke()
+        time.sleep(0.1)
+    assert len(prepare.starts) == 4  # one per poke: thumbnails never wait for the page
+    assert len(render.starts) == 1
+    live.flush()
+    assert len(render.starts) == 2  # the final page; its thumbnails were already made
