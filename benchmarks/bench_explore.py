@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from comfy_harness import ComfyServer  # noqa: E402
 from comfy_sweep.cli.batch import main as cr_batch  # noqa: E402
-from comfy_sweep.cli.explore import explore as cr_explore  # noqa: E402
+from comfy_sweep.cli.commands.explore import explore as cr_explore  # noqa: E402
 from explore_optimum import HIDDEN, ONLY, RANGES, distance, render_reference, workflow  # noqa: E402
 
 

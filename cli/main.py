@@ -40,7 +40,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("export", ".export", "Export a batch to SQLite, Parquet, MLflow or Optuna."),
     ("refine", ".refine", "Write the next config, narrowed around a batch's best runs."),
     ("rate", ".rate", "Rate a run (stars) and mark it as a pick."),
-    ("explore", ".explore", "Explore a workflow in phases, the winners carried forward."),
+    ("explore", ".commands.explore", "Explore a workflow in phases, the winners carried forward."),
 ]
 
 EXAMPLES = [

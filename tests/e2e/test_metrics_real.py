@@ -235,7 +235,7 @@ def test_cr_score_from_the_batch_config_and_the_locked_batch(
     with store.lock(f"cr-batch (pid {os.getpid()})"):
         res = subprocess.run([str(BIN / "cr-score"), str(image_batch), "--metric", "sharp"],
                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
-    assert res.returncode == 2 and res.stdout == ""
+    assert res.returncode == 4 and res.stdout == ""  # locked: the exit code table
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "is in use by cr-batch" in lines[0]
     assert "cr-score changed nothing" in lines[0] and "Traceback" not in res.stderr

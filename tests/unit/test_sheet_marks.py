@@ -125,7 +125,7 @@ def test_rate_says_so_when_a_sweep_holds_the_lock(batch: Path, tmp_path: Path) -
     sweep = RunStore.open(batch)
     with sweep.lock("cr-batch (pid 1234)"):  # a live holder (this process)
         out = CliRunner().invoke(rate, [str(batch), "1", "5", "--wait", "0.3"])
-        assert out.exit_code == 2, out.output
+        assert out.exit_code == 4, out.output  # the batch is locked (exit code table)
         assert out.output.count("\n") == 1 and "nothing changed" in out.output
         assert "cr-batch (pid 1234)" in out.output
     assert _cell(batch, 1, "rating") == ""
