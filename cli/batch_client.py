@@ -17,18 +17,20 @@ import click
 from ..client.address import ServerAddress, parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..core.config.model import SweepConfig, config_error
+from ..core.config.validate import validate_config
 from ..core.engine.backend import Backend, BackendSlot
 from ..core.engine.events import EngineSummary
-from ..core.errors import BackendError, ConfigError, WorkflowError
+from ..core.errors import BackendError, ConfigError, ConflictError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.plan.build import build_plan, format_plan_table
 from ..core.store import atomic
 from ..core.store.runstore import RunStore
+from ..core.sweep.select import apply_extension, is_server_batch, select_batch
 from ..core.sweep.session import SessionOptions, SweepSession
 from ..core.workflow import UI_WORKFLOW_FILE, Workflow, WorkflowFile
 from ..media.live_sheet import LiveSheet, thumbnails_once
 from . import output
-from .batch_report import announce, note, note_plan
+from .batch_report import announce, note, note_plan, report_complete
 from .common import (
     EXIT_OK,
     server_option,
@@ -146,6 +148,33 @@ def create_client_batch(
         atomic.write_json(store.root / UI_WORKFLOW_FILE, wf.ui_graph)
     note(f"new batch {store.root}: {len(plan.runs)} runs planned")
     return store
+
+
+def local_batch(
+    opts: Options, cfg: SweepConfig, wf: Workflow, info: ObjectInfo | None, kind: str
+) -> RunStore | int:
+    """The batch this process runs over several slots or a v2 service (``kind``, for
+    messages): validated, chosen by the rerun rules, extended or created; or the
+    exit code when it is already complete."""
+    shown = validate_config(cfg, wf, info)
+    for warning in shown:
+        note(f"warning: {warning}")
+    sel = select_batch(
+        Path(cfg.output.base_dir), cfg, wf, info,
+        resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
+    )  # fmt: skip
+    if sel.action == "complete" and sel.store is not None:
+        return report_complete(sel.store)
+    if sel.store is not None and is_server_batch(sel.store):
+        raise ConflictError(
+            f"{sel.store.root} is a server sweep (run by a ComfyUI's comfy-sweep extension): "
+            f"it cannot continue {kind}; follow it with one --server, or start afresh with --new"
+        )
+    if sel.notice:
+        note(sel.notice)
+    if sel.action == "extend":
+        apply_extension(sel, cfg, holder())
+    return sel.store or create_client_batch(cfg, wf, info, sel.ident, shown)
 
 
 async def run_client_mode(

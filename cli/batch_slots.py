@@ -4,20 +4,17 @@ servers (``--server`` repeated, ``comfyui.servers``) or Ray workers."""
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 from ..client.address import parse_address
 from ..client.comfyui import ComfyClient, token_from_env
 from ..client.fleet import connect_fleet, fleet_slots
 from ..core.config.model import RaySpec, ServerSpec, SweepConfig
-from ..core.config.validate import validate_config
 from ..core.engine.backend import BackendSlot
-from ..core.errors import ConfigError, ConflictError
+from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo
-from ..core.sweep.select import apply_extension, is_server_batch, select_batch
 from ..core.workflow import Workflow, WorkflowFile
-from .batch_client import Options, create_client_batch, holder, note_conversion, run_client_mode
-from .batch_report import finish, note, report_complete
+from .batch_client import Options, local_batch, note_conversion, run_client_mode
+from .batch_report import finish, note
 from .common import load_with_server
 
 
@@ -79,24 +76,9 @@ async def run_on_slots(
     label: str,
 ) -> int:
     """Choose the batch (rerun rules) and run it over several backend slots."""
-    shown = validate_config(cfg, wf, info)
-    for warning in shown:
-        note(f"warning: {warning}")
-    sel = select_batch(
-        Path(cfg.output.base_dir), cfg, wf, info,
-        resume_dir=opts.resume, fresh=opts.new or not cfg.resume.enabled,
-    )  # fmt: skip
-    if sel.action == "complete" and sel.store is not None:
-        return report_complete(sel.store)
-    if sel.store is not None and is_server_batch(sel.store):
-        raise ConflictError(
-            f"{sel.store.root} is a server sweep: continue it with one --server (or --new)"
-        )
-    if sel.notice:
-        note(sel.notice)
-    if sel.action == "extend":
-        apply_extension(sel, cfg, holder())
-    store = sel.store or create_client_batch(cfg, wf, info, sel.ident, shown)
+    store = local_batch(opts, cfg, wf, info, f"over {label}")
+    if isinstance(store, int):
+        return store
     note(f"sweeping over {label}")
     summary = await run_client_mode(opts, cfg, slots, store, wf.ui_graph)
     for name, (runs, secs) in sorted(summary.per_server.items()):
