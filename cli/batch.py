@@ -24,6 +24,7 @@ from ..core.sweep.select import Selection, apply_extension, is_server_batch, sel
 from ..core.workflow import Workflow, WorkflowFile, read_workflow_file
 from ..media.live_sheet import LiveSheet
 from .batch_client import (
+    CLI_PRIORITY,
     Options,
     create_client_batch,
     dry_run,
@@ -43,9 +44,6 @@ from .progress import ProgressPrinter, ServerProgress
 from .run import install_stop
 
 __all__ = ["EXIT_INTERRUPTED", "finish", "main", "report_complete", "run_command"]
-
-# cr-batch queues like any client unless the config says "background" (issue 15).
-CLI_PRIORITY = "normal"
 
 
 def apply_options(opts: Options, cfg: SweepConfig) -> None:

@@ -46,6 +46,11 @@ SHEET_INTERVAL_S = 5.0
 SHEET_INTERVAL_ENV = "COMFY_SWEEP_SHEET_INTERVAL"
 
 
+# cr-batch queues at normal priority unless the config says background (the panel's
+# default): a person running the CLI is usually waiting for the sweep.
+CLI_PRIORITY = "normal"
+
+
 @dataclass
 class Options:
     config: str

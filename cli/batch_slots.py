@@ -7,13 +7,13 @@ import contextlib
 
 from ..client.address import parse_address
 from ..client.comfyui import ComfyClient, token_from_env
-from ..client.fleet import connect_fleet, fleet_slots
+from ..client.fleet import connect_fleet, fleet_info, fleet_slots
 from ..core.config.model import RaySpec, ServerSpec, SweepConfig
 from ..core.engine.backend import BackendSlot
 from ..core.errors import ConfigError
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import Workflow, WorkflowFile
-from .batch_client import Options, local_batch, note_conversion, run_client_mode
+from .batch_client import CLI_PRIORITY, Options, local_batch, note_conversion, run_client_mode
 from .batch_report import finish, note
 from .common import load_with_server
 
@@ -46,9 +46,8 @@ async def run_fleet(opts: Options, cfg: SweepConfig, wf: Workflow, specs: list[S
         )
         label = f"{len(members)} servers: " + ", ".join(m.spec.address for m in members)
         window = opts.window or cfg.comfyui.queue_window
-        return await run_on_slots(
-            opts, cfg, wf, members[0].info, fleet_slots(members, window), label
-        )
+        slots = fleet_slots(members, window, cfg.comfyui.priority or CLI_PRIORITY)
+        return await run_on_slots(opts, cfg, wf, fleet_info(members), slots, label)
 
 
 async def run_ray(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile, spec: RaySpec) -> int:
@@ -71,7 +70,7 @@ async def run_on_slots(
     opts: Options,
     cfg: SweepConfig,
     wf: Workflow,
-    info: ObjectInfo,
+    info: ObjectInfo | None,
     slots: list[BackendSlot],
     label: str,
 ) -> int:

@@ -10,18 +10,21 @@ when no server is left.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.config.model import ServerSpec, SweepConfig
 from ..core.config.validate import validate_config
-from ..core.engine.backend import BackendSlot
+from ..core.engine.backend import Backend, BackendSlot
 from ..core.errors import BackendError, ConfigError, SweepError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import Workflow
-from .address import parse_address
+from .address import ServerAddress, parse_address
 from .comfyui import ComfyClient, token_from_env
 from .http_backend import HttpBackend
+from .v2_api import V2Client
+from .v2_backend import V2Backend
 
 # Per-request retries of one fleet server: short, so a dead server's runs move to
 # the others quickly; the engine waits comfyui.reconnect_window for the fleet.
@@ -31,16 +34,22 @@ FLEET_RETRY_S = 5.0
 @dataclass
 class Member:
     spec: ServerSpec
-    client: ComfyClient
-    info: ObjectInfo
+    client: ComfyClient | V2Client
+    info: ObjectInfo | None  # None: a Comfy API v2 service (no /object_info)
+
+    @property
+    def name(self) -> str:
+        return self.client.address.display
 
 
 def fleet_specs(cfg: SweepConfig, cli_servers: Sequence[str]) -> list[ServerSpec]:
     """``--server`` (repeatable) wins over ``comfyui.servers``, which wins over
     ``comfyui.server_address``."""
     if cli_servers:
-        return [ServerSpec(a) for a in dict.fromkeys(cli_servers)]
-    return list(cfg.comfyui.servers) or [ServerSpec(cfg.comfyui.server_address)]
+        specs = [ServerSpec(a) for a in dict.fromkeys(cli_servers)]
+    else:
+        specs = list(cfg.comfyui.servers) or [ServerSpec(cfg.comfyui.server_address)]
+    return [dataclasses.replace(s, api=s.api or cfg.comfyui.api) for s in specs]
 
 
 async def connect_fleet(
@@ -79,6 +88,8 @@ async def _join(
     except ConfigError as err:
         raise ConfigError(err.message, field="comfyui.servers") from None
     token = token_from_env(spec.auth_token_env or token_env or cfg.comfyui.auth_token_env)
+    if spec.api == "v2":
+        return await _join_v2(cfg, spec, address, token, stack)
     client = ComfyClient(address, auth_token=token, timeout=cfg.comfyui.timeout)
     await stack.enter_async_context(client)
     info = ObjectInfo(await client.object_info())
@@ -93,10 +104,37 @@ async def _join(
     return Member(spec, client, info)
 
 
-def fleet_slots(members: Sequence[Member], default_window: int) -> list[BackendSlot]:
+async def _join_v2(
+    cfg: SweepConfig,
+    spec: ServerSpec,
+    address: ServerAddress,
+    token: str | None,
+    stack: contextlib.AsyncExitStack,
+) -> Member:
+    """A Comfy API v2 service: it answers and accepts our token; no object_info to
+    check the sweep against (its own validation refuses a bad prompt)."""
+    client = V2Client(address, auth_token=token, timeout=cfg.comfyui.timeout, retry_window=0)
+    await stack.enter_async_context(client)
+    await client.health()
+    await client.check_access()
+    client.retry_window = min(FLEET_RETRY_S, cfg.comfyui.reconnect_window)
+    return Member(spec, client, None)
+
+
+def fleet_info(members: Sequence[Member]) -> ObjectInfo | None:
+    """The object_info a fleet's sweep is planned with: the first plain server's."""
+    return next((m.info for m in members if m.info is not None), None)
+
+
+def fleet_slots(
+    members: Sequence[Member], default_window: int, priority: str = "normal"
+) -> list[BackendSlot]:
     return [
-        BackendSlot(
-            HttpBackend(m.client), m.spec.window or default_window, m.client.address.display
-        )
-        for m in members
+        BackendSlot(_backend(m, priority), m.spec.window or default_window, m.name) for m in members
     ]
+
+
+def _backend(member: Member, priority: str) -> Backend:
+    if isinstance(member.client, V2Client):
+        return V2Backend(member.client)
+    return HttpBackend(member.client, priority=priority)

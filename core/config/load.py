@@ -477,7 +477,7 @@ def _parse_server(rd: _Reader, entry: Any, key: KeyPath) -> ServerSpec:
     if not isinstance(entry, Mapping):
         return ServerSpec(rd.text(entry, key))
     data = {str(k): v for k, v in entry.items()}
-    rd.warn_unknown(data, ("address", "auth_token_env", "window"), key)
+    rd.warn_unknown(data, ("address", "auth_token_env", "window", "api"), key)
     if data.get("address") is None:
         raise rd.fail((*key, "address"), "missing; give the server's address (host:port)")
     server = ServerSpec(rd.text(data["address"], (*key, "address")))
@@ -485,6 +485,8 @@ def _parse_server(rd: _Reader, entry: Any, key: KeyPath) -> ServerSpec:
         server.auth_token_env = rd.text(data["auth_token_env"], (*key, "auth_token_env"))
     if data.get("window") is not None:
         server.window = rd.integer(data["window"], (*key, "window"), 1)
+    if data.get("api") is not None:
+        server.api = _choice(rd, data["api"], (*key, "api"), APIS)
     return server
 
 

@@ -116,6 +116,7 @@ class ServerSpec:
     address: str
     auth_token_env: str | None = None  # default: comfyui.auth_token_env
     window: int | None = None  # default: comfyui.queue_window
+    api: str | None = None  # "comfyui" | "v2"; default: comfyui.api
 
 
 @dataclass

@@ -65,3 +65,22 @@ def test_a_wrong_token_is_one_line(api_proxy: ApiProxy, examples_dir: Path, tmp_
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in res.stderr, res.stderr
     assert api_proxy.address in lines[0]
+
+
+def test_a_fleet_of_a_plain_server_and_a_v2_proxy(
+    comfy_server: Any, api_proxy: ApiProxy, examples_dir: Path, tmp_path: Path
+) -> None:
+    """comfyui.servers mixing kinds: one plain ComfyUI and one Comfy API v2 service
+    (here the proxy in front of the same ComfyUI): every run once, both used."""
+    servers = [
+        comfy_server.address,
+        {"address": api_proxy.address, "api": "v2", "auth_token_env": TOKEN_ENV},
+    ]
+    cfg = copy_config(
+        examples_dir, "image_grid", tmp_path, comfyui={"servers": servers, "queue_window": 1}
+    )
+    res = cr_batch(cfg, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "sweeping over 2 servers" in res.stderr
+    rows = assert_batch_complete(only_batch(tmp_path / "output"))
+    assert {r["server"] for r in rows} == {comfy_server.address, api_proxy.address}
