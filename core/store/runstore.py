@@ -255,8 +255,12 @@ class RunStore(StoreReader):
     def record_submitted(self, run_id: int, prompt_id: str, prompt: Mapping[str, Any]) -> None:
         """Save prompt.json and the prompt id BEFORE the prompt is submitted."""
         with self._writer():
+            # prompt.json is for people and "Load into graph"; the prompt id in
+            # progress.json is what a resume needs, so only that one is fsync'd.
             self._put(
-                atomic.write_text, self.run_dir(run_id) / "prompt.json", atomic.json_text(prompt)
+                atomic.write_text_lazy,
+                self.run_dir(run_id) / "prompt.json",
+                atomic.json_text(prompt),
             )
             self._st.progress["submitted"][str(run_id)] = prompt_id
             self._write_progress()
@@ -281,7 +285,8 @@ class RunStore(StoreReader):
             rec = dataclasses.replace(rec, values=dict(run.values))
             if self.config.output.save_params_json:
                 text = atomic.json_text(params_json(run, rec))
-                self._put(atomic.write_text, self.run_dir(rec.run_id) / "params.json", text)
+                # A copy of the run's plan entry and metadata row (both durable): not fsync'd.
+                self._put(atomic.write_text_lazy, self.run_dir(rec.run_id) / "params.json", text)
             records = self._st.meta.records
             old = records.get(rec.run_id)
             records[rec.run_id] = rec
@@ -295,7 +300,9 @@ class RunStore(StoreReader):
                 self._put(atomic.append_line, self.root / "metadata.csv", line)
             if not count_one(self._st.progress, old, rec):
                 recount(self._st.progress, records)
-            self._write_progress()
+            # Its counts are recomputed from metadata.csv (just fsync'd) on open, and a
+            # recorded run is no longer in flight whatever "submitted" says: no fsync.
+            self._write_progress(durable=False)
 
     def set_state(self, state: str, **extra: Any) -> None:
         """queued|running|done|cancelled|interrupted, plus free extra keys
@@ -395,14 +402,15 @@ class RunStore(StoreReader):
         self._put(atomic.write_text, self.root / "metadata.csv", csv_text(rows))
         meta.dirty = False
 
-    def _write_progress(self) -> None:
+    def _write_progress(self, *, durable: bool = True) -> None:
         self._st.progress["updated_at"] = now_iso()
         # Serialized now: the dict keeps changing while the write is queued.
-        self._put(self._write_progress_file, atomic.json_text(self._st.progress), self._st)
+        text = atomic.json_text(self._st.progress)
+        self._put(self._write_progress_file, text, self._st, durable)
         self._st.progress_dirty = False
 
-    def _write_progress_file(self, text: str, state: StoreState) -> None:
-        atomic.write_text(self.root / "progress.json", text)
+    def _write_progress_file(self, text: str, state: StoreState, durable: bool = True) -> None:
+        atomic.write_text(self.root / "progress.json", text, durable=durable)
         state.written = text
         # Our own write must not look like another process's on the next lock
         # (progress.json is always the last file of a write, so this covers all).
