@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from ..core import comfy_messages
-from ..core.errors import BackendError, PromptRejected
+from ..core.errors import BackendError, ConfigError, PromptRejected
 from .address import ServerAddress
 from .comfyui import CHUNK, MAX_BACKOFF, unreachable
 
@@ -197,8 +197,8 @@ class V2Client:
     async def check_access(self) -> None:
         """One authenticated read: a missing or wrong token fails here, before any batch."""
         answer = await self.get("/api/v2/jobs?limit=1")
-        if answer.status in (401, 403):
-            raise self.refused(answer)
+        if answer.status in (401, 403):  # the config's token: bad input (exit 2), not an outage
+            raise ConfigError(self.refused(answer).message, field="comfyui.auth_token_env")
         if answer.status != 200:
             raise BackendError(f"{self.address.display}: GET /api/v2/jobs: {answer.message}")
 

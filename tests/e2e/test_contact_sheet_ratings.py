@@ -220,13 +220,20 @@ def test_served_sheet_saves_ratings_into_metadata_while_the_sweep_runs(
         page.keyboard.press("p")
     assert sheet.js("window.contactSheet.grid.flat[window.contactSheet.grid.focus].id") == first
     assert metadata(root)[first]["picked"] == "true"
-    pending = sheet.js("window.contactSheet.data.runs.find((r) => r.status !== 'done').id")
+    # The last run not finished when the page was drawn; it may finish meanwhile
+    # on a fast machine, so the answer is judged against metadata.csv around it.
+    pending = sheet.js("window.contactSheet.data.runs.filter((r) => r.status !== 'done').at(-1).id")
+    before = pending in metadata(root)
     status = page.evaluate(
         "async ([id]) => (await fetch('../runs/' + id + '/rating', {method: 'POST', "
         "headers: {'Content-Type': 'application/json'}, body: JSON.stringify({rating: 2})})).status",
         [pending],
     )
-    assert status == 409  # not finished: nothing to rate yet
+    after = pending in metadata(root)
+    if not after:
+        assert status == 409  # not finished: nothing to rate yet
+    elif before:
+        assert status == 200
 
     deadline = time.monotonic() + 240
     while json.loads((root / "progress.json").read_text())["state"] == "running":
