@@ -23,34 +23,44 @@ pytestmark = pytest.mark.comfy
 CR_BATCH = str(Path(sys.executable).parent / "cr-batch")
 
 
-def slow_prompt(size: int = 1536, prefix: str = "slow") -> dict[str, Any]:
-    """~0.5-1 s a run on CPU: a large blur of a noisy canvas."""
+def slow_prompt(size: int = 1536, prefix: str = "slow", radius: int = 31) -> dict[str, Any]:
+    """~0.5-1 s a run on CPU: a large blur of a noisy canvas (shared by the
+    interrupt, priority and fleet tests)."""
     return {
         "1": {"class_type": "EmptyImage", "inputs": {"width": size, "height": size,
               "batch_size": 1, "color": 3355443}},
         "2": {"class_type": "ImageAddNoise", "inputs": {"image": ["1", 0], "seed": 1,
               "strength": 0.5}},
-        "3": {"class_type": "ImageBlur", "inputs": {"image": ["2", 0], "blur_radius": 31,
+        "3": {"class_type": "ImageBlur", "inputs": {"image": ["2", 0], "blur_radius": radius,
               "sigma": 1.0}},
         "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0],
               "filename_prefix": prefix}},
     }  # fmt: skip
 
 
-def write_slow_config(folder: Path, runs: int = 8, prefix: str = "slow") -> Path:
-    (folder / "workflow.json").write_text(json.dumps(slow_prompt(prefix=prefix)))
+def write_slow_config(
+    folder: Path,
+    runs: int = 8,
+    prefix: str = "slow",
+    *,
+    prompt: dict[str, Any] | None = None,
+    sweep_seed: int = 7,
+    name: str = "slow.yaml",
+) -> Path:
+    """A random sweep of ``runs`` runs over sigma and the seed: every prompt differs."""
+    (folder / "workflow.json").write_text(json.dumps(prompt or slow_prompt(prefix=prefix)))
     data = {
         "workflow_file": "workflow.json",
         "sampling_strategy": "random",
         "num_samples": runs,
-        "sweep_seed": 7,
+        "sweep_seed": sweep_seed,
         "parameters": {
             "sigma": {"path": "nodes.3.inputs.sigma", "type": "continuous", "min": 1, "max": 9},
             "seed": {"path": "nodes.2.inputs.seed", "type": "random_seed"},
         },
         "output": {"base_dir": "output"},
     }
-    path = folder / "slow.yaml"
+    path = folder / name
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 

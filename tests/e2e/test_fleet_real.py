@@ -17,7 +17,6 @@ the kill -9 test starts its own two servers and takes ~60 s. ~125 s in all.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -29,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from comfy_harness import ONE_THREAD, ComfyServer
 from test_cli_batch import assert_batch_complete, metadata_rows
+from test_cli_interrupt import slow_prompt, write_slow_config
 
 pytestmark = pytest.mark.comfy
 CR_BATCH = str(Path(sys.executable).parent / "cr-batch")
@@ -57,16 +56,7 @@ NODE_CLASS_MAPPINGS = {{"{ONLY_ON_A}": {ONLY_ON_A}}}
 
 def prompt(size: int, radius: int = 15, only_on_a: bool = False) -> dict[str, Any]:
     """A blur of a noisy canvas: the blur (node 3) is the upstream parameter."""
-    wf: dict[str, Any] = {
-        "1": {"class_type": "EmptyImage", "inputs": {"width": size, "height": size,
-              "batch_size": 1, "color": 3355443}},
-        "2": {"class_type": "ImageAddNoise", "inputs": {"image": ["1", 0], "seed": 1,
-              "strength": 0.5}},
-        "3": {"class_type": "ImageBlur", "inputs": {"image": ["2", 0], "blur_radius": radius,
-              "sigma": 1.0}},
-        "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0],
-              "filename_prefix": "fleet"}},
-    }  # fmt: skip
+    wf = slow_prompt(size, prefix="fleet", radius=radius)
     if only_on_a:
         wf["5"] = {"class_type": ONLY_ON_A, "inputs": {"image": ["3", 0]}}
         wf["4"]["inputs"]["images"] = ["5", 0]
@@ -75,21 +65,8 @@ def prompt(size: int, radius: int = 15, only_on_a: bool = False) -> dict[str, An
 
 def write_config(folder: Path, runs: int, size: int = 512, **kw: Any) -> Path:
     """A random sweep of ``runs`` runs (sigma and seed): every prompt differs."""
-    (folder / "workflow.json").write_text(json.dumps(prompt(size, **kw)))
-    data = {
-        "workflow_file": "workflow.json",
-        "sampling_strategy": "random",
-        "num_samples": runs,
-        "sweep_seed": 11,
-        "parameters": {
-            "sigma": {"path": "nodes.3.inputs.sigma", "type": "continuous", "min": 1, "max": 9},
-            "seed": {"path": "nodes.2.inputs.seed", "type": "random_seed"},
-        },
-        "output": {"base_dir": "output"},
-    }
-    path = folder / "fleet.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    wf = prompt(size, **kw)
+    return write_slow_config(folder, runs, prompt=wf, sweep_seed=11, name="fleet.yaml")
 
 
 def make_server(root: Path, node_pack: bool = False, port: int | None = None) -> ComfyServer:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
+from test_cli_interrupt import slow_prompt as interrupt_prompt
 
 
 class Server(Protocol):
@@ -20,17 +21,8 @@ class Server(Protocol):
 
 
 def slow_prompt(size: int = 1024, prefix: str = "yield") -> dict[str, Any]:
-    """~0.5-1 s a run on CPU: a large blur of a noisy canvas."""
-    return {
-        "1": {"class_type": "EmptyImage", "inputs": {"width": size, "height": size,
-              "batch_size": 1, "color": 3355443}},
-        "2": {"class_type": "ImageAddNoise", "inputs": {"image": ["1", 0], "seed": 1,
-              "strength": 0.5}},
-        "3": {"class_type": "ImageBlur", "inputs": {"image": ["2", 0], "blur_radius": 31,
-              "sigma": 1.0}},
-        "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0],
-              "filename_prefix": prefix}},
-    }  # fmt: skip
+    """~0.5-1 s a run on CPU (test_cli_interrupt's prompt, smaller)."""
+    return interrupt_prompt(size, prefix)
 
 
 def sweep_config(runs: int, window: int, priority: str | None) -> dict[str, Any]:
