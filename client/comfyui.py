@@ -263,6 +263,7 @@ class ComfyClient:
             # back and refuse it whole, as the in-process backend does.
             with contextlib.suppress(BackendError):
                 await self.delete_from_queue([prompt_id])
+                await self.interrupt(prompt_id)  # it may have started already
         raise PromptRejected(
             describe_rejection(data, prompt, status),
             details={"prompt_id": prompt_id, "response": data if isinstance(data, dict) else {}},

@@ -4,6 +4,8 @@ and the run would be recorded done with outputs missing."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from comfy_sweep.client.comfyui import ComfyClient
 from comfy_sweep.core.engine.events import new_prompt_id
@@ -28,4 +30,10 @@ async def test_a_partly_valid_prompt_is_refused_and_not_left_queued(comfy_server
             await client.queue_prompt(PROMPT, pid)
         assert "blur_radius" in info.value.message and "node 3" in info.value.message
         running, pending = await client.queue()
+        assert pid not in pending  # taken back, or interrupted if it had started
+        for _ in range(100):
+            running, pending = await client.queue()
+            if pid not in running:
+                break
+            await asyncio.sleep(0.1)
         assert pid not in running and pid not in pending
