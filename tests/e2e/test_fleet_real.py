@@ -22,7 +22,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 from comfy_harness import ONE_THREAD, ComfyServer
 from test_cli_batch import assert_batch_complete, metadata_rows
-from test_cli_interrupt import slow_prompt, write_slow_config
+from test_cli_interrupt import slow_prompt, wait_for, write_slow_config
 
 pytestmark = pytest.mark.comfy
 CR_BATCH = str(Path(sys.executable).parent / "cr-batch")
@@ -110,16 +110,6 @@ def fresh_pair(pair: list[ComfyServer]) -> list[ComfyServer]:
 
 
 # -- helpers ------------------------------------------------------------------------
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 120.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise TimeoutError(f"{what} not reached in {timeout}s")
 
 
 def queue_ids(server: ComfyServer) -> tuple[list[str], list[str]]:
