@@ -79,7 +79,7 @@ MAX_WINDOW = 16
 # config says otherwise their prompts queue behind the artist's (issue 15).
 PANEL_PRIORITY = "background"
 NOTIFY_EVERY = 0.25  # seconds between progress events of one sweep (40 runs/s exist)
-CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet"]
+CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet", "explorations"]
 
 
 @dataclass
@@ -209,6 +209,17 @@ class SweepService:
     async def require(self, sweep_id: str) -> RunStore:
         self._recover()
         return self._store(sweep_id)
+
+    def sweeps_root(self) -> Path:
+        """The folder every server sweep (and exploration) lives in."""
+        return self._root()
+
+    async def wait(self, sweep_id: str) -> str:
+        """The sweep's state once this process stops driving it (an exploration's step)."""
+        active = self._active.get(sweep_id)
+        if active is not None and active.task is not None:
+            await asyncio.shield(active.task)  # a cancelled waiter leaves the sweep running
+        return str((await self.require(sweep_id)).progress()["state"])
 
     # ------------------------------------------------------ stateless tools
     async def analyze(
