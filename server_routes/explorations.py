@@ -46,6 +46,7 @@ from ..core.explore.folder import save_state as _save_state
 from ..core.explore.model import REPORT_FILE, TITLES, ExploreState, text_sha
 from ..core.explore.phases import Common
 from ..core.explore.report import write_report
+from ..core.explore.settings import with_builtin_objective
 from ..core.explore.setup import (
     config_only,
     explorer_for,
@@ -123,7 +124,7 @@ class ExplorationService:
                 )
             _refuse_unsafe(cfg)
             only = config_only(cfg) if cfg.parameters else ()
-            raw = metrics_to_raw(cfg.metrics)
+            raw = with_builtin_objective(metrics_to_raw(cfg.metrics), _objective_name(cfg))
             settings, objective = make_settings(raw, _objective_name(cfg), only, "sobol")
             space = build_space(analyze(wf, info), only)
         seed = cfg.sweep_seed if cfg.sweep_seed is not None else _draw_seed()
