@@ -176,12 +176,18 @@ async def run_one_server(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile)
 
 
 def run_exploration(opts: Options, cfg: SweepConfig) -> int:
-    """``sampling_strategy: explore``: cli/explore.py runs it, in client mode."""
-    if opts.dry_run or opts.mode == "server" or opts.resume or cfg.ray is not None:
+    """``sampling_strategy: explore``: cli/explore.py runs it in client mode (also in
+    auto mode: its sheets and report stay here), the server with --mode server."""
+    if opts.dry_run or opts.resume or cfg.ray is not None:
         raise ConfigError(
             f"{cfg.source}: sampling_strategy explore runs in client mode only (no --dry-run, "
-            "--mode server, --resume or ray:); cr-analyze --recipes writes its phase configs"
+            "--resume or ray:), or on the server with --mode server; cr-analyze --recipes "
+            "writes its phase configs"
         )
+    if opts.mode == "server":
+        from .explore_remote import run_config_remote
+
+        return run_config_remote(cfg, opts.server, opts.config, opts.new)
     from .explore import run_config  # explore imports this module
 
     return run_config(cfg, opts.server, opts.config, opts.new)

@@ -78,11 +78,12 @@ async def _step(explorer: Explorer, action: Run, req: Request, wf: Workflow) -> 
 
 
 def _rate_text(explorer: Explorer, req: Request) -> str:
-    again = req.rerun or f"{_command(req)} --continue"
+    again = req.rerun or f"{command_line(req)} --continue"
     return str(explorer.state.notes.get("waiting_text", "")) + f"\n  {again}"
 
 
-def _command(req: Request) -> str:
+def command_line(req: Request) -> str:
+    """The command that reruns this exploration (named in the closing lines)."""
     parts = ["comfy-sweep explore", shell_arg(req.workflow), f"--budget {req.budget}"]
     parts += [f"--metric {shell_arg(m)}" for m in req.metrics]
     parts += [f"--objective {req.objective}"] if req.objective else []

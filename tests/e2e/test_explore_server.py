@@ -161,3 +161,31 @@ def test_a_restart_mid_step_then_continue(server: ComfyServer) -> None:
     assert done["steps"][0]["sweep_id"] == sweep  # the step's own sweep, resumed
     _, swept = request(server, "GET", f"/comfy-sweep/sweeps/{sweep}?limit=1000")
     assert swept["state"] == "done" and swept["done"] == swept["total"] == len(swept["runs"])
+
+
+def test_cr_batch_mode_server_runs_it_there(
+    server: ComfyServer, reference: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+
+    (tmp_path / "wf.json").write_text(json.dumps(workflow()))
+    (tmp_path / "ref.png").write_bytes(reference.read_bytes())
+    config = {
+        "workflow_file": "wf.json", "sampling_strategy": "explore", "num_samples": 8,
+        "sweep_seed": 9, "objective": "sim", "parameters": PARAMS,
+        "metrics": {"sim": {"type": "similarity", "reference": "ref.png"}},  # beside the config
+    }  # fmt: skip
+    (tmp_path / "explore.yaml").write_text(yaml.safe_dump(config))
+    cmd = [str(Path(sys.executable).parent / "cr-batch"), str(tmp_path / "explore.yaml"),
+           "--server", server.address, "--mode", "server"]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "new exploration explore_" in res.stderr and "report: http://" in res.stderr
+    assert "hero: run" in res.stderr
+    xid = res.stderr.split("new exploration ")[1].split()[0]
+    assert not (tmp_path / "output").exists()  # nothing runs or is kept here
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0 and f"continuing exploration {xid}" in res.stderr, res.stderr
