@@ -1,7 +1,8 @@
 // @ts-check
 // The new-sweep form: parameters by category, strategy, live plan.
-import { MAX_QUEUE_WINDOW, STRATEGIES, TYPES, groupRows, linkedPathHint, setLinkedPaths, usesSamples } from "../lib/config.js";
+import { MAX_QUEUE_WINDOW, TYPES, groupRows, linkedPathHint, setLinkedPaths, usesSamples } from "../lib/config.js";
 import { formatEstimate, formatValue } from "../lib/format.js";
+import { FORM_STRATEGIES } from "../lib/explore.js";
 import { button, h } from "./dom.js";
 import { cancelForm, exportYaml, formChanged, formEdited, importYaml, queueSweep } from "./newSweepActions.js";
 
@@ -77,7 +78,7 @@ function settings(form) {
   const sampled = usesSamples(form.strategy);
   return h("div", { class: "comfy-sweep-settings" },
     field("name", input(form, "name", { placeholder: "optional", onedit: () => {} })),
-    field("strategy", select(form, "strategy", STRATEGIES)),
+    field("strategy", select(form, "strategy", FORM_STRATEGIES)),
     field(sampled ? "samples" : `samples (not used by ${form.strategy})`,
       input(form, "numSamples", { type: "number", min: 1, step: 1, disabled: !sampled, data: { field: "num_samples" } })),
     field("seeds per sample", input(form, "seedsPerSample", { type: "number", min: 1, data: { field: "seeds_per_sample" } })),

@@ -6,6 +6,7 @@ import { formatDuration, formatProgress, formatTime, valuePairs } from "../lib/f
 import { apiUrl } from "./comfy.js";
 import { button, h } from "./dom.js";
 import { startNewSweep } from "./newSweepActions.js";
+import { explorationsSection } from "./explorations.js";
 import { cancelSweep, deleteSweep, loadRunIntoGraph, refreshSweeps, resumeSweep, toggleRuns } from "./sweepActions.js";
 
 // Two-step delete inside the card: no blocking dialog over the canvas.
@@ -69,6 +70,7 @@ export function listView(state) {
     h("div", { class: "comfy-sweep-toolbar" },
       button("New sweep from this graph", () => startNewSweep(), { action: "new", primary: true }),
       button("↻", () => refreshSweeps(), { action: "refresh", title: "Refresh" })),
+    explorationsSection(state),
     state.listError && h("div", { class: "comfy-sweep-error" }, state.listError),
     state.sweeps.length === 0
       ? h("p", { class: "comfy-sweep-muted" }, "No sweeps yet. Build one from the current graph, or right-click a node → Explore parameter.")
