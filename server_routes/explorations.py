@@ -343,7 +343,7 @@ class ExplorationService:
         req = schemas.SweepRequest(
             prompt=_read_json(root / WORKFLOW_FILE), config=config,
             workflow=_read_json(root / UI_WORKFLOW_FILE), client_id=notes.get("client_id"),
-            name=f"{xid} {action.step.key}"[:64],
+            name=f"{action.step.key} of {xid}"[:64],  # the step first: a narrow list cuts the end
         )  # fmt: skip
         made = await self.sweeps.create(req)
         lifecycle.remember_sweep(notes, action.step.key, str(made["id"]), sha)
@@ -398,29 +398,28 @@ class ExplorationService:
 
     # ---------------------------------------------------------------- the summary
     def _view(self, xid: str, state: ExploreState) -> dict[str, Any]:
+        """The summary; while this process drives it the state reads ``running``: a
+        stopped state shows once its files (state, report) are written."""
         driving = self._driving.get(xid)
         current = None
         if driving is not None and driving.sweep is not None:
             current = {"step": driving.step, "sweep_id": driving.sweep}
+        shown = "running" if driving is not None else state.state
+        waiting = None if driving is not None else state.waiting
         report = (self._base() / xid / REPORT_FILE).is_file()
         return {
-            "id": xid, "name": state.notes.get("name") or "", "state": state.state,
+            "id": xid, "name": state.notes.get("name") or "", "state": shown,
             "budget": state.budget, "objective": state.settings.get("objective"),
             "created_at": state.created_at, "updated_at": state.updated_at,
             "steps": _steps(state, driving), "current": current,
-            "waiting": state.waiting, "waiting_sweep": _sweep_of(state, state.waiting),
-            "waiting_text": state.notes.get("waiting_text", "") if state.waiting else "",
+            "waiting": waiting, "waiting_sweep": _sweep_of(state, waiting),
+            "waiting_text": state.notes.get("waiting_text", "") if waiting else "",
             "report": exploration_path(xid, "/report") if report else None,
             "heroes": state.notes.get("heroes") or [],
-            "actions": lifecycle.actions(state.state, driving=_busy(driving)),
+            "actions": lifecycle.actions(shown, driving=driving is not None),
             "message": state.notes.get("message", ""),
             "warnings": state.notes.get("warnings") or [],
         }  # fmt: skip
-
-
-def _busy(driving: _Driving | None) -> bool:
-    """Still driven: a driver whose state is no longer running is only saving it."""
-    return driving is not None and driving.explorer.state.state == "running"
 
 
 def _steps(state: ExploreState, driving: _Driving | None) -> list[dict[str, Any]]:

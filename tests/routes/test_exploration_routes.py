@@ -116,7 +116,7 @@ async def test_ratings_choose_and_continue_goes_on(
     assert [s["key"] for s in body["steps"]] == ["search1", "seeds"]
     # the step is an ordinary sweep of the panel's list, named after the exploration
     sweeps = (await (await xclient.get("/comfy-sweep/sweeps")).json())["sweeps"]
-    assert [(s["id"], s["name"], s["state"]) for s in sweeps] == [(sweep, f"{xid} search1", "done")]
+    assert [(s["id"], s["name"], s["state"]) for s in sweeps] == [(sweep, f"search1 of {xid}", "done")]
     resp = await xclient.post(f"{X}/{xid}/continue")  # nothing rated yet: refused
     assert resp.status == 409 and "rated" in (await resp.json())["error"]["message"]
     runs = (await (await xclient.get(f"/comfy-sweep/sweeps/{sweep}")).json())["runs"]

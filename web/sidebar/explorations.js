@@ -2,6 +2,7 @@
 // Explorations in the sweep list: state, steps, what the exploration waits
 // for, and its actions (Report, Continue exploring, Cancel) as the server's
 // `actions` allow. Each step's sweep is an ordinary card of the list below.
+import { contactSheetRoute } from "../lib/api.js";
 import { exploreClient, reportRoute, stepsLine } from "../lib/explore.js";
 import { store } from "../lib/state.js";
 import { formatTime, userMessage } from "../lib/format.js";
@@ -44,7 +45,7 @@ export async function startExploration(body) {
 }
 
 function card(x) {
-  return h("li", { class: "comfy-sweep-card comfy-sweep-exploration", data: { explorationId: x.id, state: x.state } },
+  return h("li", { class: "comfy-sweep-exploration", data: { explorationId: x.id, state: x.state } },
     h("div", { class: "comfy-sweep-card-head" },
       h("span", { class: "comfy-sweep-name", title: x.id }, `Exploration ${x.name || x.id}`),
       h("span", { class: `comfy-sweep-badge comfy-sweep-state-${x.state}` }, x.state === "rate" ? "waiting for ratings" : x.state)),
@@ -53,6 +54,7 @@ function card(x) {
     x.message && h("div", { class: "comfy-sweep-muted comfy-sweep-message" }, x.message),
     h("div", { class: "comfy-sweep-muted comfy-sweep-small" }, formatTime(x.created_at)),
     h("div", { class: "comfy-sweep-actions" },
+      x.waiting_sweep && button("Rate runs", () => window.open(apiUrl(contactSheetRoute(x.waiting_sweep)), "_blank"), { action: "rate-runs" }),
       x.report && button("Report", () => window.open(apiUrl(reportRoute(x.id)), "_blank"), { action: "report" }),
       x.actions?.continue && button("Continue exploring", () => continueExploring(x.id), { action: "continue-exploring", primary: true }),
       x.actions?.cancel && button("Cancel", () => cancelExploration(x.id), { action: "cancel-exploration" })));
