@@ -116,7 +116,9 @@ async def test_ratings_choose_and_continue_goes_on(
     assert [s["key"] for s in body["steps"]] == ["search1", "seeds"]
     # the step is an ordinary sweep of the panel's list, named after the exploration
     sweeps = (await (await xclient.get("/comfy-sweep/sweeps")).json())["sweeps"]
-    assert [(s["id"], s["name"], s["state"]) for s in sweeps] == [(sweep, f"search1 of {xid}", "done")]
+    assert [(s["id"], s["name"], s["state"]) for s in sweeps] == [
+        (sweep, f"search1 of {xid}", "done")
+    ]
     resp = await xclient.post(f"{X}/{xid}/continue")  # nothing rated yet: refused
     assert resp.status == 409 and "rated" in (await resp.json())["error"]["message"]
     runs = (await (await xclient.get(f"/comfy-sweep/sweeps/{sweep}")).json())["runs"]
@@ -179,3 +181,15 @@ async def test_cancel_stops_the_step_sweep(
     assert resp.status == 202
     body = await wait_for(xclient, xid, ("rate",))
     assert body["waiting_sweep"] == sweep
+
+
+def test_every_exploration_route_is_documented(service: SweepService) -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "routes.md").read_text()
+    routes = web.RouteTableDef()
+    exploration_routes.add_routes(routes, service)
+    for route in routes:
+        assert isinstance(route, web.RouteDef)
+        path = route.path.replace("{xid}", "{id}").replace("{path:.*}", "{path}")
+        assert f"`{route.method} {path}" in doc, (route.method, path)
