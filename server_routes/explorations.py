@@ -43,7 +43,7 @@ from ..core.explore import lifecycle
 from ..core.explore.explorer import Done, Explorer, Run, Wait
 from ..core.explore.folder import PREFIX, find_exploration, load_state, new_folder, now_iso
 from ..core.explore.folder import save_state as _save_state
-from ..core.explore.model import REPORT_FILE, TITLES, ExploreState, text_sha
+from ..core.explore.model import REPORT_FILE, ExploreState, text_sha
 from ..core.explore.phases import Common
 from ..core.explore.report import write_report
 from ..core.explore.settings import with_builtin_objective
@@ -57,8 +57,8 @@ from ..core.explore.setup import (
 from ..core.explore.space import build_space
 from ..core.metrics.spec import metrics_to_raw
 from ..core.store import atomic
-from ..core.sweep.wire import PREFIX as API
 from ..core.workflow import UI_WORKFLOW_FILE, Workflow
+from . import exploration_views as views
 from . import schemas
 from .service import SweepService, _field_prefix, _refuse_unsafe
 
@@ -88,10 +88,6 @@ class _Driving:
     stop: bool = False
     step: str | None = None  # the step whose sweep runs now
     sweep: str | None = None
-
-
-def exploration_path(xid: str, tail: str = "") -> str:
-    return f"{API}/explorations/{xid}{tail}"
 
 
 def _objective_name(cfg: SweepConfig) -> str | None:
@@ -185,7 +181,7 @@ class ExplorationService:
             raise ConflictError(lifecycle.continue_conflict(xid, state.state))
         explorer = await self._explorer(root, state)
         if state.state == "rate" and not await self._rated(explorer):
-            sweep = _sweep_of(state, state.waiting)
+            sweep = views.sweep_of(state, state.waiting)
             raise ConflictError(
                 f"no run of sweep {sweep} ({state.waiting}) is rated or picked yet; rate some "
                 "in its contact sheet, then continue"
@@ -212,7 +208,9 @@ class ExplorationService:
             return True
         done = await asyncio.to_thread(explorer.record, step, explorer.root / res.batch)
         if done.status == "rate":
-            explorer.state.notes["waiting_text"] = _rate_text(explorer.root.name, key, res.batch)
+            explorer.state.notes["waiting_text"] = views.rate_text(
+                explorer.root.name, key, res.batch
+            )
         return done.status != "rate"
 
     async def cancel(self, xid: str) -> dict[str, Any]:
@@ -320,7 +318,7 @@ class ExplorationService:
             explorer.record, action.step, batch, time.monotonic() - started
         )
         if res.status == "rate":
-            explorer.state.notes["waiting_text"] = _rate_text(xid, action.step.key, res.batch)
+            explorer.state.notes["waiting_text"] = views.rate_text(xid, action.step.key, res.batch)
         await asyncio.to_thread(self._save, explorer)
         self._notify(xid, explorer.state)
         return res.status != "rate"
@@ -398,59 +396,10 @@ class ExplorationService:
 
     # ---------------------------------------------------------------- the summary
     def _view(self, xid: str, state: ExploreState) -> dict[str, Any]:
-        """The summary; while this process drives it the state reads ``running``: a
-        stopped state shows once its files (state, report) are written."""
         driving = self._driving.get(xid)
-        current = None
-        if driving is not None and driving.sweep is not None:
-            current = {"step": driving.step, "sweep_id": driving.sweep}
-        shown = "running" if driving is not None else state.state
-        waiting = None if driving is not None else state.waiting
+        live = None if driving is None else views.Live(driving.step, driving.sweep)
         report = (self._base() / xid / REPORT_FILE).is_file()
-        return {
-            "id": xid, "name": state.notes.get("name") or "", "state": shown,
-            "budget": state.budget, "objective": state.settings.get("objective"),
-            "created_at": state.created_at, "updated_at": state.updated_at,
-            "steps": _steps(state, driving), "current": current,
-            "waiting": waiting, "waiting_sweep": _sweep_of(state, waiting),
-            "waiting_text": state.notes.get("waiting_text", "") if waiting else "",
-            "report": exploration_path(xid, "/report") if report else None,
-            "heroes": state.notes.get("heroes") or [],
-            "actions": lifecycle.actions(shown, driving=driving is not None),
-            "message": state.notes.get("message", ""),
-            "warnings": state.notes.get("warnings") or [],
-        }  # fmt: skip
-
-
-def _steps(state: ExploreState, driving: _Driving | None) -> list[dict[str, Any]]:
-    out = []
-    for step in state.notes.get("steps") or []:
-        key = str(step["key"])
-        res = state.steps.get(key)
-        sweep = _sweep_of(state, key)
-        running = driving is not None and driving.step == key
-        status = "running" if running else (res.status if res is not None else "pending")
-        out.append({
-            "key": key, "phase": step["phase"], "title": TITLES.get(step["phase"], key),
-            "runs": step["runs"], "status": status, "sweep_id": sweep,
-            "winner": res.winner if res is not None else None,
-        })  # fmt: skip
-    return out
-
-
-def _sweep_of(state: ExploreState, key: str | None) -> str | None:
-    entry = (state.notes.get("sweeps") or {}).get(key or "")
-    return str(entry["id"]) if isinstance(entry, dict) else None
-
-
-def _rate_text(xid: str, key: str | None, batch: str) -> str:
-    phase = (key or "").rstrip("0123456789")
-    sweep = Path(batch).name
-    return (
-        f"Rate the runs of {TITLES.get(phase, key or '').lower()} ({key}): open the contact "
-        f"sheet of sweep {sweep}, give the runs you like stars (or pick them), then press "
-        f"Continue exploring (POST {exploration_path(xid, '/continue')})."
-    )
+        return views.summary(xid, state, live, report=report)
 
 
 def _write_config(path: Path, text: str) -> None:
