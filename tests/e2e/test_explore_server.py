@@ -189,3 +189,20 @@ def test_cr_batch_mode_server_runs_it_there(
     assert not (tmp_path / "output").exists()  # nothing runs or is kept here
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert res.returncode == 0 and f"continuing exploration {xid}" in res.stderr, res.stderr
+
+
+def test_cr_explore_mode_server_waits_for_ratings(server: ComfyServer, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "wf.json").write_text(json.dumps(workflow()))
+    cmd = [str(Path(sys.executable).parent / "cr-explore"), str(tmp_path / "wf.json"),
+           "--budget", "6", "--only", "nodes.2.inputs.strength=0.1:0.9", "--seed", "11",
+           "--server", server.address, "--mode", "server"]  # fmt: skip
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "Rate the runs of parameter search (search1)" in res.stderr
+    assert "--mode server --continue" in res.stderr
+    res = subprocess.run([*cmd, "--continue"], capture_output=True, text=True, timeout=300,
+                         check=False)  # fmt: skip
+    assert res.returncode != 0 and "rated or picked yet" in res.stderr, res.stderr
