@@ -39,7 +39,8 @@ function objectiveRow(form) {
     h("span", { class: "comfy-sweep-small" }, "optimise"),
     select(form.metrics.map((r) => [r.name, r.name]), metric, (v) => { obj.metric = v; formChanged(); },
       { "aria-label": "objective metric", data: { field: "objective-metric" } }),
-    select([["", own ? `${own} (its own)` : "choose goal…"], ...pairs(GOALS)], obj.goal,
+    // Default: the metric's own direction; the other one overrides it.
+    select(own ? [["", own], ...pairs(GOALS.filter((g) => g !== own))] : [["", "goal…"], ...pairs(GOALS)], obj.goal,
       (v) => { obj.goal = v; formChanged(); }, { "aria-label": "objective goal", data: { field: "objective-goal" } }));
 }
 

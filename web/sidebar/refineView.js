@@ -11,8 +11,8 @@ export function refineButton(s) {
     { action: "refine", title: "Refine from this sweep: a narrower sweep around its best runs" });
 }
 
-function field(label, input) {
-  return h("label", { class: "comfy-sweep-field" }, h("span", {}, label), input);
+function field(label, input, wide = false) {
+  return h("label", { class: `comfy-sweep-field${wide ? " comfy-sweep-wide" : ""}` }, h("span", {}, label), input);
 }
 
 function options(box) {
@@ -21,15 +21,16 @@ function options(box) {
   return h("div", { class: "comfy-sweep-refine-fields" },
     field("rank by", h("select", { class: "comfy-sweep-input", data: { field: "refine-by" },
       onchange: (e) => refineChanged({ by: e.target.value }) },
-    choices.map((c) => h("option", { value: c.by, selected: c.by === box.by }, choiceLabel(c))))),
+    choices.map((c) => h("option", { value: c.by, selected: c.by === box.by }, choiceLabel(c)))), true),
     field("top runs", h("input", { class: "comfy-sweep-input", type: "number", min: 1, step: 1, value: box.top,
       placeholder: String(box.production ? DEFAULT_TOP_PRODUCTION : DEFAULT_TOP), data: { field: "refine-top" },
       oninput: (e) => { box.top = e.target.value; } })),
     field("goal", h("select", { class: "comfy-sweep-input", data: { field: "refine-goal" },
       onchange: (e) => refineChanged({ goal: e.target.value }) },
-    h("option", { value: "", selected: !box.goal }, goalOf ? `its own (${goalOf})` : "choose…"),
-    GOALS.map((g) => h("option", { value: g, selected: box.goal === g }, g)))),
-    h("label", { class: "comfy-sweep-check", title: "a grid over the best runs' own values and seeds (phase 4)" },
+    // Default: the metric's own direction (the route's when the box sends none).
+    h("option", { value: "", selected: !box.goal }, goalOf ?? "choose…"),
+    GOALS.filter((g) => g !== goalOf).map((g) => h("option", { value: g, selected: box.goal === g }, g)))),
+    h("label", { class: "comfy-sweep-check comfy-sweep-wide", title: "a grid over the best runs' own values and seeds (phase 4)" },
       h("input", { type: "checkbox", checked: box.production, data: { field: "refine-production" },
         onchange: (e) => refineChanged({ production: e.target.checked }) }), "production grid"));
 }

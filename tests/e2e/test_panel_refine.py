@@ -1,0 +1,195 @@
+"""Judge and narrow from the Sweep panel, in a real Chromium against the real
+ComfyUI, on the bundled frontend (1.32.9) and the newest (tests/e2e/frontend_page.py):
+
+- "Refine…" on a finished sweep scored by ``sharpness``: the box offers the
+  score (a bad top K answers the route's 400 in the box, not swallowed), and
+  "Refine into a new sweep" opens the form on the sweep's own workflow with
+  the blur's sigma range narrowed around the sharpest runs; *Queue sweep*
+  runs that new sweep.
+- ``adaptive`` chosen in the form with a ``sharpness`` metric: the objective
+  follows the metric, and the sweep runs to completion with ``score_sharpness``
+  in metadata.csv. A ComfyUI whose Python cannot propose adaptive samples
+  answers a 4xx that the plan box must show (then the run part is skipped).
+
+Screenshots: test-artifacts/frontend/<frontend>-refine-*.png, -adaptive-*.png.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+import urllib.request
+from typing import Any
+
+import pytest
+from frontend_page import EXAMPLE, TAB_BUTTON, open_ui
+from frontend_page import shot as _shot
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = [pytest.mark.comfy, pytest.mark.browser]
+
+SWEEP_TIMEOUT_MS = 180_000
+SIGMA = "nodes.3.inputs.sigma"
+# Sharpness falls as the blur's sigma grows (0.1-1 is its sensitive range):
+# the sharpest runs sit at the low end, so refining must narrow toward it.
+SCORED = {
+    "sampling_strategy": "sobol",
+    "num_samples": 8,
+    "parameters": {"sigma": {"path": SIGMA, "type": "continuous", "min": 0.1, "max": 1.0}},
+    "metrics": {"sharp": {"type": "sharpness"}},
+}
+
+
+def wait_done(server: Any, sweep_id: str, timeout_s: float = 180) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        summary = server.get_json(f"/comfy-sweep/sweeps/{sweep_id}")
+        if summary["state"] in ("done", "cancelled", "interrupted"):
+            return dict(summary)
+        time.sleep(0.5)
+    raise AssertionError(f"sweep {sweep_id} did not finish")
+
+
+def metadata(server: Any, sweep_id: str) -> list[dict[str, str]]:
+    url = f"{server.url}/comfy-sweep/sweeps/{sweep_id}/files/metadata.csv"
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return list(csv.DictReader(io.StringIO(r.read().decode("utf-8"))))
+
+
+def scored_sweep(server: Any) -> str:
+    prompt = json.loads(EXAMPLE.read_text())
+    created = server.post_json(
+        "/comfy-sweep/sweeps", {"prompt": prompt, "config": SCORED, "name": "blur"}
+    )
+    sweep_id = str(created["id"])
+    assert wait_done(server, sweep_id)["state"] == "done"
+    return sweep_id
+
+
+def unexpected(console: Any, *expected: str) -> list[str]:
+    """Our console lines, less the answers a test provokes on purpose (routes
+    ending in ``expected``)."""
+    return [ln for ln in console.ours() if not ("Failed to load resource" in ln and ln.endswith(expected))]
+
+
+def new_sweep_ids(server: Any, before: set[str]) -> list[str]:
+    return [
+        s["id"] for s in server.get_json("/comfy-sweep/sweeps")["sweeps"] if s["id"] not in before
+    ]
+
+
+def test_refine_from_a_scored_sweep_fills_the_form_and_queues(
+    browser: Any, ui_server: Any, request: pytest.FixtureRequest
+) -> None:
+    label = request.node.callspec.id
+    sweep_id = scored_sweep(ui_server)
+    before = {s["id"] for s in ui_server.get_json("/comfy-sweep/sweeps")["sweeps"]}
+    page, console = open_ui(browser, ui_server)
+    try:
+        page.locator(TAB_BUTTON).first.click()
+        card = page.locator(f".comfy-sweep-card[data-sweep-id='{sweep_id}']")
+        card.locator("[data-sweep-action=refine]").click()
+        by = card.locator("[data-field=refine-by]")
+        expect(by).to_have_value("score_sharp", timeout=30_000)
+        # A slip the route names (top 0) shows in the box and a toast, then is fixed.
+        card.locator("[data-field=refine-top]").fill("0")
+        card.locator("[data-sweep-action=refine-run]").click()
+        expect(card.locator("[data-refine-error]")).to_contain_text("top", timeout=30_000)
+        _shot(page.locator(".comfy-sweep-panel"), label, "refine-box-error")
+        card.locator("[data-field=refine-top]").fill("2")
+        _shot(page.locator(".comfy-sweep-panel"), label, "refine-box")
+        card.locator("[data-sweep-action=refine-run]").click()
+        note = page.locator(f".comfy-sweep-refined[data-refined-from='{sweep_id}']")
+        note.wait_for(timeout=60_000)
+        expect(note).to_contain_text("top 2 of 8 runs with score_sharp (maximize)")
+        row = page.locator(f".comfy-sweep-param.comfy-sweep-on[data-path='{SIGMA}']")
+        lo = float(row.locator("[data-field=min]").input_value())
+        hi = float(row.locator("[data-field=max]").input_value())
+        assert 0.1 <= lo < hi < 1.0 and hi - lo < 0.6, (lo, hi)  # narrowed toward the sharp end
+        assert page.locator(".comfy-sweep-metric[data-metric=sharp]").count() == 1  # metrics kept
+        plan = page.locator(".comfy-sweep-plan[data-plan-state=ok]")
+        plan.wait_for(timeout=90_000)
+        _shot(page.locator(".comfy-sweep-panel"), label, "refine-form")
+        page.locator("[data-sweep-action=queue]").click()
+        page.locator(".comfy-sweep-card").nth(len(before)).wait_for(timeout=30_000)
+        (new_id,) = new_sweep_ids(ui_server, before)
+        summary = wait_done(ui_server, new_id)
+        assert summary["state"] == "done" and summary["name"] == "blur refined"
+        sigmas = [float(r["sigma"]) for r in metadata(ui_server, new_id)]
+        assert len(sigmas) == 8 and all(lo <= v <= hi for v in sigmas), sigmas
+        # The route's 400 for top 0, and the 404 of a sweep queued without a UI
+        # graph (the refined sweep then runs without one).
+        assert unexpected(console, "/refine", "/files/ui_workflow.json") == []
+    except Exception:
+        _shot(page, label, "refine-failure")
+        print("\n".join(console.lines[-40:]))
+        raise
+    finally:
+        page.close()
+
+
+def build_adaptive_form(page: Any) -> None:
+    page.locator("[data-sweep-action=new]").click()
+    page.locator(".comfy-sweep-param").first.wait_for(timeout=60_000)
+    rows = page.locator(".comfy-sweep-param.comfy-sweep-on")
+    for path in {rows.nth(i).get_attribute("data-path") for i in range(rows.count())} - {SIGMA}:
+        page.locator(f".comfy-sweep-param[data-path='{path}'] input[type=checkbox]").click()
+    if page.locator(f".comfy-sweep-param.comfy-sweep-on[data-path='{SIGMA}']").count() == 0:
+        page.locator(f".comfy-sweep-param[data-path='{SIGMA}'] input[type=checkbox]").click()
+    sigma = page.locator(f".comfy-sweep-param[data-path='{SIGMA}']")
+    sigma.locator("select").select_option("continuous")
+    sigma.locator("[data-field=min]").fill("0.1")
+    sigma.locator("[data-field=max]").fill("1")
+    page.locator(".comfy-sweep-settings select").select_option("adaptive")
+    expect(page.locator(".comfy-sweep-plan")).to_contain_text("adaptive needs a metric")
+    page.locator("[data-sweep-action=add-metric]").click()
+    expect(page.locator("[data-field=metric-type]")).to_have_value("sharpness")
+    expect(page.locator("[data-field=objective-metric]")).to_have_value("sharpness")
+    page.locator("[data-field=num_samples]").fill("6")
+
+
+def test_adaptive_sweep_from_the_panel_scores_every_run(
+    browser: Any, ui_server: Any, request: pytest.FixtureRequest
+) -> None:
+    label = request.node.callspec.id
+    before = {s["id"] for s in ui_server.get_json("/comfy-sweep/sweeps")["sweeps"]}
+    page, console = open_ui(browser, ui_server)
+    try:
+        page.locator(TAB_BUTTON).first.click()
+        build_adaptive_form(page)
+        # The server's answer for this form (not the slip named before the metric was added).
+        page.wait_for_function(
+            """() => { const box = document.querySelector('.comfy-sweep-plan');
+              const state = box?.dataset.planState;
+              return state === 'ok' || (state === 'error' && !box.textContent.includes('needs a metric')); }""",
+            timeout=90_000,
+        )
+        plan = page.locator(".comfy-sweep-plan")
+        _shot(page.locator(".comfy-sweep-panel"), label, "adaptive-form")
+        if plan.get_attribute("data-plan-state") == "error":
+            # This ComfyUI cannot propose adaptive samples: the route's 4xx is shown, not swallowed.
+            expect(plan).to_contain_text("adaptive")
+            assert unexpected(console, "/comfy-sweep/plan") == []
+            pytest.skip(f"the server refuses adaptive here; the panel shows: {plan.inner_text()}")
+        page.locator("[data-sweep-action=queue]").click()
+        page.locator(".comfy-sweep-card").nth(len(before)).wait_for(timeout=30_000)
+        (new_id,) = new_sweep_ids(ui_server, before)
+        assert wait_done(ui_server, new_id)["state"] == "done"
+        rows = metadata(ui_server, new_id)
+        assert len(rows) == 6 and all(r["status"] == "done" for r in rows), rows
+        assert all(float(r["score_sharpness"]) > 0 for r in rows), rows
+        page.locator(f".comfy-sweep-card[data-sweep-id='{new_id}'][data-state=done]").wait_for(
+            timeout=30_000
+        )
+        _shot(page.locator(".comfy-sweep-panel"), label, "adaptive-done")
+        assert console.ours() == []
+    except Exception:
+        _shot(page, label, "adaptive-failure")
+        print("\n".join(console.lines[-40:]))
+        raise
+    finally:
+        page.close()
