@@ -73,7 +73,11 @@ def scored_sweep(server: Any) -> str:
 def unexpected(console: Any, *expected: str) -> list[str]:
     """Our console lines, less the answers a test provokes on purpose (routes
     ending in ``expected``)."""
-    return [ln for ln in console.ours() if not ("Failed to load resource" in ln and ln.endswith(expected))]
+    return [
+        ln
+        for ln in console.ours()
+        if not ("Failed to load resource" in ln and ln.endswith(expected))
+    ]
 
 
 def new_sweep_ids(server: Any, before: set[str]) -> list[str]:
@@ -132,7 +136,7 @@ def test_refine_from_a_scored_sweep_fills_the_form_and_queues(
         page.close()
 
 
-def build_adaptive_form(page: Any) -> None:
+def build_adaptive_form(page: Any, label: str) -> None:
     page.locator("[data-sweep-action=new]").click()
     page.locator(".comfy-sweep-param").first.wait_for(timeout=60_000)
     rows = page.locator(".comfy-sweep-param.comfy-sweep-on")
@@ -149,6 +153,15 @@ def build_adaptive_form(page: Any) -> None:
     page.locator("[data-sweep-action=add-metric]").click()
     expect(page.locator("[data-field=metric-type]")).to_have_value("sharpness")
     expect(page.locator("[data-field=objective-metric]")).to_have_value("sharpness")
+    # A second row turned into similarity asks for its reference, then goes again.
+    page.locator("[data-sweep-action=add-metric]").click()
+    page.locator("[data-field=metric-type]").nth(1).select_option("similarity")
+    expect(page.locator("[data-field=metric-name]").nth(1)).to_have_value("similarity")
+    expect(page.locator(".comfy-sweep-plan")).to_contain_text("metric similarity: give the reference image")
+    expect(page.locator("[data-field=metric-reference]")).to_be_visible()
+    _shot(page.locator(".comfy-sweep-panel"), label, "adaptive-metrics-editor")
+    page.locator("[data-sweep-action=remove-metric]").nth(1).click()
+    expect(page.locator(".comfy-sweep-metric")).to_have_count(1)
     page.locator("[data-field=num_samples]").fill("6")
 
 
@@ -160,7 +173,7 @@ def test_adaptive_sweep_from_the_panel_scores_every_run(
     page, console = open_ui(browser, ui_server)
     try:
         page.locator(TAB_BUTTON).first.click()
-        build_adaptive_form(page)
+        build_adaptive_form(page, label)
         # The server's answer for this form (not the slip named before the metric was added).
         page.wait_for_function(
             """() => { const box = document.querySelector('.comfy-sweep-plan');

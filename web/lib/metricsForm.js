@@ -96,7 +96,7 @@ function rowErrors(r, seen) {
   if (seen.has(r.name.trim())) return [{ field, message: `metric ${r.name} is named twice` }];
   seen.add(r.name.trim());
   if (r.type === "similarity" && !r.reference.trim()) {
-    return [{ field: `${field}.reference`, message: `${r.name}: similarity needs a reference image` }];
+    return [{ field: `${field}.reference`, message: `metric ${r.name}: give the reference image each run is compared with` }];
   }
   return [];
 }

@@ -26,7 +26,8 @@ function metricRow(form, row, index) {
         { "aria-label": "metric type", data: { field: "metric-type" } }),
       button("✕", () => { removeMetric(form, index); formChanged(); }, { action: "remove-metric", title: "remove" })),
     row.type === "similarity" && h("input", { class: "comfy-sweep-input", value: row.reference,
-      placeholder: "reference image path (on the ComfyUI machine)", data: { field: "metric-reference" },
+      placeholder: "reference image path", title: "a path on the ComfyUI machine",
+      data: { field: "metric-reference" },
       oninput: (e) => { row.reference = e.target.value; formEdited(); } }));
 }
 
