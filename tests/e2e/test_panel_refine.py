@@ -5,7 +5,7 @@ ComfyUI, on the bundled frontend (1.32.9) and the newest (tests/e2e/frontend_pag
   score (a bad top K answers the route's 400 in the box, not swallowed), and
   "Refine into a new sweep" opens the form on the sweep's own workflow with
   the blur's sigma range narrowed around the sharpest runs; *Queue sweep*
-  runs that new sweep.
+  runs that new sweep (scored too: the form posts the metrics it carried).
 - ``adaptive`` chosen in the form with a ``sharpness`` metric: the objective
   follows the metric, and the sweep runs to completion with ``score_sharpness``
   in metadata.csv. A ComfyUI whose Python cannot propose adaptive samples
@@ -123,8 +123,10 @@ def test_refine_from_a_scored_sweep_fills_the_form_and_queues(
         (new_id,) = new_sweep_ids(ui_server, before)
         summary = wait_done(ui_server, new_id)
         assert summary["state"] == "done" and summary["name"] == "blur refined"
-        sigmas = [float(r["sigma"]) for r in metadata(ui_server, new_id)]
+        rows = metadata(ui_server, new_id)
+        sigmas = [float(r["sigma"]) for r in rows]
         assert len(sigmas) == 8 and all(lo <= v <= hi for v in sigmas), sigmas
+        assert all(float(r["score_sharp"]) > 0 for r in rows), rows  # the form's metrics, posted
         # The route's 400 for top 0, and the 404 of a sweep queued without a UI
         # graph (the refined sweep then runs without one).
         assert unexpected(console, "/refine", "/files/ui_workflow.json") == []
@@ -157,7 +159,9 @@ def build_adaptive_form(page: Any, label: str) -> None:
     page.locator("[data-sweep-action=add-metric]").click()
     page.locator("[data-field=metric-type]").nth(1).select_option("similarity")
     expect(page.locator("[data-field=metric-name]").nth(1)).to_have_value("similarity")
-    expect(page.locator(".comfy-sweep-plan")).to_contain_text("metric similarity: give the reference image")
+    expect(page.locator(".comfy-sweep-plan")).to_contain_text(
+        "metric similarity: give the reference image"
+    )
     expect(page.locator("[data-field=metric-reference]")).to_be_visible()
     _shot(page.locator(".comfy-sweep-panel"), label, "adaptive-metrics-editor")
     page.locator("[data-sweep-action=remove-metric]").nth(1).click()
