@@ -17,7 +17,7 @@ from ..client.remote import DETACHED, RemoteSweep
 from ..core.config.load import load_config, resolve_workflow_path
 from ..core.config.model import RaySpec, SweepConfig
 from ..core.config.validate import validate_config
-from ..core.errors import BackendError, ConfigError, ConflictError, WorkflowError
+from ..core.errors import ConfigError, ConflictError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.store.runstore import RunStore
 from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
@@ -63,7 +63,10 @@ async def new_server_sweep(
     to run it from this process (a plain ComfyUI)."""
     if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
         if opts.mode == "server":
-            raise BackendError("a sweep over input sets runs from this process: use --mode client")
+            raise ConfigError(
+                "a sweep over input sets runs from this process: use --mode client",
+                field="inputs",
+            )
         return None
     remote = RemoteSweep(client, holder=holder(), note=note)
     if not await remote.available(required=opts.mode == "server"):
@@ -203,7 +206,7 @@ def run_command(config: str, strict: bool = False, **kwargs: object) -> int:
     if cfg.sampling_strategy == "adaptive":
         from ..adaptive.wiring import require_optuna
 
-        require_optuna()  # one line naming the extra, before any batch is made
+        require_optuna(cfg)  # objective.sampler tpe: one line naming the extra
     if opts.ray is not None:
         cfg.ray = cfg.ray or RaySpec()
         cfg.ray.address = opts.ray

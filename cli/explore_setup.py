@@ -4,7 +4,6 @@ its state folder, the Explorer over the workflow's space (cli/explore.py runs it
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import random
 from dataclasses import asdict, dataclass
@@ -16,8 +15,8 @@ import click
 from ..client.comfyui import ComfyClient
 from ..core.analyzer import analyze
 from ..core.config.load import resolve_workflow_path
-from ..core.config.model import STRATEGIES, SweepConfig
-from ..core.errors import ConfigError, MissingExtraError, StoreError
+from ..core.config.model import SweepConfig
+from ..core.errors import ConfigError, StoreError
 from ..core.explore.budget import split_budget
 from ..core.explore.explorer import Explorer
 from ..core.explore.folder import find_exploration, load_state, new_folder, now_iso, save_state
@@ -68,14 +67,9 @@ async def fetch_object_info(req: Request) -> ObjectInfo:
 
 
 def use_adaptive(req: Request) -> bool:
-    """--search adaptive: the search is one adaptive batch (needs comfy-sweep[adaptive])."""
-    if req.search != "adaptive":
-        return False
-    if "adaptive" not in STRATEGIES or importlib.util.find_spec("optuna") is None:
-        raise MissingExtraError(
-            "--search adaptive needs optuna: pip install 'comfy-sweep[adaptive]'"
-        )
-    return True
+    """--search adaptive: the search is one adaptive batch (its Gaussian process
+    needs no extra: core/search/gp.py)."""
+    return req.search == "adaptive"
 
 
 def _workflow_sha(wf: Workflow) -> str:

@@ -490,17 +490,15 @@ def _refuse_unsafe(cfg: SweepConfig) -> None:
 
 
 def _need_optuna(cfg: SweepConfig) -> None:
-    """An adaptive sweep proposes with Optuna on this machine: a 400 naming the key."""
-    if cfg.sampling_strategy != "adaptive":
-        return
+    """``objective.sampler: tpe`` proposes with Optuna on this machine: a 400 naming the key."""
     from ..adaptive.wiring import require_optuna
 
     try:
-        require_optuna()
+        require_optuna(cfg)
     except MissingExtraError as err:
         raise ConfigError(
-            f"sampling_strategy: adaptive needs optuna on the ComfyUI machine ({err.message})",
-            field="sampling_strategy",
+            f"objective.sampler: tpe needs optuna on the ComfyUI machine ({err.message})",
+            field="objective.sampler",
         ) from None
 
 

@@ -17,7 +17,6 @@ from comfy_sweep.cli.refine import refine as cr_refine
 from hidden_optimum import HIDDEN, RANGES, render_reference, sweep_config, workflow
 
 pytestmark = pytest.mark.comfy
-pytest.importorskip("optuna")
 
 BUDGET = 16
 
