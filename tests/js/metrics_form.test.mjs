@@ -83,11 +83,11 @@ test("renaming and removing keep the objective honest; a type change renames a d
 test("imported metrics keep the keys the panel has no field for", () => {
   const cfg = { sampling_strategy: "adaptive", parameters: {},
     metrics: { like: { type: "similarity", reference: "r.png", measure: "psnr" }, sharpness: { type: "sharpness" } },
-    objective: { metric: "score_like", goal: "maximize" } };
+    objective: { metric: "score_like", goal: "maximize", sampler: "tpe" } };
   const f = formFromConfig(cfg, form());
-  assert.deepEqual(f.objective, { metric: "like", goal: "maximize" });
+  assert.deepEqual(f.objective, { metric: "like", goal: "maximize", sampler: "tpe" });
   assert.deepEqual(buildConfig(f).metrics.like, { type: "similarity", reference: "r.png", measure: "psnr" });
-  assert.deepEqual(buildConfig(f).objective, { metric: "like", goal: "maximize" });
+  assert.deepEqual(buildConfig(f).objective, { metric: "like", goal: "maximize", sampler: "tpe" });
   assert.deepEqual(metricsFromConfig({ metrics: ["noise"] }).metrics.map((r) => [r.name, r.type]), [["noise", "noise"]]);
   assert.deepEqual(metricsFromConfig({ objective: "sharp" }).objective, { metric: "sharp", goal: "" });
 });

@@ -22,7 +22,7 @@ export const ADAPTIVE = "adaptive";
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/; // it becomes the column score_<name>
 
 /** @typedef {{name: string, type: string, reference: string, body?: Record<string, unknown>}} MetricRow */
-/** @typedef {{metric: string, goal: string}} ObjectiveRow goal "" = the metric's own */
+/** @typedef {{metric: string, goal: string, sampler?: string}} ObjectiveRow goal "" = the metric's own; sampler: an imported one (gp by default) */
 
 /** A new form's score fields: no metric, no objective. */
 export const emptyMetrics = () => ({ metrics: [], objective: { metric: "", goal: "" } });
@@ -82,7 +82,8 @@ export function metricsConfig(form) {
   if (rows.length) out.metrics = Object.fromEntries(rows.map((r) => [r.name.trim(), metricBody(r)]));
   const metric = objectiveMetric(form);
   if (form.strategy === ADAPTIVE && metric) {
-    out.objective = form.objective?.goal ? { metric, goal: form.objective.goal } : { metric };
+    const { goal = "", sampler = "" } = form.objective ?? {};
+    out.objective = { metric, ...(goal ? { goal } : {}), ...(sampler ? { sampler } : {}) };
   }
   return out;
 }
@@ -137,8 +138,10 @@ export function metricsFromConfig(config) {
     return { name, type: String(b.type ?? name), reference: String(b.reference ?? ""), body: b };
   });
   const obj = config?.objective;
+  /** @type {ObjectiveRow} */
   const objective = typeof obj === "string" ? { metric: obj, goal: "" }
     : { metric: String(obj?.metric ?? ""), goal: String(obj?.goal ?? "") };
+  if (obj?.sampler) objective.sampler = String(obj.sampler); // no field: the server's gp unless imported
   objective.metric = objective.metric.replace(/^score_/, "");
   return { metrics, objective };
 }
