@@ -12,6 +12,7 @@ import math
 from ..core.config.model import SweepConfig
 from ..core.config.validate import validate_config
 from ..core.errors import MissingExtraError
+from ..core.objectinfo import ObjectInfo
 from ..core.search.gp import GpProposer
 from ..core.search.source import AdaptiveRuns
 from ..core.search.space import Proposer
@@ -44,14 +45,21 @@ def proposer_for(cfg: SweepConfig) -> Proposer:
 
 
 def adaptive_source(
-    store: RunStore, scorer: LiveScorer | None, *, window: int
+    store: RunStore,
+    scorer: LiveScorer | None,
+    *,
+    window: int,
+    object_info: ObjectInfo | None = None,
 ) -> AdaptiveRuns | None:
     """The run source of an adaptive batch (None for every other strategy).
-    ``window``: prompts queued at once over all servers (the proposals' lag)."""
+    ``window``: prompts queued at once over all servers (the proposals' lag).
+    ``object_info``: the server's, when known. Without it an input's kind is
+    guessed from its value, and the frontend writes a FLOAT of 1.0 as ``1``:
+    the sweep's values would then be rounded to integers (sigma 0.15 -> 0)."""
     cfg = store.config
     if cfg.sampling_strategy != "adaptive":
         return None
-    validate_config(cfg, store.workflow, None)  # integer inputs, the objective's goal
+    validate_config(cfg, store.workflow, object_info)  # integer inputs, the objective's goal
     lag = math.ceil(window / cfg.seeds_per_sample)
     source = AdaptiveRuns(store, proposer_for(cfg), lag=lag)
     if scorer is not None:

@@ -304,7 +304,10 @@ class SweepService:
         scorer = scorer_for(store, comfy_address=self.deps.own_address())
         from ..adaptive.wiring import adaptive_source
 
-        source = adaptive_source(store, scorer, window=options.window)
+        # object_info as validated at create/extend (resume reads it first): with
+        # none, an adaptive sweep would guess a FLOAT written as 1 to be an INT.
+        info = self._object_info[1] if self._object_info is not None else None
+        source = adaptive_source(store, scorer, window=options.window, object_info=info)
         backend = _at_priority(self.deps.backend(), cfg.comfyui.priority or PANEL_PRIORITY)
         session = SweepSession(
             store, backend, options, sheet=refresher, scorer=scorer, source=source
@@ -422,6 +425,7 @@ class SweepService:
         if sweep_id in self._active or not lifecycle.can_resume(state):
             raise ConflictError(lifecycle.resume_conflict(sweep_id, state))
         store.set_state("queued", message="")
+        await self._objectinfo()  # for _start's adaptive source
         self._start(
             store, store.progress().get("client_id"), _read_json(store.root / UI_WORKFLOW_FILE)
         )

@@ -4,7 +4,7 @@ import { EXPLORE, FORM_STRATEGIES, explorePlan, isExplore, makeExploreClient, re
 import { STRATEGIES } from "../../web/lib/config.js";
 
 test("the form offers explore after the sweep strategies", () => {
-  assert.deepEqual(FORM_STRATEGIES, [...STRATEGIES, EXPLORE]);
+  assert.deepEqual(FORM_STRATEGIES, [...STRATEGIES, "adaptive", EXPLORE]);
   assert.equal(isExplore({ strategy: "explore" }), true);
   assert.equal(isExplore({ strategy: "sobol" }), false);
 });

@@ -6,11 +6,12 @@
 // here. Pure apart from the lazy ComfyUI import (node tests inject fetchApi).
 import { STRATEGIES } from "./config.js";
 import { parseResponse } from "./api.js";
+import { ADAPTIVE } from "./metricsForm.js";
 
 export const EXPLORE = "explore";
 
-/** The new-sweep form's strategies: the sweep ones and a whole exploration. */
-export const FORM_STRATEGIES = Object.freeze([...STRATEGIES, EXPLORE]);
+/** The new-sweep form's strategies: the sampled ones, adaptive search and a whole exploration. */
+export const FORM_STRATEGIES = Object.freeze([...STRATEGIES, ADAPTIVE, EXPLORE]);
 
 export const isExplore = (form) => form?.strategy === EXPLORE;
 

@@ -4,7 +4,9 @@ import { MAX_QUEUE_WINDOW, TYPES, groupRows, linkedPathHint, setLinkedPaths, use
 import { formatEstimate, formatValue } from "../lib/format.js";
 import { FORM_STRATEGIES } from "../lib/explore.js";
 import { button, h } from "./dom.js";
+import { metricsEditor } from "./metricsView.js";
 import { cancelForm, exportYaml, formChanged, formEdited, importYaml, queueSweep } from "./newSweepActions.js";
+import { refinedNote } from "./refineView.js";
 
 const COLLAPSED = new Set(["prompt", "file"]);
 
@@ -107,7 +109,9 @@ export function formView(state) {
         button("← Sweeps", cancelForm, { action: "back" }),
         button("Queue sweep", queueSweep, { action: "queue", primary: true, disabled: busy })),
       planBox(state)),
+    refinedNote(form),
     settings(form),
+    metricsEditor(form),
     h("div", { class: "comfy-sweep-actions" }, yamlButtons()),
     state.analysisWarnings.map((w) => h("div", { class: "comfy-sweep-warn" }, w)),
     groups);
