@@ -174,7 +174,7 @@ async def run_one_server(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile)
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
         backend = HttpBackend(client, priority=cfg.comfyui.priority or CLI_PRIORITY)
-        summary = await run_client_mode(opts, cfg, backend, store, wf.ui_graph)
+        summary = await run_client_mode(opts, cfg, backend, store, wf.ui_graph, info)
     return finish(store, summary)
 
 
