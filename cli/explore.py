@@ -21,6 +21,7 @@ from ..core.explore.explorer import Done, Explorer, Run, Wait
 from ..core.explore.folder import save_state
 from ..core.explore.model import REPORT_FILE
 from ..core.explore.report import write_report
+from ..core.explore.setup import DEFAULT_SEARCH
 from ..core.store import atomic
 from ..core.sweep.select import batch_identity, newest_match
 from ..core.workflow import Workflow, load_workflow, read_workflow_file
@@ -89,7 +90,7 @@ def command_line(req: Request) -> str:
     parts += [f"--objective {req.objective}"] if req.objective else []
     parts += [f"--only {shell_arg(o)}" for o in req.only]
     parts += [f"--server {s}" for s in req.servers]
-    parts += ["--search adaptive"] if req.search == "adaptive" else []
+    parts += [f"--search {req.search}"] if req.search != DEFAULT_SEARCH else []
     return " ".join([*parts, f"-o {shell_arg(req.output)}"])
 
 

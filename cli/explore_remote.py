@@ -17,6 +17,7 @@ from ..core.config.load import resolve_workflow_path
 from ..core.config.model import SweepConfig
 from ..core.errors import ConfigError, ConflictError
 from ..core.explore.settings import metrics_section
+from ..core.explore.setup import DEFAULT_SEARCH
 from ..core.explore.space import parse_only
 from ..core.metrics.spec import metrics_to_raw
 from ..core.workflow import read_workflow_file
@@ -36,8 +37,8 @@ def config_of_file(cfg: SweepConfig) -> dict[str, Any]:
 
 def config_of_request(req: Request) -> dict[str, Any]:
     """The command line as a ``sampling_strategy: explore`` config."""
-    if req.search != "sobol":
-        raise ConfigError("--search adaptive runs in --mode client only", field="search")
+    if req.search != DEFAULT_SEARCH:
+        raise ConfigError(f"--search {req.search} runs in --mode client only", field="search")
     config: dict[str, Any] = {"sampling_strategy": "explore", "num_samples": req.budget}
     metrics = metrics_section(req.metrics, req.objective, Path.cwd())
     if metrics:

@@ -20,7 +20,15 @@ from ..core.explore.folder import find_exploration, load_state, new_folder, now_
 from ..core.explore.model import ExploreState, fingerprint
 from ..core.explore.phases import Common
 from ..core.explore.settings import metrics_section
-from ..core.explore.setup import config_only, explorer_for, make_settings, new_state, workflow_sha
+from ..core.explore.setup import (
+    DEFAULT_SEARCH,
+    common_of,
+    config_only,
+    explorer_for,
+    make_settings,
+    new_state,
+    workflow_sha,
+)
 from ..core.explore.space import OnlySpec, build_space, parse_only
 from ..core.metrics.spec import metrics_to_raw
 from ..core.objectinfo import ObjectInfo
@@ -42,7 +50,7 @@ class Request:
     output: Path = Path("output")
     cont: bool = False
     new: bool = False
-    search: str = "sobol"  # sobol: narrowing rounds; adaptive: one Optuna TPE batch
+    search: str = DEFAULT_SEARCH  # adaptive: one adaptive batch; sobol: narrowing rounds
     seed: int | None = None  # the exploration's seed (None: drawn once, kept in explore.json)
     raw_metrics: dict[str, Any] | None = None  # a config's metrics: section, as is
     only_specs: tuple[OnlySpec, ...] | None = None  # a config's parameters: (else --only)
@@ -64,23 +72,14 @@ async def fetch_object_info(req: Request) -> ObjectInfo:
         return ObjectInfo(await client.object_info())
 
 
-def use_adaptive(req: Request) -> bool:
-    """--search adaptive: the search is one adaptive batch (its Gaussian process
-    needs no extra: core/search/gp.py)."""
-    return req.search == "adaptive"
-
-
 def settings_of(req: Request) -> tuple[dict[str, Any], Common, dict[str, Any]]:
     raw = (
         req.raw_metrics
         if req.raw_metrics is not None
         else metrics_section(req.metrics, req.objective, Path.cwd())
     )
-    settings, objective = make_settings(raw, req.objective, _only(req), req.search)
-    common = Common(
-        workflow_file=str(req.workflow.resolve()), metrics=raw, objective=objective,
-        sweep_seed=0, server=_server(req), adaptive=use_adaptive(req),
-    )  # fmt: skip
+    settings, _ = make_settings(raw, req.objective, _only(req), req.search)
+    common = common_of(settings, str(req.workflow.resolve()), 0, _server(req))
     return settings, common, raw
 
 

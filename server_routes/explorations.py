@@ -44,10 +44,11 @@ from ..core.explore.explorer import Done, Explorer, Run, Wait
 from ..core.explore.folder import PREFIX, find_exploration, load_state, new_folder, now_iso
 from ..core.explore.folder import save_state as _save_state
 from ..core.explore.model import REPORT_FILE, ExploreState, text_sha
-from ..core.explore.phases import Common
 from ..core.explore.report import write_report
 from ..core.explore.settings import with_builtin_objective
 from ..core.explore.setup import (
+    DEFAULT_SEARCH,
+    common_of,
     config_only,
     explorer_for,
     make_settings,
@@ -121,20 +122,18 @@ class ExplorationService:
             _refuse_unsafe(cfg)
             only = config_only(cfg) if cfg.parameters else ()
             raw = with_builtin_objective(metrics_to_raw(cfg.metrics), _objective_name(cfg))
-            settings, objective = make_settings(raw, _objective_name(cfg), only, "sobol")
+            settings, objective = make_settings(raw, _objective_name(cfg), only, DEFAULT_SEARCH)
             space = build_space(analyze(wf, info), only)
         seed = cfg.sweep_seed if cfg.sweep_seed is not None else _draw_seed()
         state = new_state("", wf, settings, seed, cfg.num_samples, now_iso())
         found = find_exploration(self._base(), None, state.fingerprint) if req.cont else None
         if found is not None:
             return await self._rerun(found.name, cfg.num_samples), False
-        common = Common("", raw, objective, seed)
-        probe = explorer_for(self._base() / "new", state, space, common)  # the split: 400 now
-        await self._check_first_step(req.prompt, probe)
+        probe = explorer_for(self._base() / "new", state, space, common_of(settings, "", seed))
+        await self._check_first_step(req.prompt, probe)  # the split and the first step: 400 now
         root = await asyncio.to_thread(self._make_folder, req, wf, state)
-        explorer = explorer_for(
-            root, state, space, Common(str(root / WORKFLOW_FILE), raw, objective, seed)
-        )
+        common = common_of(settings, str(root / WORKFLOW_FILE), seed)
+        explorer = explorer_for(root, state, space, common)
         self._start(root.name, explorer)
         return self._view(root.name, explorer.state), True
 

@@ -49,11 +49,11 @@ DEFAULT_BUDGET = 64
               default=Path("output"), show_default=True, help="Where explore_<time> goes.")  # fmt: skip
 @click.option("--continue", "cont", is_flag=True,
               help="Go on after you rated the runs of the phase the exploration waits on.")  # fmt: skip
-@click.option("--search", type=click.Choice(["sobol", "adaptive"]), default="sobol",
+@click.option("--search", type=click.Choice(["adaptive", "sobol"]), default="adaptive",
               show_default=True,
-              help="sobol: the search in rounds of Sobol samples, each narrowed around the best "
-              "run so far; adaptive: one adaptive batch (Optuna TPE, comfy-sweep[adaptive]). "
-              "Needs an objective; a person rating gets one Sobol round.")  # fmt: skip
+              help="With an objective: adaptive: one adaptive batch (a Gaussian process "
+              "proposing from the scores so far); sobol: rounds of Sobol samples, each "
+              "narrowed around the best run so far. A person rating gets one Sobol round.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
               help="The exploration's seed (Sobol points, drawn seeds) for a new exploration; "
               "default: drawn once and kept.")  # fmt: skip
