@@ -91,3 +91,14 @@ test("imported metrics keep the keys the panel has no field for", () => {
   assert.deepEqual(metricsFromConfig({ metrics: ["noise"] }).metrics.map((r) => [r.name, r.type]), [["noise", "noise"]]);
   assert.deepEqual(metricsFromConfig({ objective: "sharp" }).objective, { metric: "sharp", goal: "" });
 });
+
+test("an exploration posts the chosen objective too; a sampled sweep never does", () => {
+  const f = form({ strategy: "explore" });
+  addMetric(f, "noise");
+  addMetric(f, "sharpness");
+  f.objective = { metric: "sharpness", goal: "" };
+  assert.deepEqual(buildConfig(f).objective, { metric: "sharpness" });
+  assert.deepEqual(validateForm(f), []); // optional: without metrics the person rates
+  f.strategy = "sobol";
+  assert.equal("objective" in buildConfig(f), false);
+});

@@ -19,6 +19,12 @@ export const BUILTIN_METRICS = Object.freeze({
 export const METRIC_TYPES = Object.freeze(Object.keys(BUILTIN_METRICS));
 export const GOALS = Object.freeze(["maximize", "minimize"]);
 export const ADAPTIVE = "adaptive";
+// Strategies an objective drives: adaptive needs one; an exploration's winners are
+// decided by it (without metrics the person rates each phase).
+const OBJECTIVE_STRATEGIES = new Set([ADAPTIVE, "explore"]);
+
+/** @param {string} strategy */
+export const usesObjective = (strategy) => OBJECTIVE_STRATEGIES.has(strategy);
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/; // it becomes the column score_<name>
 
 /** @typedef {{name: string, type: string, reference: string, body?: Record<string, unknown>}} MetricRow */
@@ -81,7 +87,7 @@ export function metricsConfig(form) {
   const out = {};
   if (rows.length) out.metrics = Object.fromEntries(rows.map((r) => [r.name.trim(), metricBody(r)]));
   const metric = objectiveMetric(form);
-  if (form.strategy === ADAPTIVE && metric) {
+  if (usesObjective(form.strategy) && metric) {
     const { goal = "", sampler = "" } = form.objective ?? {};
     out.objective = { metric, ...(goal ? { goal } : {}), ...(sampler ? { sampler } : {}) };
   }

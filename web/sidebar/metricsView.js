@@ -1,8 +1,8 @@
 // @ts-check
 // The new-sweep form's scores: metric rows (name, built-in type, a
-// similarity's reference) and, under adaptive, the objective (DOM only;
+// similarity's reference) and, under adaptive and explore, the objective (DOM only;
 // the data side is lib/metricsForm.js).
-import { ADAPTIVE, BUILTIN_METRICS, GOALS, METRIC_TYPES, addMetric, objectiveMetric, removeMetric,
+import { ADAPTIVE, BUILTIN_METRICS, usesObjective, GOALS, METRIC_TYPES, addMetric, objectiveMetric, removeMetric,
   renameMetric, setMetricType } from "../lib/metricsForm.js";
 import { button, h } from "./dom.js";
 import { formChanged, formEdited } from "./newSweepActions.js";
@@ -49,6 +49,7 @@ export function metricsEditor(form) {
   form.metrics ??= [];
   const adaptive = form.strategy === ADAPTIVE;
   const hint = adaptive ? "adaptive proposes samples from a score: add the metric it optimises"
+    : form.strategy === "explore" ? "optional: a score decides each phase's winners; without one you rate the runs"
     : "optional: a score for every run (the contact sheet sorts by it; Refine ranks by it)";
   return h("div", { class: "comfy-sweep-metrics" },
     h("div", { class: "comfy-sweep-metric-line" },
@@ -56,5 +57,5 @@ export function metricsEditor(form) {
       button("+ metric", () => { addMetric(form); formChanged(); }, { action: "add-metric" })),
     form.metrics.length === 0 && h("div", { class: "comfy-sweep-muted comfy-sweep-small" }, hint),
     form.metrics.map((row, i) => metricRow(form, row, i)),
-    adaptive && form.metrics.length > 0 && objectiveRow(form));
+    usesObjective(form.strategy) && form.metrics.length > 0 && objectiveRow(form));
 }
