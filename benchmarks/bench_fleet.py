@@ -18,7 +18,7 @@ and runs our engine over them, variants interleaved, ``--repeats`` times; median
              4-server run and prints its top functions.
 
     .venv/bin/python benchmarks/bench_fleet.py [--parts scaling,placement,failover,ceiling]
-        [--repeats 3] [--window 3] [--ceiling-runs 300] [--profile]
+        [--repeats 3] [--window 3] [--ceiling-runs 300] [--profile [--profile-servers 4]]
 """
 
 from __future__ import annotations
@@ -338,28 +338,65 @@ def tiny_config(folder: Path, runs: int) -> Path:
     return path
 
 
+PROFILED = """
+import cProfile, sys
+from comfy_sweep.cli.commands.batch import main
+out, sys.argv = sys.argv[1], ["cr-batch", *sys.argv[2:]]
+prof = cProfile.Profile()
+prof.enable()
+try:
+    main.main()  # the click command itself: a plain SystemExit, not the console script's os._exit
+except SystemExit as done:
+    code = done.code
+prof.disable()
+prof.dump_stats(out)
+sys.exit(code)
+"""
+
+
+def server_cpu(servers: list[ComfyServer]) -> float:
+    """CPU seconds (user + sys) the servers' processes have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for s in servers:
+        assert s.proc is not None
+        fields = Path(f"/proc/{s.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def cr_batch(
     cfg: Path, servers: list[ComfyServer], window: int, profile: Path | None
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """(runs/s of one cr-batch by its own summary: runs ÷ its engine's wall,
-    its CPU seconds per run: user + sys of the whole process, imports included)."""
+    its CPU seconds: user + sys of the whole process, imports included,
+    the servers' CPU seconds meanwhile), and the number of runs."""
     args = [str(cfg), "--mode", "client", "--window", str(window)]
     for s in servers:
         args += ["--server", s.address]
     cmd = [CR_BATCH, *args]
     if profile is not None:
-        cmd = [sys.executable, "-m", "cProfile", "-o", str(profile), CR_BATCH, *args]
+        cmd = [sys.executable, "-c", PROFILED, str(profile), *args]
     env = {"COMFY_SWEEP_SHEET_INTERVAL": "5"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    served = server_cpu(servers)
     res = subprocess.run(cmd, cwd=cfg.parent, capture_output=True, text=True,
                          env={**os.environ, **env})  # fmt: skip
+    served = server_cpu(servers) - served
     m = re.search(r"(\d+) done, (\d+) failed of \d+ in ([\d.]+)s", res.stderr)
     if res.returncode != 0 or m is None:
         raise RuntimeError(res.stderr[-2000:])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     runs = int(m.group(1))
-    return runs / float(m.group(3)), cpu / runs
+    return runs / float(m.group(3)), cpu, served
+
+
+def print_profile(prof: Path) -> None:
+    print("\ncProfile of cr-batch, by own time:")
+    pstats.Stats(str(prof)).sort_stats("tottime").print_stats(25)
+    print("\ncProfile of cr-batch, by cumulative time:")
+    pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(45)
 
 
 def ceiling(root: Path, args: argparse.Namespace) -> None:
@@ -367,32 +404,48 @@ def ceiling(root: Path, args: argparse.Namespace) -> None:
     servers = start_all(servers_in(root / "tiny", max(counts)))
     rates: dict[int, list[float]] = {n: [] for n in counts}
     cpus: dict[int, list[float]] = {n: [] for n in counts}
+    marg: dict[int, list[float]] = {n: [] for n in counts}
+    srv: dict[int, list[float]] = {n: [] for n in counts}
+    runs = args.ceiling_runs
+    few = max(1, runs // 10)
     try:
         for rep in range(args.repeats):
             for n in rates:
-                cfg = tiny_config(root / f"tiny-{rep}-{n}", args.ceiling_runs)
-                rate, cpu = cr_batch(cfg, servers[:n], args.tiny_window, None)
+                cfg = tiny_config(root / f"tiny-{rep}-{n}", runs)
+                rate, cpu, served = cr_batch(cfg, servers[:n], args.tiny_window, None)
+                # The same sweep with few runs: what does not grow with runs (imports,
+                # connecting, the final sheet) cancels out of the difference.
+                small = tiny_config(root / f"tiny-{rep}-{n}-small", few)
+                _, cpu_few, _ = cr_batch(small, servers[:n], args.tiny_window, None)
                 rates[n].append(rate)
-                cpus[n].append(cpu * 1000)
-                print(f"  ceiling rep {rep} {n} server(s): {rate:.1f} runs/s, "
-                      f"driver CPU {cpu * 1000:.1f} ms/run", flush=True)  # fmt: skip
+                cpus[n].append(cpu * 1000 / runs)
+                marg[n].append((cpu - cpu_few) * 1000 / (runs - few))
+                srv[n].append(served * 1000 / runs)
+                print(f"  ceiling rep {rep} {n} server(s): {rate:.1f} runs/s, driver CPU "
+                      f"{cpus[n][-1]:.1f} ms/run, {marg[n][-1]:.2f} per extra run "
+                      f"({few} runs: {cpu_few:.2f}s), servers {srv[n][-1]:.1f} ms/run",
+                      flush=True)  # fmt: skip
         if args.profile:
-            prof = root / "cr-batch-4.prof"
-            cr_batch(tiny_config(root / "tiny-prof", args.ceiling_runs), servers,
-                     args.tiny_window, prof)  # fmt: skip
-            print("\ncProfile of cr-batch over 4 servers, by own time:")
-            pstats.Stats(str(prof)).sort_stats("tottime").print_stats(18)
-            pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(30)
+            n = args.profile_servers
+            prof = root / f"cr-batch-{n}.prof"
+            cr_batch(tiny_config(root / "tiny-prof", runs), servers[:n], args.tiny_window, prof)
+            print_profile(prof)
+            if args.keep_profile:
+                Path(args.keep_profile).write_bytes(prof.read_bytes())
     finally:
         for s in servers:
             s.stop()
-    print(f"\ndriver ceiling, {args.ceiling_runs} tiny runs (64×64) per cr-batch, "
-          f"window {args.tiny_window}:")  # fmt: skip
-    print("| servers | runs/s (median) | per rep | driver CPU ms/run (median) |")
-    print("|---|---|---|---|")
+    print(f"\ndriver ceiling, {runs} tiny runs (64×64) per cr-batch, window {args.tiny_window}:")
+    print("| servers | runs/s (median) | per rep | driver CPU ms/run, all (median) "
+          "| driver CPU ms per extra run (median) → ceiling | servers' CPU ms/run |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
     for n, xs in rates.items():
         reps = " ".join(f"{x:.1f}" for x in xs)
-        print(f"| {n} | **{med(xs):.1f}** | {reps} | {med(cpus[n]):.1f} |")
+        m = med(marg[n])
+        print(
+            f"| {n} | **{med(xs):.1f}** | {reps} | {med(cpus[n]):.1f} | {m:.2f} → "
+            f"{1000 / m:.0f} runs/s | {med(srv[n]):.1f} |"
+        )
 
 
 async def main_async(args: argparse.Namespace, root: Path) -> None:
@@ -428,6 +481,8 @@ def main() -> None:
     ap.add_argument("--tiny-window", type=int, default=3)
     ap.add_argument("--ceiling-servers", default="1,2,4")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile-servers", type=int, default=4)
+    ap.add_argument("--keep-profile", default="", help="copy the .prof file here")
     args = ap.parse_args()
     # A plain kill (timeout, Ctrl-C) still stops the servers: they run in their own sessions.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
