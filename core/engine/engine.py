@@ -41,7 +41,7 @@ from ..store.format import RunRecord
 from .backend import Backend, BackendSlot
 from .events import EngineEvent, EngineSummary, new_prompt_id
 from .fleet import Fleet, unreachable
-from .flight import Flight, poll_each, run_record
+from .flight import Flight, Outgoing, poll_each, run_record
 from .history import RunOutcome, fully_cached
 from .inputs import ensure_inputs
 from .pacing import Pacer
@@ -108,51 +108,93 @@ class _Sweep:
         cb(EngineEvent(kind, run, done, failed, self.total, eta, message))
 
     # -- submitting ---------------------------------------------------------
-    async def submit(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> None:
+    async def prepare(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> Outgoing:
+        """Build a run's prompt and record its prompt id (on disk after ``durable``)."""
         if run.files:  # input sets: the set's media on the server first (once per session)
             await ensure_inputs(slot.backend, run.files)
         prompt = fill_label_nodes(self.build_prompt(run), run.values, run.run_id)
         pid = new_prompt_id()
         self.store.record_submitted(run.run_id, pid, prompt)
-        # The prompt id must be on disk before the prompt can run: a crash after
-        # this point is resolved on resume by asking the server for this id. With
-        # write-behind (a server keeps fsyncs off its event loop) wait for it here.
+        return Outgoing(run, slot, pid, prompt, losses)
+
+    async def durable(self) -> None:
+        """Every prompt id recorded so far is on disk. A prompt must not run before
+        its id is: a crash after this point is resolved on resume by asking the
+        server for it. One wait covers a whole round of prompts (with write-behind
+        their ids go to disk in one write: group commit)."""
         durable = self.store.flushed()
         if not durable.done():
             await asyncio.wrap_future(durable)
         durable.result()  # a failed write stops the sweep before its prompt runs
+
+    async def send(self, out: Outgoing) -> None:
+        """Queue a prepared prompt (its id durable) on its slot."""
+        run, slot, pid = out.run, out.slot, out.prompt_id
         queued_at = time.time()
         try:
             queued = await slot.backend.submit(
-                pid, prompt, client_id=self.opts["client_id"], workflow=self.opts["ui_workflow"]
+                pid, out.prompt, client_id=self.opts["client_id"], workflow=self.opts["ui_workflow"]
             )
         except PromptRejected as err:
             if self.counts()[0] == 0 and self.finished_now == 0:
                 raise  # the first prompt refused: every run would be; keep it in flight for a rerun
             self.record_failed(run, pid, err.message, queued_at, slot)
             return
-        if queued != prompt:  # another extension rewrote it: keep what really runs
+        if queued != out.prompt:  # another extension rewrote it: keep what really runs
             self.store.save_prompt(run.run_id, queued)
-        self.flights[pid] = Flight(run, pid, queued_at, slot, losses)
+        self.flights[pid] = Flight(run, pid, queued_at, slot, out.losses)
         self.submitted += 1
         self.emit("submitted", run)
+
+    async def submit(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> None:
+        out = await self.prepare(run, slot, losses)
+        await self.durable()
+        await self.send(out)
 
     def load(self, slot: BackendSlot) -> int:
         return sum(1 for f in self.flights.values() if f.slot is slot)
 
     async def fill_window(self) -> None:
-        """Each slot pulls work as its window frees up (a fast server does more runs)."""
+        """Each slot pulls work as its window frees up (a fast server does more runs);
+        the round's prompt ids go to disk together, then the prompts are sent."""
+        outgoing = await self.take_round()
+        if outgoing:
+            await self.durable()
+            await self.send_round(outgoing)
+
+    async def take_round(self) -> list[Outgoing]:
+        outgoing: list[Outgoing] = []
         for slot in self.fleet.up():
-            while self.todo and self.load(slot) < slot.window and not self.stopping:
+            free = slot.window - self.load(slot)
+            while self.todo and free > 0 and not self.stopping:
                 run = self.todo.take(slot.name)
                 if run is None:
                     break
                 try:
-                    await self.submit(run, slot)
+                    outgoing.append(await self.prepare(run, slot))
                 except BackendError as err:
-                    self.todo.put_back(run)  # its prompt id is recorded: a resume finds it
+                    self.todo.put_back(run)  # its prompt id may be recorded: a resume finds it
                     self.slot_failed(slot, err)
                     break
+                free -= 1
+        return outgoing
+
+    async def send_round(self, outgoing: list[Outgoing]) -> None:
+        unsent = list(outgoing)
+        try:
+            while unsent:
+                out = unsent.pop(0)
+                if self.fleet.is_down(out.slot) or self.stopping:
+                    self.todo.put_back(out.run)
+                    self.store.withdraw_submitted({out.run.run_id: out.prompt_id})
+                    continue
+                try:
+                    await self.send(out)
+                except BackendError as err:
+                    self.todo.put_back(out.run)  # its prompt id is recorded: a resume finds it
+                    self.slot_failed(out.slot, err)
+        finally:  # the sweep stops (raised): what was never sent is not in flight
+            self.store.withdraw_submitted({o.run.run_id: o.prompt_id for o in unsent})
 
     def slot_failed(self, slot: BackendSlot, err: BackendError) -> None:
         """One server of a fleet stopped answering: its runs go to the others.

@@ -265,6 +265,18 @@ class RunStore(StoreReader):
             self._st.progress["submitted"][str(run_id)] = prompt_id
             self._write_progress()
 
+    def withdraw_submitted(self, prompts: Mapping[int, str]) -> None:
+        """Forget prompt ids recorded but never sent (the sweep stopped before it sent
+        them): no longer in flight. Not fsync'd: a resume that still finds one asks
+        the server, which does not know it, and runs the run, as without it."""
+        with self._writer():
+            submitted = self._st.progress["submitted"]
+            gone = [str(k) for k, pid in prompts.items() if submitted.get(str(k)) == pid]
+            for key in gone:
+                del submitted[key]
+            if gone:
+                self._write_progress(durable=False)
+
     def save_prompt(self, run_id: int, prompt: Mapping[str, Any]) -> None:
         """Replace a run's prompt.json (the prompt as ComfyUI really queued it,
         after other extensions rewrote it), ordered after record_submitted's."""
