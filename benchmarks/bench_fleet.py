@@ -340,9 +340,20 @@ def tiny_config(folder: Path, runs: int) -> Path:
 
 
 PROFILED = """
-import cProfile, sys
+import cProfile, sys, threading
 from comfy_sweep.cli.commands.batch import main
 out, sys.argv = sys.argv[1], ["cr-batch", *sys.argv[2:]]
+threads = []  # every other thread too (write-behind, the live sheet, DNS): one profile each
+plain_run = threading.Thread.run
+def profiled_run(self):
+    prof = cProfile.Profile()
+    threads.append(prof)
+    prof.enable()
+    try:
+        plain_run(self)
+    finally:
+        prof.disable()
+threading.Thread.run = profiled_run
 prof = cProfile.Profile()
 prof.enable()
 try:
@@ -351,6 +362,8 @@ except SystemExit as done:
     code = done.code
 prof.disable()
 prof.dump_stats(out)
+for i, other in enumerate(threads):
+    other.dump_stats(f"{out}.thread{i}")
 sys.exit(code)
 """
 
@@ -404,6 +417,14 @@ def print_profile(prof: Path) -> None:
     pstats.Stats(str(prof)).sort_stats("tottime").print_stats(25)
     print("\ncProfile of cr-batch (its main thread), by cumulative time:")
     pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(45)
+    others = sorted(prof.parent.glob(prof.name + ".thread*"))
+    if others:
+        stats = pstats.Stats(*map(str, others))
+        stats.files = [f"{len(others)} thread profiles"]  # not one header line per thread
+        print(f"\ncProfile of cr-batch's {len(others)} other threads, by own time:")
+        stats.sort_stats("tottime").print_stats(25)
+        print(f"\ncProfile of cr-batch's {len(others)} other threads, by cumulative time:")
+        stats.sort_stats("cumulative").print_stats(25)
 
 
 class Ceiling:
@@ -449,7 +470,9 @@ class Ceiling:
             print(f"\n=== {variant}, {n} servers")
             print_profile(prof)
             if self.args.keep_profile:
-                Path(f"{self.args.keep_profile}.{i}").write_bytes(prof.read_bytes())
+                for made in prof.parent.glob(prof.name + "*"):
+                    keep = self.args.keep_profile + made.name.replace(prof.name, f".{i}", 1)
+                    Path(keep).write_bytes(made.read_bytes())
 
     def table(self) -> None:
         f = self.figures

@@ -28,7 +28,7 @@ from ..core.store.runstore import RunStore
 from ..core.sweep.select import apply_extension, is_server_batch, select_batch
 from ..core.sweep.session import SessionOptions, SweepSession
 from ..core.workflow import UI_WORKFLOW_FILE, Workflow, WorkflowFile
-from ..media.live_sheet import LiveSheet, thumbnails_once
+from ..media.live_sheet import LiveSheet, NewThumbnails
 from . import output
 from .batch_report import announce, note, note_plan, report_complete
 from .common import (
@@ -216,7 +216,7 @@ async def run_client_mode(
     # The sheet's final render is the `with` block's, not the session's: it runs once
     # the engine has stopped and let go of SIGINT, so Ctrl-C can always cut it short.
     # Thumbnails as each run finishes (prepare), the page debounced: the end has little left.
-    with LiveSheet(store.root, sheet_interval(), prepare=thumbnails_once) as live:
+    with LiveSheet(store.root, sheet_interval(), prepare=NewThumbnails(store)) as live:
         session.on_event = with_sheet(progress, live)
         try:
             return await session.run()
