@@ -94,7 +94,8 @@ def _thumbnails(root: Path, outputs: Mapping[int, Sequence[str]] | None = None) 
     if outputs is None:
         ensure_thumbnails(root)
     else:
-        thumbnails_for(root, outputs)
+        # One by one: the live sheet is one background thread, not all the sweep's cores.
+        thumbnails_for(root, outputs, workers=1)
 
 
 def _guarded(root: Path, work: Callable[[Path], object]) -> bool:

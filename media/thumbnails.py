@@ -220,9 +220,9 @@ def thumbnails_for(
 def _make_all(
     jobs: Mapping[int, tuple[Path, Path]], size: int, workers: int | None
 ) -> dict[int, str | None]:
-    """Each job's failure reason (None: made); in threads when there are several
-    (a live sheet's one new run is made at once, without starting a pool)."""
-    if len(jobs) <= 1:
+    """Each job's failure reason (None: made); in ``workers`` threads when there
+    are several jobs and more than one worker."""
+    if len(jobs) <= 1 or workers == 1:
         return {run_id: _one(src, dest, size) for run_id, (src, dest) in jobs.items()}
     n = workers or min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=n) as pool:

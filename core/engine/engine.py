@@ -300,14 +300,25 @@ class _Sweep:
     def ids_on(self, slot: BackendSlot) -> list[str]:
         return [pid for pid, f in self.flights.items() if f.slot is slot]
 
+    async def poll_slots(self) -> list[tuple[BackendSlot, dict[str, RunOutcome] | BackendError]]:
+        """What each server with prompts of ours has finished, asked of all at once:
+        a fleet's round then costs one server's answer time, not the sum (issue 15)."""
+
+        async def one(slot: BackendSlot, ids: list[str]) -> dict[str, RunOutcome] | BackendError:
+            try:
+                return await slot.backend.poll(ids)
+            except BackendError as err:
+                return err
+
+        asked = [(slot, ids) for slot in self.fleet.up() if (ids := self.ids_on(slot))]
+        answers = await asyncio.gather(*(one(slot, ids) for slot, ids in asked))
+        return [(slot, answer) for (slot, _), answer in zip(asked, answers, strict=True)]
+
     async def poll_once(self) -> int:
         count = 0
-        for slot in self.fleet.up():
-            ids = self.ids_on(slot)
-            try:
-                finished = await slot.backend.poll(ids) if ids else {}
-            except BackendError as err:
-                self.slot_failed(slot, err)
+        for slot, finished in await self.poll_slots():
+            if isinstance(finished, BackendError):
+                self.slot_failed(slot, finished)
                 continue
             for pid, outcome in finished.items():
                 flight = self.flights.pop(pid, None)

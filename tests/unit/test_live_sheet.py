@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from comfy_sweep.media.live_sheet import LiveSheet, render_once
@@ -152,9 +153,12 @@ def test_new_thumbnails_come_from_the_store_not_from_rereading_the_batch(
     monkeypatch.setattr(thumbnails, "read_batch", whole_batch)
     made: list[int] = []
     real = thumbnails.thumbnails_for
-    monkeypatch.setattr(
-        thumbnails, "thumbnails_for", lambda root, outs: made.extend(outs) or real(root, outs)
-    )
+
+    def spy(root: Path, outs: dict[int, list[str]], **kw: Any) -> object:
+        made.extend(outs)
+        return real(root, outs, **kw)
+
+    monkeypatch.setattr(thumbnails, "thumbnails_for", spy)
     prepare = NewThumbnails(store)
     finish(1)
     finish(2)
