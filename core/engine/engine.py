@@ -27,6 +27,7 @@ core/engine/history.py; the adaptive poll pacing is in core/engine/pacing.py.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import time
 from collections import OrderedDict
@@ -38,6 +39,7 @@ from ..labels import fill_label_nodes
 from ..plan.build import prompt_for_run
 from ..plan.order import order_levels
 from ..store.format import RunRecord
+from .ahead import Ahead
 from .backend import Backend, BackendSlot
 from .events import EngineEvent, EngineSummary, new_prompt_id
 from .fleet import Fleet, unreachable
@@ -81,6 +83,7 @@ class _Sweep:
             self.todo = GroupedRuns(upstream_key(order_levels(store.config, store.workflow)))
         self.per_server: dict[str, tuple[int, float]] = {}
         self.flights: OrderedDict[str, Flight] = OrderedDict()
+        self.ahead = Ahead()  # prepared, ids recorded, not yet sent (core/engine/ahead.py)
         self.collecting: set[asyncio.Task[None]] = set()
         self.pacer = Pacer(opts["poll_interval"])
         self.stop: asyncio.Event = opts["stop"] or asyncio.Event()
@@ -117,12 +120,11 @@ class _Sweep:
         self.store.record_submitted(run.run_id, pid, prompt)
         return Outgoing(run, slot, pid, prompt, losses)
 
-    async def durable(self) -> None:
-        """Every prompt id recorded so far is on disk. A prompt must not run before
-        its id is: a crash after this point is resolved on resume by asking the
-        server for it. One wait covers a whole round of prompts (with write-behind
-        their ids go to disk in one write: group commit)."""
-        durable = self.store.flushed()
+    async def durable(self, written: concurrent.futures.Future[None] | None = None) -> None:
+        """Every prompt id recorded so far (or up to ``written``, a ``flushed()``
+        taken after them) is on disk. A prompt must not run before its id is: a
+        crash after this point is resolved on resume by asking the server for it."""
+        durable = written or self.store.flushed()
         if not durable.done():
             await asyncio.wrap_future(durable)
         durable.result()  # a failed write stops the sweep before its prompt runs
@@ -155,46 +157,56 @@ class _Sweep:
         return sum(1 for f in self.flights.values() if f.slot is slot)
 
     async def fill_window(self) -> None:
-        """Each slot pulls work as its window frees up (a fast server does more runs);
-        the round's prompt ids go to disk together, then the prompts are sent."""
-        outgoing = await self.take_round()
-        if outgoing:
-            await self.durable()
-            await self.send_round(outgoing)
-
-    async def take_round(self) -> list[Outgoing]:
-        outgoing: list[Outgoing] = []
+        """Each slot pulls work as its window frees up (a fast server does more runs):
+        prompts prepared earlier (their ids on disk by now) are sent at once, and
+        as many are prepared for next time, their ids written together meanwhile."""
+        await self.prepare_ahead()
         for slot in self.fleet.up():
-            free = slot.window - self.load(slot)
-            while self.todo and free > 0 and not self.stopping:
+            while self.load(slot) < slot.window and not self.stopping:
+                out = self.ahead.next(slot.name)
+                if out is None:
+                    break
+                try:
+                    await self.durable(out.written)
+                    await self.send(out)
+                except BackendError as err:
+                    self.todo.put_back(out.run)  # its prompt id is recorded: a resume finds it
+                    self.slot_failed(slot, err)
+                    break
+
+    async def prepare_ahead(self) -> None:
+        """Fill each slot's free places and, with one server in plan order, a window
+        more. Not for a fleet (its placement keeps a group's runs together as servers
+        free up; a fleet's round fills several places per wait anyway) nor an
+        adaptive sweep (its next runs depend on results still to come)."""
+        extra = 0 if self.fleet.multi or self.opts["source"] is not None else self.slots[0].window
+        fresh: list[Outgoing] = []
+        for slot in self.fleet.up():
+            want = slot.window - self.load(slot) + extra - self.ahead.count(slot.name)
+            while self.todo and want > 0 and not self.stopping:
                 run = self.todo.take(slot.name)
                 if run is None:
                     break
                 try:
-                    outgoing.append(await self.prepare(run, slot))
+                    fresh.append(await self.prepare(run, slot))
                 except BackendError as err:
                     self.todo.put_back(run)  # its prompt id may be recorded: a resume finds it
                     self.slot_failed(slot, err)
                     break
-                free -= 1
-        return outgoing
+                self.ahead.add(fresh[-1])
+                want -= 1
+        written = self.store.flushed()  # one barrier after all of them: one group commit
+        for out in fresh:
+            out.written = written
 
-    async def send_round(self, outgoing: list[Outgoing]) -> None:
-        unsent = list(outgoing)
-        try:
-            while unsent:
-                out = unsent.pop(0)
-                if self.fleet.is_down(out.slot) or self.stopping:
-                    self.todo.put_back(out.run)
-                    self.store.withdraw_submitted({out.run.run_id: out.prompt_id})
-                    continue
-                try:
-                    await self.send(out)
-                except BackendError as err:
-                    self.todo.put_back(out.run)  # its prompt id is recorded: a resume finds it
-                    self.slot_failed(out.slot, err)
-        finally:  # the sweep stops (raised): what was never sent is not in flight
-            self.store.withdraw_submitted({o.run.run_id: o.prompt_id for o in unsent})
+    def withdraw(self, slot: BackendSlot | None = None) -> None:
+        """Prompts prepared for ``slot`` (every slot: None), never sent: back to
+        the queue and out of ``submitted``."""
+        gone = self.ahead.release(None if slot is None else slot.name)
+        for out in gone:
+            self.todo.put_back(out.run)
+        if gone:
+            self.store.withdraw_submitted({o.run.run_id: o.prompt_id for o in gone})
 
     def slot_failed(self, slot: BackendSlot, err: BackendError) -> None:
         """One server of a fleet stopped answering: its runs go to the others.
@@ -204,6 +216,7 @@ class _Sweep:
         ids = self.ids_on(slot)
         for pid in ids:
             self.todo.put_back(self.flights.pop(pid).run)
+        self.withdraw(slot)
         if isinstance(self.todo, GroupedRuns):
             self.todo.forget(slot.name)
         self.fleet.mark_down(slot, ids)
@@ -432,7 +445,7 @@ class _Sweep:
         )  # fmt: skip
 
     async def loop(self) -> None:
-        while (self.todo or self.flights) and not self.stopping and self.fatal is None:
+        while (self.todo or self.flights or self.ahead) and not self.stopping and not self.fatal:
             await self.fill_window()
             if (
                 not self.flights
@@ -443,12 +456,13 @@ class _Sweep:
             if await self.poll_once():
                 await self.fill_window()
                 continue
-            await self.wait(self.pacer.next_delay(tail=not self.todo))
+            await self.wait(self.pacer.next_delay(tail=not (self.todo or self.ahead)))
         if self.fatal is not None:
             raise self.fatal
 
     async def shutdown(self) -> None:
         """Stop: remove our pending prompts, interrupt our running one, finish downloads."""
+        self.withdraw()  # prepared, never sent
         if self.flights and self.stopping and self.fatal is None:
             self.emit("stopping", None, f"cancelling {len(self.flights)} queued prompt(s)")
             for slot in self.slots:

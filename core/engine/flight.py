@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ class Outgoing:
     prompt_id: str
     prompt: dict[str, Any]
     losses: int = 0
+    written: concurrent.futures.Future[None] | None = None  # the store's flushed() after its id
 
 
 async def poll_each(backend: Backend, ids: Sequence[str]) -> dict[str, RunOutcome]:
