@@ -471,3 +471,26 @@ def test_pacer_never_backs_off_at_the_tail() -> None:
     tail_delays = [tail.next_delay(tail=True) for _ in range(5)]
     assert busy_delays[-1] > 0.25 * 4  # backs off while the queue keeps ComfyUI busy
     assert tail_delays == [0.1] * 5
+
+
+def test_pacer_looks_again_after_about_one_run_when_runs_are_shorter_than_the_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tiny runs: a miss right after a finish must not idle ComfyUI for a whole
+    poll interval (0.5 s by default, for 10 ms runs); it still backs off."""
+    from comfy_sweep.core.engine import pacing
+
+    clock = [100.0]
+    monkeypatch.setattr(pacing.time, "monotonic", lambda: clock[0])
+    pacer = pacing.Pacer(0.5)
+    for _ in range(5):
+        clock[0] += 0.02
+        pacer.finished(1)  # a run every 20 ms
+    delays = [pacer.next_delay() for _ in range(3)]
+    slow = pacing.Pacer(0.5)
+    for _ in range(5):
+        clock[0] += 2.0
+        slow.finished(1)  # a run every 2 s
+    clock[0] += 1.9  # just before the expected finish: the plain interval, as before
+    assert delays[0] == pytest.approx(0.02) and delays[1] == pytest.approx(0.03)
+    assert slow.next_delay() == pytest.approx(0.5)
