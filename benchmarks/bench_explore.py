@@ -5,12 +5,12 @@ values (tests/explore_optimum.py: noise strength, blur sigma, a rotation COMBO;
 no sampler, so explore skips surfing). For each seed, with ``similarity`` to the
 reference as the score (PSNR in dB by default; --measure ssim):
 
-* ``explore --budget N`` (narrowing Sobol rounds, then seed mining), and with
-  --adaptive also ``explore --search adaptive``;
+* ``explore --budget N`` (its default search: one adaptive batch, then seed
+  mining), and with --rounds also ``explore --search sobol`` (narrowing rounds);
 * one ``cr-batch`` Sobol sweep of N samples over the same ranges and values;
 * the best score of each (explore: its hero); target: explore >= sobol on every seed.
 
-    .venv/bin/python benchmarks/bench_explore.py [--n 32] [--seeds 1 2 3 4 5] [--adaptive]
+    .venv/bin/python benchmarks/bench_explore.py [--n 32] [--seeds 1 2 3 4 5] [--rounds]
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=32, help="the budget of both")
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     ap.add_argument("--measure", choices=["psnr", "ssim"], default="psnr")
-    ap.add_argument("--adaptive", action="store_true", help="also explore --search adaptive")
+    ap.add_argument("--rounds", action="store_true", help="also explore --search sobol")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-explore-") as tmp:
@@ -108,7 +108,9 @@ def main() -> None:
             render_reference(server, work / "ref.png")
             for seed in args.seeds:
                 t0 = time.monotonic()
-                ex, ex_values, runs = run_explore(server, work, args.n, seed, args.measure, "sobol")
+                ex, ex_values, runs = run_explore(
+                    server, work, args.n, seed, args.measure, "adaptive"
+                )
                 t1 = time.monotonic()
                 sob, sob_values = run_sobol(server, work, args.n, seed, args.measure)
                 t2 = time.monotonic()
@@ -116,17 +118,17 @@ def main() -> None:
                        "explore_d": distance(ex_values), "sobol_d": distance(sob_values),
                        "explore_rot": ex_values["rotation"], "sobol_rot": sob_values["rotation"],
                        "explore_s": t1 - t0, "sobol_s": t2 - t1}  # fmt: skip
-                if args.adaptive:
-                    row["adaptive"], ad_values, _ = run_explore(
-                        server, work, args.n, seed, args.measure, "adaptive"
+                if args.rounds:
+                    row["rounds"], rd_values, _ = run_explore(
+                        server, work, args.n, seed, args.measure, "sobol"
                     )
-                    row["adaptive_d"] = distance(ad_values)
+                    row["rounds_d"] = distance(rd_values)
                 print(
                     f"seed {seed}: explore({runs} runs) best {ex:.4f} (off {row['explore_d']:.3f}, "
                     f"{ex_values['rotation']}) [{row['explore_s']:.0f}s]  sobol({args.n}) best {sob:.4f} "
                     f"(off {row['sobol_d']:.3f}, {sob_values['rotation']}) [{row['sobol_s']:.0f}s]"
-                    + (f"  explore --search adaptive {row['adaptive']:.4f} (off {row['adaptive_d']:.3f})"
-                       if args.adaptive else ""),
+                    + (f"  explore --search sobol {row['rounds']:.4f} (off {row['rounds_d']:.3f})"
+                       if args.rounds else ""),
                     flush=True,
                 )  # fmt: skip
                 rows.append(row)

@@ -17,7 +17,7 @@ from ..client.remote import DETACHED, RemoteSweep
 from ..core.config.load import load_config, resolve_workflow_path
 from ..core.config.model import RaySpec, SweepConfig
 from ..core.config.validate import validate_config
-from ..core.errors import BackendError, ConfigError, ConflictError, WorkflowError
+from ..core.errors import ConfigError, ConflictError, WorkflowError
 from ..core.objectinfo import ObjectInfo
 from ..core.store.runstore import RunStore
 from ..core.sweep.select import Selection, apply_extension, is_server_batch, select_batch
@@ -63,7 +63,10 @@ async def new_server_sweep(
     to run it from this process (a plain ComfyUI)."""
     if cfg.inputs is not None:  # input sets: this process reads the set folders and uploads
         if opts.mode == "server":
-            raise BackendError("a sweep over input sets runs from this process: use --mode client")
+            raise ConfigError(
+                "a sweep over input sets runs from this process: use --mode client",
+                field="inputs",
+            )
         return None
     remote = RemoteSweep(client, holder=holder(), note=note)
     if not await remote.available(required=opts.mode == "server"):
@@ -171,17 +174,23 @@ async def run_one_server(opts: Options, cfg: SweepConfig, wf_file: WorkflowFile)
                     return code
             store = create_client_batch(cfg, wf, info, sel.ident, shown)
         backend = HttpBackend(client, priority=cfg.comfyui.priority or CLI_PRIORITY)
-        summary = await run_client_mode(opts, cfg, backend, store, wf.ui_graph)
+        summary = await run_client_mode(opts, cfg, backend, store, wf.ui_graph, info)
     return finish(store, summary)
 
 
 def run_exploration(opts: Options, cfg: SweepConfig) -> int:
-    """``sampling_strategy: explore``: cli/explore.py runs it, in client mode."""
-    if opts.dry_run or opts.mode == "server" or opts.resume or cfg.ray is not None:
+    """``sampling_strategy: explore``: cli/explore.py runs it in client mode (also in
+    auto mode: its sheets and report stay here), the server with --mode server."""
+    if opts.dry_run or opts.resume or cfg.ray is not None:
         raise ConfigError(
             f"{cfg.source}: sampling_strategy explore runs in client mode only (no --dry-run, "
-            "--mode server, --resume or ray:); cr-analyze --recipes writes its phase configs"
+            "--resume or ray:), or on the server with --mode server; cr-analyze --recipes "
+            "writes its phase configs"
         )
+    if opts.mode == "server":
+        from .explore_remote import run_config_remote
+
+        return run_config_remote(cfg, opts.server, opts.config, opts.new)
     from .explore import run_config  # explore imports this module
 
     return run_config(cfg, opts.server, opts.config, opts.new)
@@ -203,7 +212,7 @@ def run_command(config: str, strict: bool = False, **kwargs: object) -> int:
     if cfg.sampling_strategy == "adaptive":
         from ..adaptive.wiring import require_optuna
 
-        require_optuna()  # one line naming the extra, before any batch is made
+        require_optuna(cfg)  # objective.sampler tpe: one line naming the extra
     if opts.ray is not None:
         cfg.ray = cfg.ray or RaySpec()
         cfg.ray.address = opts.ray

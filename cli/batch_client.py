@@ -188,6 +188,7 @@ async def run_client_mode(
     backend: Backend | list[BackendSlot],
     store: RunStore,
     ui_workflow: dict[str, Any] | None = None,
+    info: ObjectInfo | None = None,
 ) -> EngineSummary:
     options = SessionOptions(
         holder=holder(),
@@ -209,7 +210,7 @@ async def run_client_mode(
     from ..adaptive.wiring import adaptive_source
 
     slots = backend if isinstance(backend, list) else [BackendSlot(backend, options.window, "")]
-    source = adaptive_source(store, scorer, window=sum(s.window for s in slots))
+    source = adaptive_source(store, scorer, window=sum(s.window for s in slots), object_info=info)
     session = SweepSession(store, backend, options, scorer=scorer, source=source)
     install_stop(session.stop)
     announce(store)

@@ -79,7 +79,7 @@ async def run_on_slots(
     if isinstance(store, int):
         return store
     note(f"sweeping over {label}")
-    summary = await run_client_mode(opts, cfg, slots, store, wf.ui_graph)
+    summary = await run_client_mode(opts, cfg, slots, store, wf.ui_graph, info)
     for name, (runs, secs) in sorted(summary.per_server.items()):
         note(f"  {name}: {runs} runs, {secs:.1f}s of execution")
     return finish(store, summary)

@@ -21,6 +21,7 @@ from ..core.explore.explorer import Done, Explorer, Run, Wait
 from ..core.explore.folder import save_state
 from ..core.explore.model import REPORT_FILE
 from ..core.explore.report import write_report
+from ..core.explore.setup import DEFAULT_SEARCH
 from ..core.store import atomic
 from ..core.sweep.select import batch_identity, newest_match
 from ..core.workflow import Workflow, load_workflow, read_workflow_file
@@ -78,17 +79,18 @@ async def _step(explorer: Explorer, action: Run, req: Request, wf: Workflow) -> 
 
 
 def _rate_text(explorer: Explorer, req: Request) -> str:
-    again = req.rerun or f"{_command(req)} --continue"
+    again = req.rerun or f"{command_line(req)} --continue"
     return str(explorer.state.notes.get("waiting_text", "")) + f"\n  {again}"
 
 
-def _command(req: Request) -> str:
+def command_line(req: Request) -> str:
+    """The command that reruns this exploration (named in the closing lines)."""
     parts = ["comfy-sweep explore", shell_arg(req.workflow), f"--budget {req.budget}"]
     parts += [f"--metric {shell_arg(m)}" for m in req.metrics]
     parts += [f"--objective {req.objective}"] if req.objective else []
     parts += [f"--only {shell_arg(o)}" for o in req.only]
     parts += [f"--server {s}" for s in req.servers]
-    parts += ["--search adaptive"] if req.search == "adaptive" else []
+    parts += [f"--search {req.search}"] if req.search != DEFAULT_SEARCH else []
     return " ".join([*parts, f"-o {shell_arg(req.output)}"])
 
 

@@ -3,11 +3,8 @@ its state folder, the Explorer over the workflow's space (cli/explore.py runs it
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
-import json
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +13,23 @@ import click
 from ..client.comfyui import ComfyClient
 from ..core.analyzer import analyze
 from ..core.config.load import resolve_workflow_path
-from ..core.config.model import STRATEGIES, SweepConfig
-from ..core.errors import ConfigError, MissingExtraError, StoreError
-from ..core.explore.budget import split_budget
+from ..core.config.model import SweepConfig
+from ..core.errors import StoreError
 from ..core.explore.explorer import Explorer
 from ..core.explore.folder import find_exploration, load_state, new_folder, now_iso, save_state
 from ..core.explore.model import ExploreState, fingerprint
 from ..core.explore.phases import Common
-from ..core.explore.settings import choose_objective, metrics_section
-from ..core.explore.space import OnlySpec, Space, build_space, parse_only
+from ..core.explore.settings import metrics_section
+from ..core.explore.setup import (
+    DEFAULT_SEARCH,
+    common_of,
+    config_only,
+    explorer_for,
+    make_settings,
+    new_state,
+    workflow_sha,
+)
+from ..core.explore.space import OnlySpec, build_space, parse_only
 from ..core.metrics.spec import metrics_to_raw
 from ..core.objectinfo import ObjectInfo
 from ..core.workflow import Workflow
@@ -45,7 +50,7 @@ class Request:
     output: Path = Path("output")
     cont: bool = False
     new: bool = False
-    search: str = "sobol"  # sobol: narrowing rounds; adaptive: one Optuna TPE batch
+    search: str = DEFAULT_SEARCH  # adaptive: one adaptive batch; sobol: narrowing rounds
     seed: int | None = None  # the exploration's seed (None: drawn once, kept in explore.json)
     raw_metrics: dict[str, Any] | None = None  # a config's metrics: section, as is
     only_specs: tuple[OnlySpec, ...] | None = None  # a config's parameters: (else --only)
@@ -67,48 +72,20 @@ async def fetch_object_info(req: Request) -> ObjectInfo:
         return ObjectInfo(await client.object_info())
 
 
-def use_adaptive(req: Request) -> bool:
-    """--search adaptive: the search is one adaptive batch (needs comfy-sweep[adaptive])."""
-    if req.search != "adaptive":
-        return False
-    if "adaptive" not in STRATEGIES or importlib.util.find_spec("optuna") is None:
-        raise MissingExtraError(
-            "--search adaptive needs optuna: pip install 'comfy-sweep[adaptive]'"
-        )
-    return True
-
-
-def _workflow_sha(wf: Workflow) -> str:
-    text = json.dumps(wf.to_json(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def settings_of(req: Request) -> tuple[dict[str, Any], Common, dict[str, Any]]:
     raw = (
         req.raw_metrics
         if req.raw_metrics is not None
         else metrics_section(req.metrics, req.objective, Path.cwd())
     )
-    objective = choose_objective(raw, req.objective)
-    settings = {
-        "objective": None
-        if objective is None
-        else {"metric": objective.metric, "goal": objective.goal},
-        "metrics": raw,
-        "only": [asdict(o) for o in _only(req)],
-        "search": req.search,
-    }
-    common = Common(
-        workflow_file=str(req.workflow.resolve()), metrics=raw, objective=objective,
-        sweep_seed=0, server=_server(req), adaptive=use_adaptive(req),
-    )  # fmt: skip
+    settings, _ = make_settings(raw, req.objective, _only(req), req.search)
+    common = common_of(settings, str(req.workflow.resolve()), 0, _server(req))
     return settings, common, raw
 
 
 def open_state(req: Request, wf: Workflow, settings: dict[str, Any]) -> tuple[Path, ExploreState]:
     wf_path = str(req.workflow.resolve())
-    sha = _workflow_sha(wf)
-    fp = fingerprint(sha, settings)
+    fp = fingerprint(workflow_sha(wf), settings)
     root = None if req.new else find_exploration(req.output, wf_path, fp)
     if root is not None:
         state = load_state(root)
@@ -123,7 +100,7 @@ def open_state(req: Request, wf: Workflow, settings: dict[str, Any]) -> tuple[Pa
         )
     root = new_folder(req.output)
     seed = req.seed if req.seed is not None else random.randrange(2**31)
-    state = ExploreState(wf_path, sha, fp, settings, seed, req.budget, now_iso())
+    state = new_state(wf_path, wf, settings, seed, req.budget, now_iso())
     save_state(root, state)
     note(f"new exploration {root}")
     return root, state
@@ -133,13 +110,7 @@ def make_explorer(req: Request, wf: Workflow, info: ObjectInfo) -> Explorer:
     settings, common, _ = settings_of(req)
     space = build_space(analyze(wf, info), _only(req))
     root, state = open_state(req, wf, settings)
-    common = Common(**{**common.__dict__, "sweep_seed": state.sweep_seed})
-    split = split_budget(
-        req.budget, samplers=space_count(space, 0), schedulers=space_count(space, 1),
-        has_search=bool(space.search), has_seeds=bool(space.seeds),
-        rounds_allowed=common.objective is not None and not common.adaptive,
-    )  # fmt: skip
-    return Explorer(root, state, space, split, common)
+    return explorer_for(root, state, space, common)
 
 
 def _only(req: Request) -> tuple[OnlySpec, ...]:
@@ -148,33 +119,7 @@ def _only(req: Request) -> tuple[OnlySpec, ...]:
     return tuple(parse_only(o) for o in req.only)
 
 
-def space_count(space: Space, index: int) -> int:
-    return len(space.surf[index].candidates) if len(space.surf) > index else 0
-
-
 # -- running a step: an ordinary cr-batch in client mode ---------------------------------------
-def _config_only(cfg: SweepConfig) -> tuple[OnlySpec, ...]:
-    """A config's parameters: what varies (ranges and values as given; seeds are mined anyway)."""
-    specs: list[OnlySpec] = []
-    for spec in cfg.parameters.values():
-        for path in spec.paths:
-            if spec.type == "values" and spec.values is not None:
-                specs.append(OnlySpec(path, values=tuple(spec.values)))
-            elif (
-                spec.type in ("continuous", "linear")
-                and spec.min is not None
-                and spec.max is not None
-            ):
-                specs.append(OnlySpec(path, float(spec.min), float(spec.max)))
-            elif spec.type != "random_seed":
-                raise ConfigError(
-                    f"{cfg.source}: parameters.{spec.name}: an exploration varies ranges "
-                    "(min/max) and values only",
-                    field=f"parameters.{spec.name}",
-                )
-    return tuple(specs)
-
-
 def request_from_config(
     cfg: SweepConfig, servers: tuple[str, ...], config_file: str, new: bool = False
 ) -> Request:
@@ -187,7 +132,7 @@ def request_from_config(
         output=Path(cfg.output.base_dir).resolve(),
         seed=cfg.sweep_seed,
         raw_metrics=metrics_to_raw(cfg.metrics, base_dir=cfg.base_dir),
-        only_specs=_config_only(cfg) if cfg.parameters else None,
+        only_specs=config_only(cfg) if cfg.parameters else None,
         auto_continue=True,
         new=new,
         rerun=f"cr-batch {shell_arg(config_file)}",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 def register() -> None:
     """Mount the routes on ComfyUI's route table, served by one SweepService."""
-    from . import refine_routes
+    from . import exploration_routes, refine_routes
     from .comfy_env import ComfyEnv
     from .routes import add_routes
     from .service import ServiceDeps, SweepService
@@ -24,4 +24,5 @@ def register() -> None:
     service = SweepService(ServiceDeps.from_comfy(env))
     add_routes(env.prompt_server().routes, service)
     refine_routes.add_routes(env.prompt_server().routes, service)
+    exploration_routes.add_routes(env.prompt_server().routes, service)
     env.call_soon(service.recover)

@@ -1,5 +1,8 @@
 """``POST /comfy-sweep/sweeps/{id}/refine``: the panel's "Refine from this sweep".
 
+``GET`` on the same path lists what the sweep can be refined by (its score
+columns and ``rating``, with counts and the default), for the panel's choice.
+
 The same core/refine logic as ``cr-refine`` (docs/refine.md), on a sweep of
 this server; it answers the next config (YAML with its comments, and as data
 for the panel's form) without writing or starting anything.
@@ -13,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from ..core.errors import RequestError
+from ..core.refine.options import refine_options
 from ..core.refine.refine import refine_batch
 from ..core.sweep.wire import PREFIX
 from .errors import guarded
@@ -44,7 +48,7 @@ def refine_request(body: Any) -> dict[str, Any]:
 
 
 def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
-    """Register the refine route on ``routes``, served by ``service``."""
+    """Register the refine routes (POST: the next config, GET: its choices) on ``routes``."""
 
     @routes.post(f"{PREFIX}/sweeps/{{sweep_id}}/refine")
     @guarded
@@ -54,4 +58,11 @@ def add_routes(routes: web.RouteTableDef, service: SweepService) -> None:
         info = await service.object_info()
         result = await asyncio.to_thread(refine_batch, store, object_info=info, **args)
         body = {"yaml": result.yaml, "config": result.config, "notes": result.notes}
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+    @routes.get(f"{PREFIX}/sweeps/{{sweep_id}}/refine")
+    @guarded
+    async def refine_choices(request: web.Request) -> web.Response:
+        store = await service.require(request.match_info["sweep_id"])
+        body = refine_options(store.config, store.records())
         return web.json_response(body, headers={"Cache-Control": "no-store"})

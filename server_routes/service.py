@@ -79,7 +79,7 @@ MAX_WINDOW = 16
 # config says otherwise their prompts queue behind the artist's (issue 15).
 PANEL_PRIORITY = "background"
 NOTIFY_EVERY = 0.25  # seconds between progress events of one sweep (40 runs/s exist)
-CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet"]
+CAPABILITIES = ["analyze", "plan", "sweeps", "config", "files", "contact-sheet", "explorations"]
 
 
 @dataclass
@@ -210,6 +210,17 @@ class SweepService:
         self._recover()
         return self._store(sweep_id)
 
+    def sweeps_root(self) -> Path:
+        """The folder every server sweep (and exploration) lives in."""
+        return self._root()
+
+    async def wait(self, sweep_id: str) -> str:
+        """The sweep's state once this process stops driving it (an exploration's step)."""
+        active = self._active.get(sweep_id)
+        if active is not None and active.task is not None:
+            await asyncio.shield(active.task)  # a cancelled waiter leaves the sweep running
+        return str((await self.require(sweep_id)).progress()["state"])
+
     # ------------------------------------------------------ stateless tools
     async def analyze(
         self, prompt: dict[str, Any], workflow_file: str = "workflow_api.json"
@@ -293,7 +304,10 @@ class SweepService:
         scorer = scorer_for(store, comfy_address=self.deps.own_address())
         from ..adaptive.wiring import adaptive_source
 
-        source = adaptive_source(store, scorer, window=options.window)
+        # object_info as validated at create/extend (resume reads it first): with
+        # none, an adaptive sweep would guess a FLOAT written as 1 to be an INT.
+        info = self._object_info[1] if self._object_info is not None else None
+        source = adaptive_source(store, scorer, window=options.window, object_info=info)
         backend = _at_priority(self.deps.backend(), cfg.comfyui.priority or PANEL_PRIORITY)
         session = SweepSession(
             store, backend, options, sheet=refresher, scorer=scorer, source=source
@@ -411,6 +425,7 @@ class SweepService:
         if sweep_id in self._active or not lifecycle.can_resume(state):
             raise ConflictError(lifecycle.resume_conflict(sweep_id, state))
         store.set_state("queued", message="")
+        await self._objectinfo()  # for _start's adaptive source
         self._start(
             store, store.progress().get("client_id"), _read_json(store.root / UI_WORKFLOW_FILE)
         )
@@ -490,17 +505,15 @@ def _refuse_unsafe(cfg: SweepConfig) -> None:
 
 
 def _need_optuna(cfg: SweepConfig) -> None:
-    """An adaptive sweep proposes with Optuna on this machine: a 400 naming the key."""
-    if cfg.sampling_strategy != "adaptive":
-        return
+    """``objective.sampler: tpe`` proposes with Optuna on this machine: a 400 naming the key."""
     from ..adaptive.wiring import require_optuna
 
     try:
-        require_optuna()
+        require_optuna(cfg)
     except MissingExtraError as err:
         raise ConfigError(
-            f"sampling_strategy: adaptive needs optuna on the ComfyUI machine ({err.message})",
-            field="sampling_strategy",
+            f"objective.sampler: tpe needs optuna on the ComfyUI machine ({err.message})",
+            field="objective.sampler",
         ) from None
 
 

@@ -12,6 +12,7 @@ import { destroyPanel, renderPanel } from "./sidebar/panel.js";
 import { onProgress, refreshSweeps } from "./sidebar/sweepActions.js";
 import { listenForSheets } from "./sidebar/sheetLink.js";
 import { onServerEvent } from "./sidebar/comfy.js";
+import { refreshExplorations } from "./sidebar/explorations.js";
 
 /** @typedef {import("@comfyorg/comfyui-frontend-types").ComfyExtension} ComfyExtension */
 /** @typedef {NonNullable<ComfyExtension["settings"]>} SettingList */
@@ -34,6 +35,7 @@ app.registerExtension({
       destroy: destroyPanel,
     });
     onServerEvent("comfy-sweep.progress", (e) => onProgress(e.detail));
+    onServerEvent("comfy-sweep.exploration", () => refreshExplorations());
     api.addEventListener("reconnected", () => refreshSweeps());
     listenForSheets(); // "Load into graph" from a contact sheet tab
   },

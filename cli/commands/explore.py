@@ -49,22 +49,33 @@ DEFAULT_BUDGET = 64
               default=Path("output"), show_default=True, help="Where explore_<time> goes.")  # fmt: skip
 @click.option("--continue", "cont", is_flag=True,
               help="Go on after you rated the runs of the phase the exploration waits on.")  # fmt: skip
-@click.option("--search", type=click.Choice(["sobol", "adaptive"]), default="sobol",
+@click.option("--search", type=click.Choice(["adaptive", "sobol"]), default="adaptive",
               show_default=True,
-              help="sobol: the search in rounds of Sobol samples, each narrowed around the best "
-              "run so far; adaptive: one adaptive batch (Optuna TPE, comfy-sweep[adaptive]). "
-              "Needs an objective; a person rating gets one Sobol round.")  # fmt: skip
+              help="With an objective: adaptive: one adaptive batch (a Gaussian process "
+              "proposing from the scores so far); sobol: rounds of Sobol samples, each "
+              "narrowed around the best run so far. A person rating gets one Sobol round.")  # fmt: skip
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=None,
               help="The exploration's seed (Sobol points, drawn seeds) for a new exploration; "
               "default: drawn once and kept.")  # fmt: skip
 @click.option("--new", is_flag=True, help="Start a new exploration even if one can continue.")
+@click.option("--mode", type=click.Choice(["client", "server"]), default="client",
+              show_default=True,
+              help="client: this process runs every phase; server: the comfy-sweep extension "
+              "runs the exploration on ComfyUI (its sweeps and report in the panel; --only needs "
+              "paths with ranges or values there).")  # fmt: skip
 @handle_errors
 def explore(workflow: Path, metrics: tuple[str, ...], only: tuple[str, ...], **kwargs: Any) -> None:
     from ..explore import run_explore  # the work: imported when the command runs
     from ..explore_setup import Request
 
+    mode = kwargs.pop("mode")
     req = Request(workflow=workflow, metrics=tuple(metrics), only=tuple(only), **kwargs)
     req.output = req.output.resolve()  # the phase configs name their folders absolutely
+    if mode == "server":
+        from ..explore import command_line
+        from ..explore_remote import run_request_remote
+
+        sys.exit(run_request_remote(req, f"{command_line(req)} --mode server"))
     sys.exit(asyncio.run(run_explore(req)))
 
 

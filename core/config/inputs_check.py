@@ -20,12 +20,25 @@ def _resolve(cfg: SweepConfig, workflow: Workflow, path: str, key: KeyPath) -> I
         raise config_error(cfg.source, cfg.lines, key, err.message) from None
 
 
+def _refuse_v2(cfg: SweepConfig, section: str) -> None:
+    """A Comfy API v2 server takes no /upload/image (comfy-api-proxy 0.1.6, Comfy
+    Cloud's assets differ): refused before any batch is made, not mid-sweep."""
+    apis = [cfg.comfyui.api, *(s.api for s in cfg.comfyui.servers)]
+    if "v2" in apis:
+        raise config_error(
+            cfg.source, cfg.lines, (section,),
+            "input sets need servers that take uploads; a Comfy API v2 server "
+            "(comfyui.api / comfyui.servers api: v2) does not",
+        )  # fmt: skip
+
+
 def check_inputs(cfg: SweepConfig, workflow: Workflow) -> set[str]:
     """Resolve every path of the section; the canonical paths text files fill."""
     spec = cfg.inputs
     if spec is None:
         return set()
     section = "shots" if spec.from_shots else "inputs"
+    _refuse_v2(cfg, section)
     for set_name, values in spec.sets.items():
         for path in values:
             _resolve(cfg, workflow, path, (section, "sets", set_name, path))

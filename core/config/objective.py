@@ -2,12 +2,14 @@
 
     sampling_strategy: adaptive
     num_samples: 32            # the budget (samples; runs = samples x seeds_per_sample)
-    objective: {metric: like_ref, goal: maximize}
+    objective: {metric: like_ref, goal: maximize}   # sampler: gp (default) | tpe
     metrics:
       like_ref: {type: similarity, reference: ref.png}
 
 ``metric`` names an entry of ``metrics:`` (``score_<name>`` is accepted too);
-``goal`` defaults to the metric's direction (docs/metrics.md). Parsed here,
+``goal`` defaults to the metric's direction (docs/metrics.md); ``sampler`` is
+the model proposing samples: ``gp`` (a Gaussian process, numpy/scipy only:
+core/search/gp.py) or ``tpe`` (Optuna, the ``comfy-sweep[adaptive]`` extra). Parsed here,
 checked against the config's metrics by ``check_objective`` (validation).
 """
 
@@ -25,7 +27,9 @@ if TYPE_CHECKING:
 
 Goal = Literal["maximize", "minimize"]
 GOALS: tuple[str, ...] = ("maximize", "minimize")
-OBJECTIVE_KEYS: tuple[str, ...] = ("metric", "goal")
+Sampler = Literal["gp", "tpe"]
+SAMPLERS: tuple[str, ...] = ("gp", "tpe")
+OBJECTIVE_KEYS: tuple[str, ...] = ("metric", "goal", "sampler")
 
 Fail = Callable[[tuple[str, ...], str], ConfigError]
 
@@ -34,6 +38,7 @@ Fail = Callable[[tuple[str, ...], str], ConfigError]
 class ObjectiveSpec:
     metric: str  # a metrics: name (without score_)
     goal: Goal | None = None  # None: the metric's own direction (filled by check_objective)
+    sampler: Sampler = "gp"
 
     @property
     def column(self) -> str:
@@ -43,6 +48,8 @@ class ObjectiveSpec:
         out: dict[str, Any] = {"metric": self.metric}
         if self.goal is not None:
             out["goal"] = self.goal
+        if self.sampler != "gp":
+            out["sampler"] = self.sampler
         return out
 
 
@@ -57,15 +64,20 @@ def parse_objective(raw: Any, fail: Fail) -> ObjectiveSpec | None:
     entry = {str(k): v for k, v in raw.items()}
     for key in entry:
         if key not in OBJECTIVE_KEYS:
-            raise fail(("objective", key), "unknown key; objective has metric and goal")
+            raise fail(("objective", key), "unknown key; objective has metric, goal and sampler")
     metric = entry.get("metric")
     if not isinstance(metric, str) or not metric.strip():
         raise fail(("objective", "metric"), "missing; name one of the config's metrics:")
     goal = entry.get("goal")
     if goal is not None and (not isinstance(goal, str) or goal.lower() not in GOALS):
         raise fail(("objective", "goal"), f"expected maximize or minimize, got {goal!r}")
+    sampler = entry.get("sampler", "gp")
+    if not isinstance(sampler, str) or sampler.lower() not in SAMPLERS:
+        raise fail(("objective", "sampler"), f"expected gp or tpe, got {sampler!r}")
     name = metric.strip().removeprefix(SCORE_PREFIX)
-    return ObjectiveSpec(name, cast(Goal, goal.lower()) if goal else None)
+    return ObjectiveSpec(
+        name, cast(Goal, goal.lower()) if goal else None, cast(Sampler, sampler.lower())
+    )
 
 
 def check_objective(cfg: SweepConfig, fail: Fail) -> None:

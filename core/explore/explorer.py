@@ -11,6 +11,7 @@ class only reads batch folders and writes the exploration's own files.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ Action = Run | Wait | Done
 def batch_rows(root: Path, batch: Path, common: Common) -> list[Row]:
     """The done runs of a batch; ``score`` is the objective (the stars without one)."""
     store = StoreReader.open(batch)
-    rel = batch.resolve().relative_to(root.resolve()).as_posix()
+    rel = _rel(root, batch)
     rows = []
     for rec in store.records():
         if rec.status != "done":
@@ -92,6 +93,9 @@ class Explorer:
         self.common = common
         self.steps = plan_steps(split)
         state.notes["skipped"] = skipped_phases(space, split)
+        state.notes["steps"] = [
+            {"key": s.key, "phase": s.phase, "runs": s.runs} for s in self.steps
+        ]
         state.notes["planned"] = {
             "surfing": split.surfing,
             "search": split.search,
@@ -229,7 +233,9 @@ class Explorer:
 
 
 def _rel(root: Path, batch: Path) -> str:
-    return batch.resolve().relative_to(root.resolve()).as_posix()
+    """``batch`` relative to the exploration folder: inside it (``phase2_search/batch_…``),
+    or beside it where ComfyUI's server keeps its sweeps (``../batch_…``)."""
+    return Path(os.path.relpath(batch.resolve(), root.resolve())).as_posix()
 
 
 def skipped_phases(space: Space, split: Split) -> dict[str, str]:

@@ -48,8 +48,9 @@ def _peek(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def find_exploration(base: Path, workflow: str, fingerprint: str) -> Path | None:
-    """The newest exploration under ``base`` of this workflow file and settings."""
+def find_exploration(base: Path, workflow: str | None, fingerprint: str) -> Path | None:
+    """The newest exploration under ``base`` of this workflow file and settings
+    (``workflow`` None: any file; the fingerprint covers the workflow's content)."""
     if not base.is_dir():
         return None
     found: list[tuple[str, str, Path]] = []
@@ -57,7 +58,8 @@ def find_exploration(base: Path, workflow: str, fingerprint: str) -> Path | None
         if not child.name.startswith(PREFIX) or not child.is_dir():
             continue
         data = _peek(child)
-        if data and data.get("workflow") == workflow and data.get("fingerprint") == fingerprint:
+        same_file = workflow is None or data is not None and data.get("workflow") == workflow
+        if data and same_file and data.get("fingerprint") == fingerprint:
             found.append((str(data.get("created_at", "")), child.name, child))
     return max(found)[2] if found else None
 

@@ -4,7 +4,7 @@
   combination on the same two seeds (the workflow's own seed and one drawn
   from the exploration's seed), everything else as in the workflow;
 * search round 1: Sobol over the search axes' ranges (or one ``adaptive``
-  batch, Optuna TPE, with ``--search adaptive``), the surfing winner and its
+  batch, a Gaussian process, with ``--search adaptive``), the surfing winner and its
   seed fixed; round r > 1: the ranges narrowed around the best runs so far
   (the span of the top ``TOP_K`` plus half a design cell of the round before,
   core/refine's interval, inside the round before's range), COMBO and on/off

@@ -60,10 +60,16 @@ def metrics_section(args: Sequence[str], objective: str | None, cwd: Path) -> di
         if name in raw:
             raise ConfigError(f"--metric {name}: given twice", field="metric")
         raw[name] = body
-    if objective and objective not in raw and objective in BUILTIN:
-        raw[objective] = {"type": objective}
-    specs = parse_metrics(raw, source="--metric")  # validates every body
+    specs = parse_metrics(with_builtin_objective(raw, objective), source="--metric")
     return metrics_to_raw(specs)
+
+
+def with_builtin_objective(raw: dict[str, Any], objective: str | None) -> dict[str, Any]:
+    """``raw`` with a metric of the objective's name when it names a built-in type
+    (``objective: sharpness`` needs no ``metrics:`` entry)."""
+    if objective and objective not in raw and objective in BUILTIN:
+        return {**raw, objective: {"type": objective}}
+    return raw
 
 
 def choose_objective(raw: dict[str, Any], objective: str | None) -> Objective | None:

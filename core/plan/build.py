@@ -48,7 +48,8 @@ def build_plan(cfg: SweepConfig, workflow: Workflow, object_info: ObjectInfo | N
     if cfg.sampling_strategy == "explore":
         raise PlanError(
             "sampling_strategy explore is a whole exploration, not one batch: run it with "
-            "cr-batch in client mode (or comfy-sweep explore); the panel cannot run it yet"
+            "cr-batch or comfy-sweep explore, or on the server with POST "
+            "/comfy-sweep/explorations (the panel's explore strategy)"
         )
     warnings = validate_config(cfg, workflow, object_info)
     if cfg.sweep_seed is None:

@@ -13,6 +13,11 @@ value for the metric, counts as failed (never as zero); a sample whose every
 run failed is told to the proposer as failed. Scores reach the store from the
 live scorer's thread, which calls ``scored(run_ids)`` once they are merged.
 
+Proposals are computed on a worker thread (a Gaussian process takes tens of
+milliseconds, more with hundreds of samples; server mode runs the engine on
+ComfyUI's event loop): ``take`` starts one and returns None, and a later
+``take`` (the engine's next poll) plans its result.
+
 Determinism: the proposal for the k-th sample sees the results of samples
 0..k-lag-1 only (it waits for them) and samples k-lag..k-1 as pending (what
 Optuna's constant liar spreads proposals around), with a seed drawn from
@@ -25,8 +30,10 @@ from __future__ import annotations
 
 import math
 import queue
+import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -68,6 +75,7 @@ class AdaptiveRuns:
         self._scored_q: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._scored: set[int] = set()
         self._results: dict[int, float | None] = {}
+        self._asked: Future[dict[str, Any] | None] | None = None  # the proposal on its thread
         self._ready = False
 
     # -- the RunSource protocol ------------------------------------------------
@@ -174,14 +182,32 @@ class AdaptiveRuns:
     def _propose(self) -> PlannedRun | None:
         if self.unplanned() == 0:
             return None
-        trials = self.history()
-        if trials is None:
+        if self._asked is None:
+            trials = self.history()
+            if trials is not None:
+                self._asked = self._start(trials, len(self._samples))
             return None
-        values = self._ask(trials, len(self._samples))
+        if not self._asked.done():
+            return None
+        values, self._asked = self._asked.result(), None  # a proposer's error raises here
         if values is None:
             self.exhausted = True
             return None
         return self._plan(values)
+
+    def _start(self, trials: list[Trial], k: int) -> Future[dict[str, Any] | None]:
+        """``_ask`` on a daemon thread (it reads ``_values``, which only ``_plan``
+        changes, and ``_plan`` waits for it)."""
+        future: Future[dict[str, Any] | None] = Future()
+
+        def work() -> None:
+            try:
+                future.set_result(self._ask(trials, k))
+            except BaseException as err:  # noqa: BLE001 - handed to the engine's thread
+                future.set_exception(err)
+
+        threading.Thread(target=work, name="comfy-sweep-propose", daemon=True).start()
+        return future
 
     def _ask(self, trials: list[Trial], k: int) -> dict[str, Any] | None:
         assert self.cfg.sweep_seed is not None

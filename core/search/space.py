@@ -3,8 +3,9 @@
 Each sampled parameter is one dimension: a float or int range (``continuous``,
 log-scaled when the config says so), or an index into its discrete values
 (``linear`` and ``continuous`` with a step: ordered; ``values``: categorical).
-A proposer (the Optuna TPE adapter in search/tpe.py, or any other) sees only
-these dimensions and the trials, never the config or the store.
+A proposer (the Gaussian process in search/gp.py, the Optuna TPE adapter in
+adaptive/tpe.py, or any other) sees only these dimensions and the trials,
+never the config or the store.
 """
 
 from __future__ import annotations

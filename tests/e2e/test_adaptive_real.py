@@ -17,7 +17,6 @@ from comfy_sweep.cli.refine import refine as cr_refine
 from hidden_optimum import HIDDEN, RANGES, render_reference, sweep_config, workflow
 
 pytestmark = pytest.mark.comfy
-pytest.importorskip("optuna")
 
 BUDGET = 16
 
@@ -56,3 +55,25 @@ def test_adaptive_finds_the_hidden_optimum_and_refine_keeps_it(
         assert new["min"] <= HIDDEN[name] <= new["max"], (name, new)
         assert new["max"] - new["min"] < hi - lo, (name, new)
     assert "around the top 4 by score_like" in out.read_text()
+
+
+def test_a_float_input_saved_as_a_whole_number_stays_a_float(
+    comfy_server, isolated_cwd: Path
+) -> None:
+    """The frontend writes sigma 1.0 as ``1``: without the server's object_info the
+    adaptive source would take sigma for an integer and round every proposal."""
+    ref = render_reference(comfy_server, isolated_cwd / "ref.png")
+    wf = isolated_cwd / "hidden.json"
+    wf.write_text(json.dumps(workflow({"sigma": 1})), encoding="utf-8")
+    cfg = isolated_cwd / "adaptive.yaml"
+    for budget in (4, 7):  # the initial design only, then extended: the store's own config
+        data = sweep_config(wf, ref, "adaptive", budget, 5)
+        cfg.write_text(yaml.safe_dump(data), encoding="utf-8")
+        res = CliRunner().invoke(
+            cr_batch, [str(cfg), "--server", comfy_server.address, "--mode", "client"]
+        )
+        assert res.exit_code == 0, res.output
+    (batch,) = [p for p in (isolated_cwd / "output").iterdir() if p.is_dir()]
+    plan = json.loads((batch / "plan.json").read_text(encoding="utf-8"))
+    sigmas = [r["values"]["sigma"] for r in plan["runs"]]
+    assert len(sigmas) == 7 and all(s != round(s) for s in sigmas[4:]), sigmas

@@ -21,14 +21,12 @@ from comfy_sweep.core.errors import ConfigError
 from comfy_sweep.core.plan.build import build_plan
 from comfy_sweep.core.plan.extend import adds_work, extend_plan
 from comfy_sweep.core.plan.initial import initial_count
+from comfy_sweep.core.search.gp import GpProposer
 from comfy_sweep.core.search.source import AdaptiveRuns
 from comfy_sweep.core.search.space import Dim, Trial
 from comfy_sweep.core.store.runstore import RunStore
 from comfy_sweep.core.workflow import load_workflow
 from test_engine import EXAMPLES, FakeBackend, FakeComfy
-
-pytest.importorskip("optuna")
-from comfy_sweep.adaptive.tpe import TpeProposer  # noqa: E402
 
 OPTIMUM = {"strength": 0.3, "blur_radius": 9, "sigma": 4.0}
 
@@ -78,7 +76,7 @@ class Recorder:
     """A proposer wrapper keeping every history it was shown."""
 
     def __init__(self) -> None:
-        self.inner = TpeProposer()
+        self.inner = GpProposer()
         self.seen: list[list[Trial]] = []
 
     def propose(self, space: Sequence[Dim], trials: Sequence[Trial], goal: Any, seed: int) -> Any:
@@ -96,7 +94,7 @@ async def drive(
     server.start()
     stop = asyncio.Event()
     validate_config(store.config, store.workflow)
-    source = AdaptiveRuns(store, proposer or TpeProposer(), lag=2)
+    source = AdaptiveRuns(store, proposer or GpProposer(), lag=2)
     source.listening = True
     loop = asyncio.get_running_loop()
 
@@ -147,6 +145,7 @@ def test_plan_is_the_initial_design_and_says_the_rest_comes_later(tmp_path: Path
         ({"objective": None}, "objective", "needs objective"),
         ({"objective": {"metric": "nope"}}, "objective.metric", "not in metrics"),
         ({"objective": {"metric": "q", "goal": "up"}}, "objective.goal", "maximize or minimize"),
+        ({"objective": {"metric": "q", "sampler": "cma"}}, "objective.sampler", "gp or tpe"),
         ({"objective": {"metric": "m"}, "metrics": {"m": {"type": "motion"}}}, "objective.goal", "no direction"),
     ],
 )  # fmt: skip
@@ -171,11 +170,21 @@ def test_goal_follows_the_metric(tmp_path: Path) -> None:
 # ---- the search ---------------------------------------------------------------------------
 
 
+def proposer_named(name: str) -> Any:
+    if name == "gp":
+        return GpProposer()
+    pytest.importorskip("optuna")
+    from comfy_sweep.adaptive.tpe import TpeProposer
+
+    return TpeProposer()
+
+
+@pytest.mark.parametrize("sampler", ["gp", "tpe"])
 async def test_search_spends_the_budget_inside_the_bounds_and_finds_the_optimum(
-    tmp_path: Path,
+    tmp_path: Path, sampler: str
 ) -> None:
     store = make_store(tmp_path, config_text(num=24))
-    await drive(store)
+    await drive(store, proposer_named(sampler))
     plan = RunStore.open(store.root).plan  # what plan.json holds
     assert len({r.sample_index for r in plan.runs}) == 24 and len(plan.runs) == 24
     assert store.progress()["state"] == "done" and store.counts() == (24, 0)
@@ -215,7 +224,7 @@ async def test_failed_runs_are_told_as_failed_never_as_zero(tmp_path: Path) -> N
 
 async def test_an_unscored_run_is_failed_for_the_model(tmp_path: Path) -> None:
     store = make_store(tmp_path, config_text(num=6))
-    source = AdaptiveRuns(store, TpeProposer(), lag=1)
+    source = AdaptiveRuns(store, GpProposer(), lag=1)
     source.listening = True
     with store.lock("t"):
         rec_ids = [r.run_id for r in store.plan.runs]

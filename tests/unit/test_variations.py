@@ -439,3 +439,17 @@ def test_routes_refuse_set_folders_unless_allowed(monkeypatch: pytest.MonkeyPatc
     assert sweep_request(inline).config["inputs"]["sets"]
     monkeypatch.setenv(ALLOW_LOCAL_PATHS_ENV, "1")
     assert sweep_request(body).config["inputs"]["directory"] == "/data/shots"
+
+
+def test_input_sets_over_a_v2_server_are_refused_before_any_batch() -> None:
+    err = error_of("""\
+        sampling_strategy: grid
+        comfyui:
+          servers: [{address: "http://127.0.0.1:9", api: v2}]
+        parameters:
+          blur: {path: nodes.2.inputs.blur_radius, values: [1, 5]}
+        inputs:
+          sets:
+            one: {nodes.1.inputs.image: comfy-sweep/aaaa.png}
+    """)
+    assert err.field == "inputs" and "Comfy API v2" in err.message

@@ -52,6 +52,10 @@ export function makeClient(fetchApi) {
     resume: (id) => call("POST", `${sweep(id)}/resume`),
     remove: (id) => call("DELETE", sweep(id)),
     runPrompt: (id, runId) => call("GET", `${sweep(id)}/runs/${encodeURIComponent(runId)}/prompt`),
+    refineChoices: (id) => call("GET", `${sweep(id)}/refine`),
+    refine: (id, body) => call("POST", `${sweep(id)}/refine`, body),
+    // A JSON file of the sweep folder (workflow.json, ui_workflow.json).
+    sweepJson: (id, name) => call("GET", `${sweep(id)}/files/${encodeURIComponent(name)}`),
   };
 }
 

@@ -4,6 +4,7 @@
 // of ComfyUI here so `node --test tests/js/` can load this module.
 
 import { isReservedColumn } from "./columns.js";
+import { emptyMetrics, metricsConfig, metricsErrors, metricsFromConfig } from "./metricsForm.js";
 
 export const STRATEGIES = ["sobol", "lhs", "grid", "random", "linear"];
 export const TYPES = ["continuous", "linear", "values", "random_seed"];
@@ -76,7 +77,7 @@ export function formFromAnalysis(analysis, { focus = null, prompt = null, defaul
       if (hit) r.focused = true;
     }
   }
-  return { rows, ...FORM_DEFAULTS, ...defaults, name: "" };
+  return { rows, ...FORM_DEFAULTS, ...defaults, name: "", ...emptyMetrics() };
 }
 
 // An axis node's min/max/step/values widgets describe its axis and change no
@@ -135,6 +136,7 @@ export function buildConfig(form) {
     seeds_per_sample: Number(form.seedsPerSample),
     parameters,
     comfyui: { queue_window: Number(form.queueWindow ?? FORM_DEFAULTS.queueWindow) },
+    ...metricsConfig(form),
   };
 }
 
@@ -201,6 +203,7 @@ export function validateForm(form) {
   if (usesSamples(form.strategy)) errors.push(...countError(form.numSamples, "num_samples", "number of samples"));
   errors.push(...countError(form.seedsPerSample, "seeds_per_sample", "seeds per sample"));
   errors.push(...countError(form.queueWindow, "comfyui.queue_window", "queue window", MAX_QUEUE_WINDOW));
+  errors.push(...metricsErrors(form));
   return errors;
 }
 
@@ -230,6 +233,7 @@ export function formFromConfig(config, form) {
     numSamples: config.num_samples ?? form.numSamples,
     seedsPerSample: config.seeds_per_sample ?? form.seedsPerSample,
     queueWindow: config.comfyui?.queue_window ?? form.queueWindow,
+    ...metricsFromConfig(config),
   };
 }
 

@@ -1,9 +1,12 @@
 // @ts-check
 // The new-sweep form: parameters by category, strategy, live plan.
-import { MAX_QUEUE_WINDOW, STRATEGIES, TYPES, groupRows, linkedPathHint, setLinkedPaths, usesSamples } from "../lib/config.js";
+import { MAX_QUEUE_WINDOW, TYPES, groupRows, linkedPathHint, setLinkedPaths, usesSamples } from "../lib/config.js";
 import { formatEstimate, formatValue } from "../lib/format.js";
+import { FORM_STRATEGIES } from "../lib/explore.js";
 import { button, h } from "./dom.js";
+import { metricsEditor } from "./metricsView.js";
 import { cancelForm, exportYaml, formChanged, formEdited, importYaml, queueSweep } from "./newSweepActions.js";
+import { refinedNote } from "./refineView.js";
 
 const COLLAPSED = new Set(["prompt", "file"]);
 
@@ -77,7 +80,7 @@ function settings(form) {
   const sampled = usesSamples(form.strategy);
   return h("div", { class: "comfy-sweep-settings" },
     field("name", input(form, "name", { placeholder: "optional", onedit: () => {} })),
-    field("strategy", select(form, "strategy", STRATEGIES)),
+    field("strategy", select(form, "strategy", FORM_STRATEGIES)),
     field(sampled ? "samples" : `samples (not used by ${form.strategy})`,
       input(form, "numSamples", { type: "number", min: 1, step: 1, disabled: !sampled, data: { field: "num_samples" } })),
     field("seeds per sample", input(form, "seedsPerSample", { type: "number", min: 1, data: { field: "seeds_per_sample" } })),
@@ -106,7 +109,9 @@ export function formView(state) {
         button("← Sweeps", cancelForm, { action: "back" }),
         button("Queue sweep", queueSweep, { action: "queue", primary: true, disabled: busy })),
       planBox(state)),
+    refinedNote(form),
     settings(form),
+    metricsEditor(form),
     h("div", { class: "comfy-sweep-actions" }, yamlButtons()),
     state.analysisWarnings.map((w) => h("div", { class: "comfy-sweep-warn" }, w)),
     groups);

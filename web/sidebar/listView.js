@@ -6,6 +6,8 @@ import { formatDuration, formatProgress, formatTime, valuePairs } from "../lib/f
 import { apiUrl } from "./comfy.js";
 import { button, h } from "./dom.js";
 import { startNewSweep } from "./newSweepActions.js";
+import { explorationsSection } from "./explorations.js";
+import { refineBox, refineButton } from "./refineView.js";
 import { cancelSweep, deleteSweep, loadRunIntoGraph, refreshSweeps, resumeSweep, toggleRuns } from "./sweepActions.js";
 
 // Two-step delete inside the card: no blocking dialog over the canvas.
@@ -26,6 +28,7 @@ function sweepActions(s) {
     button("Runs", () => toggleRuns(s.id), { action: "runs" }),
     active && button("Cancel", () => cancelSweep(s.id), { action: "cancel" }),
     RESUMABLE_STATES.has(s.state) && button("Resume", () => resumeSweep(s.id), { action: "resume" }),
+    refineButton(s),
     !active && deleteButton(s));
 }
 
@@ -61,6 +64,7 @@ function sweepCard(s, state) {
     s.message && !isActive(s.state) && h("div", { class: "comfy-sweep-muted comfy-sweep-message" }, s.message),
     h("div", { class: "comfy-sweep-muted comfy-sweep-small" }, formatTime(s.created_at)),
     sweepActions(s),
+    refineBox(s, state),
     runs && h("ul", { class: "comfy-sweep-runs" }, runs.length ? runs.map((r) => runRow(s.id, r)) : h("li", {}, "no runs yet")));
 }
 
@@ -69,6 +73,7 @@ export function listView(state) {
     h("div", { class: "comfy-sweep-toolbar" },
       button("New sweep from this graph", () => startNewSweep(), { action: "new", primary: true }),
       button("↻", () => refreshSweeps(), { action: "refresh", title: "Refresh" })),
+    explorationsSection(state),
     state.listError && h("div", { class: "comfy-sweep-error" }, state.listError),
     state.sweeps.length === 0
       ? h("p", { class: "comfy-sweep-muted" }, "No sweeps yet. Build one from the current graph, or right-click a node → Explore parameter.")

@@ -8,6 +8,8 @@ import { apiIdOf } from "../lib/graphPath.js";
 import { sweepableWidgets } from "../lib/widgets.js";
 import { api, app, notify, openSweepTab, rootGraph, toast, toastError, userFormDefaults } from "./comfy.js";
 import { refreshSweeps } from "./sweepActions.js";
+import { explorePlan, isExplore } from "../lib/explore.js";
+import { startExploration } from "./explorations.js";
 
 const PLAN_DELAY_MS = 350;
 let planTimer = null;
@@ -67,6 +69,7 @@ export async function planNow() {
     store.set({ formErrors, plan: null, planPending: false });
     return;
   }
+  if (isExplore(form)) return store.set({ formErrors: [], plan: explorePlan(form), planPending: false });
   const seq = ++planSeq;
   // The edit fixed any earlier slip: drop its message now, not when a slow
   // plan (large sweeps take seconds) answers.
@@ -87,8 +90,11 @@ export async function queueSweep() {
   try {
     const body = { prompt: source.prompt, workflow: source.workflow, config: buildConfig(form), client_id: api.clientId };
     if (form.name.trim()) body.name = form.name.trim();
-    const res = await client.createSweep(body);
-    notify("success", "Sweep queued", `${res.total} runs (${res.id})`);
+    if (isExplore(form)) await startExploration(body);
+    else {
+      const res = await client.createSweep(body);
+      notify("success", "Sweep queued", `${res.total} runs (${res.id})`);
+    }
     store.set({ view: "list", busy: false });
     await refreshSweeps();
   } catch (err) {

@@ -8,6 +8,7 @@ import { ensureStyles, h } from "./dom.js";
 import { formView, planBox } from "./formView.js";
 import { listView } from "./listView.js";
 import { openRuns, refreshSweeps } from "./sweepActions.js";
+import { refreshExplorations } from "./explorations.js";
 
 const POLL_MS = 5000; // fallback when progress events were missed (reconnects)
 let mounted = null;
@@ -39,10 +40,12 @@ export function renderPanel(el) {
   const off = store.subscribe(redraw);
   const timer = setInterval(() => {
     if (store.state.view === "list" && store.state.sweeps.some((s) => isActive(s.state))) refreshSweeps();
+    if (store.state.view === "list" && store.state.explorations?.some((x) => x.state === "running")) refreshExplorations();
   }, POLL_MS);
   mounted = { off, timer };
   redraw(store.state);
   refreshSweeps();
+  refreshExplorations();
   // Runs shown before the tab was closed may have gained thumbnails since.
   if (store.state.expanded) openRuns(store.state.expanded);
 }
