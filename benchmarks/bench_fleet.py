@@ -18,7 +18,8 @@ and runs our engine over them, variants interleaved, ``--repeats`` times; median
              4-server run and prints its top functions.
 
     .venv/bin/python benchmarks/bench_fleet.py [--parts scaling,placement,failover,ceiling]
-        [--repeats 3] [--window 3] [--ceiling-runs 300] [--profile]
+        [--repeats 3] [--window 3] [--ceiling-runs 300] [--profile [--profile-servers 4]]
+        [--compare FOLDER_WITH_ANOTHER_comfy_sweep]
 """
 
 from __future__ import annotations
@@ -338,61 +339,170 @@ def tiny_config(folder: Path, runs: int) -> Path:
     return path
 
 
+PROFILED = """
+import cProfile, sys, threading
+from comfy_sweep.cli.commands.batch import main
+out, sys.argv = sys.argv[1], ["cr-batch", *sys.argv[2:]]
+threads = []  # every other thread too (write-behind, the live sheet, DNS): one profile each
+plain_run = threading.Thread.run
+def profiled_run(self):
+    prof = cProfile.Profile()
+    threads.append(prof)
+    prof.enable()
+    try:
+        plain_run(self)
+    finally:
+        prof.disable()
+threading.Thread.run = profiled_run
+prof = cProfile.Profile()
+prof.enable()
+try:
+    main.main()  # the click command itself: a plain SystemExit, not the console script's os._exit
+except SystemExit as done:
+    code = done.code
+prof.disable()
+prof.dump_stats(out)
+for i, other in enumerate(threads):
+    other.dump_stats(f"{out}.thread{i}")
+sys.exit(code)
+"""
+
+
+def server_cpu(servers: list[ComfyServer]) -> float:
+    """CPU seconds (user + sys) the servers' processes have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for s in servers:
+        assert s.proc is not None
+        fields = Path(f"/proc/{s.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 def cr_batch(
-    cfg: Path, servers: list[ComfyServer], window: int, profile: Path | None
-) -> tuple[float, float]:
+    cfg: Path,
+    servers: list[ComfyServer],
+    window: int,
+    profile: Path | None,
+    pythonpath: str = "",
+) -> tuple[float, float, float]:
     """(runs/s of one cr-batch by its own summary: runs ÷ its engine's wall,
-    its CPU seconds per run: user + sys of the whole process, imports included)."""
+    its CPU seconds: user + sys of the whole process, every thread, imports
+    included, the servers' CPU seconds meanwhile). ``pythonpath``: a folder whose
+    ``comfy_sweep`` is imported instead of this checkout (``--compare``)."""
     args = [str(cfg), "--mode", "client", "--window", str(window)]
     for s in servers:
         args += ["--server", s.address]
     cmd = [CR_BATCH, *args]
     if profile is not None:
-        cmd = [sys.executable, "-m", "cProfile", "-o", str(profile), CR_BATCH, *args]
-    env = {"COMFY_SWEEP_SHEET_INTERVAL": "5"}
+        cmd = [sys.executable, "-c", PROFILED, str(profile), *args]
+    env = {**os.environ, "COMFY_SWEEP_SHEET_INTERVAL": "5"}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    res = subprocess.run(cmd, cwd=cfg.parent, capture_output=True, text=True,
-                         env={**os.environ, **env})  # fmt: skip
+    served = server_cpu(servers)
+    res = subprocess.run(cmd, cwd=cfg.parent, capture_output=True, text=True, env=env)
+    served = server_cpu(servers) - served
     m = re.search(r"(\d+) done, (\d+) failed of \d+ in ([\d.]+)s", res.stderr)
     if res.returncode != 0 or m is None:
         raise RuntimeError(res.stderr[-2000:])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     runs = int(m.group(1))
-    return runs / float(m.group(3)), cpu / runs
+    return runs / float(m.group(3)), cpu, served
+
+
+def print_profile(prof: Path) -> None:
+    print("\ncProfile of cr-batch (its main thread), by own time:")
+    pstats.Stats(str(prof)).sort_stats("tottime").print_stats(25)
+    print("\ncProfile of cr-batch (its main thread), by cumulative time:")
+    pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(45)
+    others = sorted(prof.parent.glob(prof.name + ".thread*"))
+    if others:
+        stats = pstats.Stats(*map(str, others))
+        stats.files = [f"{len(others)} thread profiles"]  # not one header line per thread
+        print(f"\ncProfile of cr-batch's {len(others)} other threads, by own time:")
+        stats.sort_stats("tottime").print_stats(25)
+        print(f"\ncProfile of cr-batch's {len(others)} other threads, by cumulative time:")
+        stats.sort_stats("cumulative").print_stats(25)
+
+
+class Ceiling:
+    """Figures per (servers, variant), one list entry per repeat."""
+
+    def __init__(self, args: argparse.Namespace, root: Path, servers: list[ComfyServer]) -> None:
+        self.args, self.root, self.servers = args, root, servers
+        self.variants = {"this checkout": ""}
+        if args.compare:
+            self.variants[f"--compare {args.compare}"] = str(Path(args.compare).resolve())
+        counts = [int(n) for n in args.ceiling_servers.split(",")]
+        self.keys = [(n, v) for n in counts for v in self.variants]
+        self.figures: dict[str, dict[tuple[int, str], list[float]]] = {
+            k: {key: [] for key in self.keys} for k in ("rate", "cpu", "extra", "servers")
+        }
+
+    def measure(self, rep: int, n: int, variant: str) -> None:
+        runs, window, path = self.args.ceiling_runs, self.args.tiny_window, self.variants[variant]
+        few = max(1, runs // 10)
+        tag = f"{rep}-{n}-{list(self.variants).index(variant)}"
+        cfg = tiny_config(self.root / f"tiny-{tag}", runs)
+        rate, cpu, served = cr_batch(cfg, self.servers[:n], window, None, path)
+        # The same sweep with few runs: what does not grow with runs (imports,
+        # connecting, the final sheet) cancels out of the difference.
+        small = tiny_config(self.root / f"tiny-{tag}-small", few)
+        _, cpu_few, _ = cr_batch(small, self.servers[:n], window, None, path)
+        f = self.figures
+        f["rate"][n, variant].append(rate)
+        f["cpu"][n, variant].append(cpu * 1000 / runs)
+        f["extra"][n, variant].append((cpu - cpu_few) * 1000 / (runs - few))
+        f["servers"][n, variant].append(served * 1000 / runs)
+        print(f"  ceiling rep {rep} {n} server(s), {variant}: {rate:.1f} runs/s, driver CPU "
+              f"{cpu * 1000 / runs:.1f} ms/run, {f['extra'][n, variant][-1]:.2f} per extra run "
+              f"({few} runs: {cpu_few:.2f}s), servers {served * 1000 / runs:.1f} ms/run",
+              flush=True)  # fmt: skip
+
+    def profile(self) -> None:
+        n, runs = self.args.profile_servers, self.args.ceiling_runs
+        for i, (variant, path) in enumerate(self.variants.items()):
+            prof = self.root / f"cr-batch-{n}-{i}.prof"
+            cfg = tiny_config(self.root / f"tiny-prof-{i}", runs)
+            cr_batch(cfg, self.servers[:n], self.args.tiny_window, prof, path)
+            print(f"\n=== {variant}, {n} servers")
+            print_profile(prof)
+            if self.args.keep_profile:
+                for made in prof.parent.glob(prof.name + "*"):
+                    keep = self.args.keep_profile + made.name.replace(prof.name, f".{i}", 1)
+                    Path(keep).write_bytes(made.read_bytes())
+
+    def table(self) -> None:
+        f = self.figures
+        print(f"\ndriver ceiling, {self.args.ceiling_runs} tiny runs (64×64) per cr-batch, "
+              f"window {self.args.tiny_window}; medians:")  # fmt: skip
+        print("| servers | variant | runs/s | per rep | driver CPU ms/run, all "
+              "| driver CPU ms per extra run → ceiling | servers' CPU ms/run |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|")
+        for key in self.keys:
+            reps = " ".join(f"{x:.1f}" for x in f["rate"][key])
+            m = med(f["extra"][key])
+            print(f"| {key[0]} | {key[1]} | **{med(f['rate'][key]):.1f}** | {reps} "
+                  f"| {med(f['cpu'][key]):.1f} | {m:.2f} → {1000 / m:.0f} runs/s "
+                  f"| {med(f['servers'][key]):.1f} |")  # fmt: skip
 
 
 def ceiling(root: Path, args: argparse.Namespace) -> None:
     counts = [int(n) for n in args.ceiling_servers.split(",")]
     servers = start_all(servers_in(root / "tiny", max(counts)))
-    rates: dict[int, list[float]] = {n: [] for n in counts}
-    cpus: dict[int, list[float]] = {n: [] for n in counts}
+    bench = Ceiling(args, root, servers)
     try:
         for rep in range(args.repeats):
-            for n in rates:
-                cfg = tiny_config(root / f"tiny-{rep}-{n}", args.ceiling_runs)
-                rate, cpu = cr_batch(cfg, servers[:n], args.tiny_window, None)
-                rates[n].append(rate)
-                cpus[n].append(cpu * 1000)
-                print(f"  ceiling rep {rep} {n} server(s): {rate:.1f} runs/s, "
-                      f"driver CPU {cpu * 1000:.1f} ms/run", flush=True)  # fmt: skip
+            for n, variant in bench.keys:  # interleaved: the machine's load hits all alike
+                bench.measure(rep, n, variant)
         if args.profile:
-            prof = root / "cr-batch-4.prof"
-            cr_batch(tiny_config(root / "tiny-prof", args.ceiling_runs), servers,
-                     args.tiny_window, prof)  # fmt: skip
-            print("\ncProfile of cr-batch over 4 servers, by own time:")
-            pstats.Stats(str(prof)).sort_stats("tottime").print_stats(18)
-            pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(30)
+            bench.profile()
     finally:
         for s in servers:
             s.stop()
-    print(f"\ndriver ceiling, {args.ceiling_runs} tiny runs (64×64) per cr-batch, "
-          f"window {args.tiny_window}:")  # fmt: skip
-    print("| servers | runs/s (median) | per rep | driver CPU ms/run (median) |")
-    print("|---|---|---|---|")
-    for n, xs in rates.items():
-        reps = " ".join(f"{x:.1f}" for x in xs)
-        print(f"| {n} | **{med(xs):.1f}** | {reps} | {med(cpus[n]):.1f} |")
+    bench.table()
 
 
 async def main_async(args: argparse.Namespace, root: Path) -> None:
@@ -428,6 +538,14 @@ def main() -> None:
     ap.add_argument("--tiny-window", type=int, default=3)
     ap.add_argument("--ceiling-servers", default="1,2,4")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile-servers", type=int, default=4)
+    ap.add_argument("--keep-profile", default="", help="copy the .prof files to this prefix")
+    ap.add_argument(
+        "--compare",
+        default="",
+        help="ceiling: also run, interleaved, the comfy_sweep package found in this folder "
+        "(e.g. one holding a `git archive main` as comfy_sweep/)",
+    )
     args = ap.parse_args()
     # A plain kill (timeout, Ctrl-C) still stops the servers: they run in their own sessions.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

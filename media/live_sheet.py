@@ -4,7 +4,7 @@ Shared by both adapters: the server extension (server_routes/refresher.py,
 one per sweep, poked from ComfyUI's event loop) and ``cr-batch --mode client``
 (poked from the engine's progress callback). Neither may slow the sweep, so:
 
-- ``prepare`` (optional, cr-batch passes ``thumbnails_once``) runs as soon as
+- ``prepare`` (optional, cr-batch passes ``NewThumbnails``) runs as soon as
   something changed, not debounced: each finished run gets its thumbnail at
   once, so the final render at the end of a sweep has only the page left.
 - ``poke`` only sets a flag (and starts a worker thread when none is alive);
@@ -32,10 +32,14 @@ import logging
 import threading
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import SweepError
+
+if TYPE_CHECKING:
+    from ..core.store.reader import StoreReader
 
 log = logging.getLogger("comfy_sweep.live_sheet")
 
@@ -57,19 +61,41 @@ def render_once(root: Path) -> bool:
         return _guarded(root, both)
 
 
-def thumbnails_once(root: Path) -> bool:
-    """Only the missing thumbnails (cheap when none are): LiveSheet's ``prepare``,
-    run as soon as a run finishes so the final render has nearly nothing left."""
-    with _ONE_RENDER:
-        return _guarded(root, _thumbnails)
+class NewThumbnails:
+    """LiveSheet's ``prepare`` for a sweep this process records (cr-batch): the
+    thumbnails of the runs done since the last call, found in the store's memory,
+    so the final render has only the page left. Looking at the whole batch instead
+    (reading config, plan and metadata.csv, a stat per thumbnail) made each finished
+    run cost O(batch): the driver's largest CPU user at 200 tiny runs (issue 15)."""
+
+    def __init__(self, store: StoreReader) -> None:
+        self.store = store
+        self.made: set[int] = set()
+
+    def __call__(self, root: Path) -> bool:
+        fresh = {
+            r.run_id: r.outputs
+            for r in self.store.records()
+            if r.status == "done" and r.run_id not in self.made
+        }
+        if not fresh:
+            return True
+        with _ONE_RENDER:
+            ok = _guarded(root, lambda root: _thumbnails(root, fresh))
+        self.made.update(fresh)  # a failure is logged; the final render tries all again
+        return ok
 
 
-def _thumbnails(root: Path) -> None:
+def _thumbnails(root: Path, outputs: Mapping[int, Sequence[str]] | None = None) -> None:
     try:
-        from .thumbnails import ensure_thumbnails
+        from .thumbnails import ensure_thumbnails, thumbnails_for
     except ImportError:  # Pillow/av absent: the sheet shows outputs without thumbnails
         return
-    ensure_thumbnails(root)
+    if outputs is None:
+        ensure_thumbnails(root)
+    else:
+        # One by one: the live sheet is one background thread, not all the sweep's cores.
+        thumbnails_for(root, outputs, workers=1)
 
 
 def _guarded(root: Path, work: Callable[[Path], object]) -> bool:
@@ -106,7 +132,7 @@ class LiveSheet:
         self._render = render
         self._cond = threading.Condition()
         self._dirty = False
-        self._prepare = prepare  # eager step between debounced renders (thumbnails_once)
+        self._prepare = prepare  # eager step between debounced renders (NewThumbnails)
         self._fresh = False  # poked since the last prepare
         self._flushing = False
         self._last_end = float("-inf")

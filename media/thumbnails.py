@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,33 +177,54 @@ def ensure_thumbnails(
 ) -> ThumbReport:
     """Make the missing or stale thumbnails of a batch (all runs, or ``run_ids``),
     so a running sweep's contact sheet fills in as runs finish."""
-    store_root = Path(store_root)
     wanted = set(run_ids) if run_ids is not None else None
+    outputs = {
+        run.run_id: run.outputs
+        for run in read_batch(Path(store_root)).runs
+        if wanted is None or run.run_id in wanted
+    }
+    return thumbnails_for(Path(store_root), outputs, size=size, workers=workers)
+
+
+def thumbnails_for(
+    store_root: Path,
+    outputs: Mapping[int, Sequence[str]],
+    *,
+    size: int = DEFAULT_SIZE,
+    workers: int | None = None,
+) -> ThumbReport:
+    """``ensure_thumbnails`` for runs whose outputs the caller knows (run id ->
+    paths relative to the batch folder), without reading the batch."""
     folder = store_root / THUMB_DIR
     report = ThumbReport()
     jobs: dict[int, tuple[Path, Path]] = {}
-    for run in read_batch(store_root).runs:
-        if wanted is not None and run.run_id not in wanted:
-            continue
-        rel = primary_output(run.outputs)
+    for run_id, outs in outputs.items():
+        rel = primary_output(outs)
         if rel is None:
-            report.skipped.append(run.run_id)
+            report.skipped.append(run_id)
             continue
-        src, dest = store_root / rel, folder / thumb_name(run.run_id)
+        src, dest = store_root / rel, folder / thumb_name(run_id)
         if is_fresh(src, dest):
-            report.cached.append(run.run_id)
+            report.cached.append(run_id)
         else:
-            jobs[run.run_id] = (src, dest)
-    if jobs:
-        n = workers or min(4, os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=n) as pool:
-            results = dict(
-                zip(jobs, pool.map(lambda j: _one(j[0], j[1], size), jobs.values()), strict=True)
-            )
-        for run_id, reason in sorted(results.items()):
-            if reason is None:
-                report.made.append(run_id)
-            else:
-                report.placeholders[run_id] = reason
+            jobs[run_id] = (src, dest)
+    for run_id, reason in sorted(_make_all(jobs, size, workers).items()):
+        if reason is None:
+            report.made.append(run_id)
+        else:
+            report.placeholders[run_id] = reason
     _write_notes(folder, report, report.made)
     return report
+
+
+def _make_all(
+    jobs: Mapping[int, tuple[Path, Path]], size: int, workers: int | None
+) -> dict[int, str | None]:
+    """Each job's failure reason (None: made); in ``workers`` threads when there
+    are several jobs and more than one worker."""
+    if len(jobs) <= 1 or workers == 1:
+        return {run_id: _one(src, dest, size) for run_id, (src, dest) in jobs.items()}
+    n = workers or min(4, os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        made = pool.map(lambda j: _one(j[0], j[1], size), jobs.values())
+        return dict(zip(jobs, made, strict=True))

@@ -27,6 +27,7 @@ core/engine/history.py; the adaptive poll pacing is in core/engine/pacing.py.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import time
 from collections import OrderedDict
@@ -38,10 +39,11 @@ from ..labels import fill_label_nodes
 from ..plan.build import prompt_for_run
 from ..plan.order import order_levels
 from ..store.format import RunRecord
+from .ahead import Ahead
 from .backend import Backend, BackendSlot
 from .events import EngineEvent, EngineSummary, new_prompt_id
 from .fleet import Fleet, unreachable
-from .flight import Flight, poll_each, run_record
+from .flight import Flight, Outgoing, poll_each, run_record
 from .history import RunOutcome, fully_cached
 from .inputs import ensure_inputs
 from .pacing import Pacer
@@ -81,6 +83,7 @@ class _Sweep:
             self.todo = GroupedRuns(upstream_key(order_levels(store.config, store.workflow)))
         self.per_server: dict[str, tuple[int, float]] = {}
         self.flights: OrderedDict[str, Flight] = OrderedDict()
+        self.ahead = Ahead()  # prepared, ids recorded, not yet sent (core/engine/ahead.py)
         self.collecting: set[asyncio.Task[None]] = set()
         self.pacer = Pacer(opts["poll_interval"])
         self.stop: asyncio.Event = opts["stop"] or asyncio.Event()
@@ -108,51 +111,102 @@ class _Sweep:
         cb(EngineEvent(kind, run, done, failed, self.total, eta, message))
 
     # -- submitting ---------------------------------------------------------
-    async def submit(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> None:
+    async def prepare(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> Outgoing:
+        """Build a run's prompt and record its prompt id (on disk after ``durable``)."""
         if run.files:  # input sets: the set's media on the server first (once per session)
             await ensure_inputs(slot.backend, run.files)
         prompt = fill_label_nodes(self.build_prompt(run), run.values, run.run_id)
         pid = new_prompt_id()
         self.store.record_submitted(run.run_id, pid, prompt)
-        # The prompt id must be on disk before the prompt can run: a crash after
-        # this point is resolved on resume by asking the server for this id. With
-        # write-behind (a server keeps fsyncs off its event loop) wait for it here.
-        durable = self.store.flushed()
+        return Outgoing(run, slot, pid, prompt, losses)
+
+    async def durable(self, written: concurrent.futures.Future[None] | None = None) -> None:
+        """Every prompt id recorded so far (or up to ``written``, a ``flushed()``
+        taken after them) is on disk. A prompt must not run before its id is: a
+        crash after this point is resolved on resume by asking the server for it."""
+        durable = written or self.store.flushed()
         if not durable.done():
             await asyncio.wrap_future(durable)
         durable.result()  # a failed write stops the sweep before its prompt runs
+
+    async def send(self, out: Outgoing) -> None:
+        """Queue a prepared prompt (its id durable) on its slot."""
+        run, slot, pid = out.run, out.slot, out.prompt_id
         queued_at = time.time()
         try:
             queued = await slot.backend.submit(
-                pid, prompt, client_id=self.opts["client_id"], workflow=self.opts["ui_workflow"]
+                pid, out.prompt, client_id=self.opts["client_id"], workflow=self.opts["ui_workflow"]
             )
         except PromptRejected as err:
             if self.counts()[0] == 0 and self.finished_now == 0:
                 raise  # the first prompt refused: every run would be; keep it in flight for a rerun
             self.record_failed(run, pid, err.message, queued_at, slot)
             return
-        if queued != prompt:  # another extension rewrote it: keep what really runs
+        if queued != out.prompt:  # another extension rewrote it: keep what really runs
             self.store.save_prompt(run.run_id, queued)
-        self.flights[pid] = Flight(run, pid, queued_at, slot, losses)
+        self.flights[pid] = Flight(run, pid, queued_at, slot, out.losses)
         self.submitted += 1
         self.emit("submitted", run)
+
+    async def submit(self, run: PlannedRun, slot: BackendSlot, losses: int = 0) -> None:
+        out = await self.prepare(run, slot, losses)
+        await self.durable()
+        await self.send(out)
 
     def load(self, slot: BackendSlot) -> int:
         return sum(1 for f in self.flights.values() if f.slot is slot)
 
     async def fill_window(self) -> None:
-        """Each slot pulls work as its window frees up (a fast server does more runs)."""
+        """Each slot pulls work as its window frees up (a fast server does more runs):
+        prompts prepared earlier (their ids on disk by now) are sent at once, and
+        as many are prepared for next time, their ids written together meanwhile."""
+        await self.prepare_ahead()
         for slot in self.fleet.up():
-            while self.todo and self.load(slot) < slot.window and not self.stopping:
+            while self.load(slot) < slot.window and not self.stopping:
+                out = self.ahead.next(slot.name)
+                if out is None:
+                    break
+                try:
+                    await self.durable(out.written)
+                    await self.send(out)
+                except BackendError as err:
+                    self.todo.put_back(out.run)  # its prompt id is recorded: a resume finds it
+                    self.slot_failed(slot, err)
+                    break
+
+    async def prepare_ahead(self) -> None:
+        """Fill each slot's free places and, with one server in plan order, a window
+        more. Not for a fleet (its placement keeps a group's runs together as servers
+        free up; a fleet's round fills several places per wait anyway) nor an
+        adaptive sweep (its next runs depend on results still to come)."""
+        extra = 0 if self.fleet.multi or self.opts["source"] is not None else self.slots[0].window
+        fresh: list[Outgoing] = []
+        for slot in self.fleet.up():
+            want = slot.window - self.load(slot) + extra - self.ahead.count(slot.name)
+            while self.todo and want > 0 and not self.stopping:
                 run = self.todo.take(slot.name)
                 if run is None:
                     break
                 try:
-                    await self.submit(run, slot)
+                    fresh.append(await self.prepare(run, slot))
                 except BackendError as err:
-                    self.todo.put_back(run)  # its prompt id is recorded: a resume finds it
+                    self.todo.put_back(run)  # its prompt id may be recorded: a resume finds it
                     self.slot_failed(slot, err)
                     break
+                self.ahead.add(fresh[-1])
+                want -= 1
+        written = self.store.flushed()  # one barrier after all of them: one group commit
+        for out in fresh:
+            out.written = written
+
+    def withdraw(self, slot: BackendSlot | None = None) -> None:
+        """Prompts prepared for ``slot`` (every slot: None), never sent: back to
+        the queue and out of ``submitted``."""
+        gone = self.ahead.release(None if slot is None else slot.name)
+        for out in gone:
+            self.todo.put_back(out.run)
+        if gone:
+            self.store.withdraw_submitted({o.run.run_id: o.prompt_id for o in gone})
 
     def slot_failed(self, slot: BackendSlot, err: BackendError) -> None:
         """One server of a fleet stopped answering: its runs go to the others.
@@ -162,6 +216,7 @@ class _Sweep:
         ids = self.ids_on(slot)
         for pid in ids:
             self.todo.put_back(self.flights.pop(pid).run)
+        self.withdraw(slot)
         if isinstance(self.todo, GroupedRuns):
             self.todo.forget(slot.name)
         self.fleet.mark_down(slot, ids)
@@ -258,14 +313,25 @@ class _Sweep:
     def ids_on(self, slot: BackendSlot) -> list[str]:
         return [pid for pid, f in self.flights.items() if f.slot is slot]
 
+    async def poll_slots(self) -> list[tuple[BackendSlot, dict[str, RunOutcome] | BackendError]]:
+        """What each server with prompts of ours has finished, asked of all at once:
+        a fleet's round then costs one server's answer time, not the sum (issue 15)."""
+
+        async def one(slot: BackendSlot, ids: list[str]) -> dict[str, RunOutcome] | BackendError:
+            try:
+                return await slot.backend.poll(ids)
+            except BackendError as err:
+                return err
+
+        asked = [(slot, ids) for slot in self.fleet.up() if (ids := self.ids_on(slot))]
+        answers = await asyncio.gather(*(one(slot, ids) for slot, ids in asked))
+        return [(slot, answer) for (slot, _), answer in zip(asked, answers, strict=True)]
+
     async def poll_once(self) -> int:
         count = 0
-        for slot in self.fleet.up():
-            ids = self.ids_on(slot)
-            try:
-                finished = await slot.backend.poll(ids) if ids else {}
-            except BackendError as err:
-                self.slot_failed(slot, err)
+        for slot, finished in await self.poll_slots():
+            if isinstance(finished, BackendError):
+                self.slot_failed(slot, finished)
                 continue
             for pid, outcome in finished.items():
                 flight = self.flights.pop(pid, None)
@@ -379,7 +445,7 @@ class _Sweep:
         )  # fmt: skip
 
     async def loop(self) -> None:
-        while (self.todo or self.flights) and not self.stopping and self.fatal is None:
+        while (self.todo or self.flights or self.ahead) and not self.stopping and not self.fatal:
             await self.fill_window()
             if (
                 not self.flights
@@ -390,12 +456,13 @@ class _Sweep:
             if await self.poll_once():
                 await self.fill_window()
                 continue
-            await self.wait(self.pacer.next_delay(tail=not self.todo))
+            await self.wait(self.pacer.next_delay(tail=not (self.todo or self.ahead)))
         if self.fatal is not None:
             raise self.fatal
 
     async def shutdown(self) -> None:
         """Stop: remove our pending prompts, interrupt our running one, finish downloads."""
+        self.withdraw()  # prepared, never sent
         if self.flights and self.stopping and self.fatal is None:
             self.emit("stopping", None, f"cancelling {len(self.flights)} queued prompt(s)")
             for slot in self.slots:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..store.format import RunRecord
 from .backend import Backend, BackendSlot
@@ -23,6 +24,18 @@ class Flight:
     slot: BackendSlot
     losses: int = 0
     adopted: bool = False  # submitted by an earlier session
+
+
+@dataclass
+class Outgoing:
+    """A prompt whose id is recorded (durable once the store is flushed), not yet sent."""
+
+    run: PlannedRun
+    slot: BackendSlot
+    prompt_id: str
+    prompt: dict[str, Any]
+    losses: int = 0
+    written: concurrent.futures.Future[None] | None = None  # the store's flushed() after its id
 
 
 async def poll_each(backend: Backend, ids: Sequence[str]) -> dict[str, RunOutcome]:

@@ -151,11 +151,6 @@ def write_text(path: Path, text: str, *, durable: bool = True) -> None:
     write_bytes(path, text.encode("utf-8"), durable=durable)
 
 
-def write_text_lazy(path: Path, text: str) -> None:
-    """``write_text`` without fsyncs (see ``write_bytes``)."""
-    write_bytes(path, text.encode("utf-8"), durable=False)
-
-
 def json_text(data: Any) -> str:
     """The JSON text ``write_json`` writes (callers that queue a write serialize early)."""
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -168,92 +163,6 @@ def write_json(path: Path, data: Any) -> None:
 def append_line(path: Path, line: str) -> None:
     """Append one complete line (must end in a newline) and fsync it."""
     _write_synced(path, "ab", line.encode("utf-8"))
-
-
-# ------------------------------------------------------------ ordered writer
-class OrderedWriter:
-    """One worker thread that performs durable writes in submission order.
-
-    A server drives sweeps on its event loop; an fsync there stalls every
-    request the server answers (several per run, at tens of runs per second).
-    The run store hands its writes to this thread instead, keeping their order,
-    and callers that need a write to be durable before acting (a prompt id
-    before its prompt is queued) wait on ``barrier()``. The first failed write
-    is sticky: every later ``submit`` and ``barrier`` raises it, and nothing
-    queued after it is written (a later write must never land without an
-    earlier one). The thread starts on the first write and exits on ``close``.
-    """
-
-    def __init__(self, name: str = "comfy-sweep-writer") -> None:
-        import queue
-        import threading
-
-        self._name = name
-        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
-        self._closed = False
-        self.error: BaseException | None = None
-
-    def submit(self, fn: Any, *args: Any) -> None:
-        """Queue ``fn(*args)``; raises the sticky error of an earlier write."""
-        self.check()
-        if self._closed:
-            raise RuntimeError("OrderedWriter is closed")
-        self._ensure_thread()
-        self._jobs.put((fn, args, None))
-
-    def barrier(self) -> Any:
-        """A concurrent.futures.Future done once every write queued so far is
-        on disk (its exception: the first write error)."""
-        from concurrent.futures import Future
-
-        done: Future[None] = Future()
-        if self.error is not None:
-            done.set_exception(self.error)
-        elif self._thread is None:
-            done.set_result(None)  # nothing was ever queued
-        else:
-            self._jobs.put((None, (), done))
-        return done
-
-    def check(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def close(self) -> None:
-        """Write what is queued, then stop the thread (blocks until then)."""
-        self._closed = True
-        if self._thread is not None:
-            self._jobs.put(None)
-            self._thread.join()
-
-    def _ensure_thread(self) -> None:
-        import threading
-
-        with self._start_lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            fn, args, done = job
-            if done is not None:
-                if self.error is not None:
-                    done.set_exception(self.error)
-                else:
-                    done.set_result(None)
-                continue
-            if self.error is not None:
-                continue  # never write past a failed write
-            try:
-                fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller
-                self.error = exc
 
 
 # ------------------------------------------------------------------ lock file

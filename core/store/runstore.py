@@ -19,10 +19,11 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ from .format import (
     recount,
 )
 from .reader import StoreReader, StoreState
+from .writer import Append, OrderedWriter, Replace
 
 if TYPE_CHECKING:
     from ..config.model import SweepConfig
@@ -114,7 +116,7 @@ class RunStore(StoreReader):
         self._cleaned = False
         self.took_over_from: dict[str, Any] | None = None
         self._made_dirs: set[str] = set()
-        self._sink: atomic.OrderedWriter | None = None
+        self._sink: OrderedWriter | None = None
 
     @classmethod
     def create(
@@ -157,13 +159,14 @@ class RunStore(StoreReader):
         return path
 
     # ------------------------------------------------------- write-behind
-    def write_behind(self, writer: atomic.OrderedWriter | None) -> None:
+    def write_behind(self, writer: OrderedWriter | None) -> None:
         """Hand this store's file writes to ``writer`` (one thread, same order)
         or, with None, write in the caller's thread again. The in-memory state
         changes at once either way; the files follow in order. A server uses
         it so that fsyncs never run on its event loop; whoever must know a
         write is durable (a prompt id before its prompt is queued) waits on
-        ``flushed()``. A failed write is raised by the next write or flush."""
+        ``flushed()``. A failed write is raised by the next write or flush.
+        The writer commits the writes queued meanwhile together (core/store/writer.py)."""
         with self._mutex:
             self._sink = writer
 
@@ -177,11 +180,11 @@ class RunStore(StoreReader):
         done.set_result(None)
         return done
 
-    def _put(self, write: Callable[..., None], *args: Any) -> None:
+    def _put(self, op: Replace | Append) -> None:
         if self._sink is None:
-            write(*args)
+            op.run()
         else:
-            self._sink.submit(write, *args)
+            self._sink.write(op)
 
     def _drain_quietly(self) -> None:
         # Before the lock is released every queued write must be on disk; a
@@ -257,21 +260,28 @@ class RunStore(StoreReader):
         with self._writer():
             # prompt.json is for people and "Load into graph"; the prompt id in
             # progress.json is what a resume needs, so only that one is fsync'd.
-            self._put(
-                atomic.write_text_lazy,
-                self.run_dir(run_id) / "prompt.json",
-                atomic.json_text(prompt),
-            )
+            path = self.run_dir(run_id) / "prompt.json"
+            self._put(Replace(path, atomic.json_text(prompt), durable=False))
             self._st.progress["submitted"][str(run_id)] = prompt_id
             self._write_progress()
+
+    def withdraw_submitted(self, prompts: Mapping[int, str]) -> None:
+        """Forget prompt ids recorded but never sent (the sweep stopped before it sent
+        them): no longer in flight. Not fsync'd: a resume that still finds one asks
+        the server, which does not know it, and runs the run, as without it."""
+        with self._writer():
+            submitted = self._st.progress["submitted"]
+            gone = [str(k) for k, pid in prompts.items() if submitted.get(str(k)) == pid]
+            for key in gone:
+                del submitted[key]
+            if gone:
+                self._write_progress(durable=False)
 
     def save_prompt(self, run_id: int, prompt: Mapping[str, Any]) -> None:
         """Replace a run's prompt.json (the prompt as ComfyUI really queued it,
         after other extensions rewrote it), ordered after record_submitted's."""
         with self._writer():
-            self._put(
-                atomic.write_text, self.run_dir(run_id) / "prompt.json", atomic.json_text(prompt)
-            )
+            self._put(Replace(self.run_dir(run_id) / "prompt.json", atomic.json_text(prompt)))
 
     def record_result(self, rec: RunRecord) -> None:
         """Record a run whose outputs are already in its folder: params.json,
@@ -286,7 +296,7 @@ class RunStore(StoreReader):
             if self.config.output.save_params_json:
                 text = atomic.json_text(params_json(run, rec))
                 # A copy of the run's plan entry and metadata row (both durable): not fsync'd.
-                self._put(atomic.write_text_lazy, self.run_dir(rec.run_id) / "params.json", text)
+                self._put(Replace(self.run_dir(rec.run_id) / "params.json", text, durable=False))
             records = self._st.meta.records
             old = records.get(rec.run_id)
             records[rec.run_id] = rec
@@ -297,7 +307,7 @@ class RunStore(StoreReader):
             else:
                 meta = self._st.meta
                 line = csv_text([metadata_row(rec, meta.params, meta.scores, meta.extras)])
-                self._put(atomic.append_line, self.root / "metadata.csv", line)
+                self._put(Append(self.root / "metadata.csv", line))
             if not count_one(self._st.progress, old, rec):
                 recount(self._st.progress, records)
             # Its counts are recomputed from metadata.csv (just fsync'd) on open, and a
@@ -357,8 +367,8 @@ class RunStore(StoreReader):
             if lost:
                 raise StoreError(f"{self.root}: the new plan drops recorded runs {lost[:10]}")
             cfg = dataclasses.replace(cfg, sweep_seed=plan.sweep_seed)
-            self._put(atomic.write_text, self.root / "config.yaml", dump_config_yaml(cfg))
-            self._put(atomic.write_text, self.root / "plan.json", atomic.json_text(plan.to_json()))
+            self._put(Replace(self.root / "config.yaml", dump_config_yaml(cfg)))
+            self._put(Replace(self.root / "plan.json", atomic.json_text(plan.to_json())))
             self._attach(cfg, self.workflow, plan)
             self._st.progress["total"] = len(plan.runs)
             self._st.progress["fingerprint"] = config_fingerprint(cfg, self.workflow)
@@ -381,7 +391,7 @@ class RunStore(StoreReader):
             plan = dataclasses.replace(self.plan, runs=[*self.plan.runs, *runs])
             if labels is not None:
                 plan.labels = {k: dict(v) for k, v in labels.items()}
-            self._put(atomic.write_text, self.root / "plan.json", atomic.json_text(plan.to_json()))
+            self._put(Replace(self.root / "plan.json", atomic.json_text(plan.to_json())))
             self._attach(self.config, self.workflow, plan)
             self._st.progress["total"] = len(plan.runs)
             self._write_progress()
@@ -399,18 +409,18 @@ class RunStore(StoreReader):
         cols = (meta.params, meta.scores, meta.extras)
         rows = [metadata_header(*cols)]
         rows += [metadata_row(r, *cols) for _, r in sorted(meta.records.items())]
-        self._put(atomic.write_text, self.root / "metadata.csv", csv_text(rows))
+        self._put(Replace(self.root / "metadata.csv", csv_text(rows)))
         meta.dirty = False
 
     def _write_progress(self, *, durable: bool = True) -> None:
         self._st.progress["updated_at"] = now_iso()
         # Serialized now: the dict keeps changing while the write is queued.
         text = atomic.json_text(self._st.progress)
-        self._put(self._write_progress_file, text, self._st, durable)
+        then = functools.partial(self._progress_written, text, self._st)
+        self._put(Replace(self.root / "progress.json", text, durable, then))
         self._st.progress_dirty = False
 
-    def _write_progress_file(self, text: str, state: StoreState, durable: bool = True) -> None:
-        atomic.write_text(self.root / "progress.json", text, durable=durable)
+    def _progress_written(self, text: str, state: StoreState) -> None:
         state.written = text
         # Our own write must not look like another process's on the next lock
         # (progress.json is always the last file of a write, so this covers all).

@@ -33,7 +33,7 @@ from ..engine.engine import run_sweep
 from ..engine.events import EngineEvent, EngineSummary
 from ..engine.placement import RunSource
 from ..errors import SweepError
-from ..store import atomic
+from ..store.writer import OrderedWriter
 from .lifecycle import end_state
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class SweepSession:
         self.cancelled = False
         self.last: EngineEvent | None = None
         self._lock: contextlib.ExitStack | None = None
-        self._writer: atomic.OrderedWriter | None = None
+        self._writer: OrderedWriter | None = None
 
     # -- life ---------------------------------------------------------------
     def open(self) -> None:
@@ -123,7 +123,7 @@ class SweepSession:
         lock.enter_context(self.store.lock(self.options.holder))
         self._lock = lock
         if self.options.write_behind:
-            self._writer = atomic.OrderedWriter()
+            self._writer = OrderedWriter()
             self.store.write_behind(self._writer)  # after the lock: its repair writes are done
 
     def request_stop(self, *, cancel: bool = False) -> None:

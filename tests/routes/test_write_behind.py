@@ -15,9 +15,9 @@ import pytest
 from aiohttp.test_utils import TestClient
 from comfy_sweep.core.config.load import parse_config
 from comfy_sweep.core.plan.build import build_plan
-from comfy_sweep.core.store import atomic
 from comfy_sweep.core.store.format import RunRecord
 from comfy_sweep.core.store.runstore import RunStore
+from comfy_sweep.core.store.writer import OrderedWriter
 from comfy_sweep.core.workflow import Workflow
 
 from .conftest import FakeQueue, make_client, make_service, wait_state
@@ -41,7 +41,7 @@ def store(tmp_path: Path, prompt: dict[str, Any], grid_config: dict[str, Any]) -
 def test_writer_keeps_order_and_barrier_waits() -> None:
     gate = threading.Event()
     done: list[int] = []
-    writer = atomic.OrderedWriter()
+    writer = OrderedWriter()
     writer.submit(gate.wait)
     for i in range(50):
         writer.submit(done.append, i)
@@ -55,7 +55,7 @@ def test_writer_keeps_order_and_barrier_waits() -> None:
 
 def test_writer_error_is_sticky_and_nothing_after_it_is_written() -> None:
     done: list[int] = []
-    writer = atomic.OrderedWriter()
+    writer = OrderedWriter()
 
     def fail() -> None:
         raise OSError(28, "No space left on device")
@@ -74,7 +74,7 @@ def test_writer_error_is_sticky_and_nothing_after_it_is_written() -> None:
 
 # ------------------------------------------------------- store write-behind
 def test_store_writes_trail_memory_in_order_and_land_before_unlock(store: RunStore) -> None:
-    writer = atomic.OrderedWriter()
+    writer = OrderedWriter()
     gate = threading.Event()
     with store.lock("test"):
         store.write_behind(writer)

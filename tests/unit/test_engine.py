@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from comfy_sweep.core.engine.history import RunOutcome, outcome_from_history
 from comfy_sweep.core.errors import PromptRejected
 from comfy_sweep.core.plan.build import build_plan
 from comfy_sweep.core.store.runstore import RunStore
+from comfy_sweep.core.store.writer import OrderedWriter
 from comfy_sweep.core.workflow import load_workflow
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -238,6 +240,61 @@ async def test_stop_cancels_our_prompts_and_rerun_finishes_exactly_once(
     assert_complete(store2, server)
 
 
+class DiskCheckingBackend(FakeBackend):
+    """Records, for every prompt sent, whether its id was in progress.json on disk."""
+
+    def __init__(self, server: FakeComfy, root: Path) -> None:
+        super().__init__(server)
+        self.root = root
+        self.on_disk: list[bool] = []
+
+    async def submit(self, prompt_id: str, prompt: dict[str, Any], **kw: Any) -> dict[str, Any]:
+        text = (self.root / "progress.json").read_text(encoding="utf-8")
+        self.on_disk.append(prompt_id in json.loads(text)["submitted"].values())
+        return await super().submit(prompt_id, prompt, **kw)
+
+
+async def test_prompts_prepared_ahead_are_sent_only_once_their_ids_are_on_disk(
+    tmp_path: Path, server: FakeComfy
+) -> None:
+    """One server: a window of prompts is prepared ahead with write-behind (their
+    ids written in the background), yet none is sent before its id is on disk, and
+    the server never holds more than the window."""
+    store = make_store(tmp_path)
+    backend = DiskCheckingBackend(server, store.root)
+    writer = OrderedWriter()
+    with store.lock("test"):
+        store.write_behind(writer)
+        summary = await run_sweep(store, backend, window=2, poll_interval=0.005)
+    store.write_behind(None)
+    writer.close()
+    assert summary.state == "done" and summary.done == 6
+    assert backend.on_disk == [True] * 6
+    assert server.max_queued <= 2
+    assert_complete(RunStore.open(store.root), server)
+
+
+async def test_a_stop_withdraws_prompts_prepared_but_never_sent(
+    tmp_path: Path, server: FakeComfy
+) -> None:
+    server.run_s = 0.05
+    store = make_store(tmp_path)
+    stop = asyncio.Event()
+
+    def on_event(ev: Any) -> None:
+        if ev.kind == "submitted" and ev.run is not None and ev.run.run_id == 1:
+            stop.set()  # runs 2-4 are prepared ahead by now, one sent at most
+
+    summary, backend = await sweep(store, server, window=1, stop=stop, on_event=on_event)
+    assert summary.state == "interrupted"
+    assert set(store.in_flight().values()) <= set(backend.submits)  # only what was sent
+    on_disk = RunStore.open(store.root)
+    assert set(on_disk.in_flight().values()) <= set(backend.submits)
+    summary2, _ = await sweep(on_disk, server, window=1)
+    assert summary2.state == "done" and summary2.done == 6
+    assert_complete(RunStore.open(store.root), server)
+
+
 async def test_resume_adopts_finished_waits_queued_and_resubmits_unknown(
     tmp_path: Path, server: FakeComfy
 ) -> None:
@@ -414,3 +471,26 @@ def test_pacer_never_backs_off_at_the_tail() -> None:
     tail_delays = [tail.next_delay(tail=True) for _ in range(5)]
     assert busy_delays[-1] > 0.25 * 4  # backs off while the queue keeps ComfyUI busy
     assert tail_delays == [0.1] * 5
+
+
+def test_pacer_looks_again_after_about_one_run_when_runs_are_shorter_than_the_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tiny runs: a miss right after a finish must not idle ComfyUI for a whole
+    poll interval (0.5 s by default, for 10 ms runs); it still backs off."""
+    from comfy_sweep.core.engine import pacing
+
+    clock = [100.0]
+    monkeypatch.setattr(pacing.time, "monotonic", lambda: clock[0])
+    pacer = pacing.Pacer(0.5)
+    for _ in range(5):
+        clock[0] += 0.02
+        pacer.finished(1)  # a run every 20 ms
+    delays = [pacer.next_delay() for _ in range(3)]
+    slow = pacing.Pacer(0.5)
+    for _ in range(5):
+        clock[0] += 2.0
+        slow.finished(1)  # a run every 2 s
+    clock[0] += 1.9  # just before the expected finish: the plain interval, as before
+    assert delays[0] == pytest.approx(0.02) and delays[1] == pytest.approx(0.03)
+    assert slow.next_delay() == pytest.approx(0.5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from comfy_sweep.media.live_sheet import LiveSheet, render_once
@@ -121,3 +122,50 @@ def test_prepare_runs_at_once_on_each_poke_while_renders_stay_debounced(tmp_path
     assert len(render.starts) == 1
     live.flush()
     assert len(render.starts) == 2  # the final page; its thumbnails were already made
+
+
+def test_new_thumbnails_come_from_the_store_not_from_rereading_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from comfy_sweep.core.config.load import load_config, resolve_workflow_path
+    from comfy_sweep.core.plan.build import build_plan
+    from comfy_sweep.core.store.format import RunRecord
+    from comfy_sweep.core.store.runstore import RunStore
+    from comfy_sweep.core.workflow import load_workflow
+    from comfy_sweep.media import thumbnails
+    from comfy_sweep.media.live_sheet import NewThumbnails
+    from PIL import Image
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "configs" / "image_grid.yaml"
+    cfg = load_config(example)
+    wf = load_workflow(resolve_workflow_path(cfg))
+    store = RunStore.create(tmp_path, cfg, wf, build_plan(cfg, wf))
+
+    def finish(run_id: int) -> None:
+        out = store.run_dir(run_id) / "out.png"
+        Image.new("RGB", (32, 32), (run_id * 40, 0, 0)).save(out)
+        rel = out.relative_to(store.root).as_posix()
+        store.record_result(RunRecord(run_id, "done", {}, f"p{run_id}", 1, 2, 3, 1, [rel]))
+
+    def whole_batch(*_: object) -> None:
+        raise AssertionError("read the whole batch for one new run")
+
+    monkeypatch.setattr(thumbnails, "read_batch", whole_batch)
+    made: list[int] = []
+    real = thumbnails.thumbnails_for
+
+    def spy(root: Path, outs: dict[int, list[str]], **kw: Any) -> object:
+        made.extend(outs)
+        return real(root, outs, **kw)
+
+    monkeypatch.setattr(thumbnails, "thumbnails_for", spy)
+    prepare = NewThumbnails(store)
+    finish(1)
+    finish(2)
+    assert prepare(store.root) is True and made == [1, 2]
+    finish(3)
+    store.record_result(RunRecord(4, "failed", {}, "p4", 1, 2, 3, 1, [], error="x"))
+    assert prepare(store.root) is True and made == [1, 2, 3]  # only the new done run
+    assert prepare(store.root) is True and made == [1, 2, 3]  # nothing new: nothing done
+    names = sorted(p.name for p in (store.root / "thumbnails").glob("*.jpg"))
+    assert names == ["thumb_0001.jpg", "thumb_0002.jpg", "thumb_0003.jpg"]

@@ -8,7 +8,10 @@ then resumes the batch and checks: every planned run recorded exactly once,
 metadata.csv rows unique, progress.json consistent, no temp files, and every
 run executed exactly once by "ComfyUI" (a resumed client recognises its own
 prompt in the history instead of running it again). Run 3 fails on its first
-execution, so the retry path (a rewritten metadata.csv) is crashed too.
+execution, so the retry path (a rewritten metadata.csv) is crashed too. The
+same sweep runs once more with write-behind (core/store/writer.py: the kill
+comes from the writer thread, group commit merges writes), as cr-batch and
+the server run it.
 
 Run directly (``python test_store_crash.py BATCH HISTORY``) it drives the sweep
 once; the exec'd-subprocess test uses that with the environment-variable hook.
@@ -29,6 +32,7 @@ import pytest
 from comfy_sweep.core.store import atomic
 from comfy_sweep.core.store.format import RunRecord
 from comfy_sweep.core.store.runstore import RunStore
+from comfy_sweep.core.store.writer import OrderedWriter
 
 FAIL_ONCE = 3
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "configs" / "image_grid.yaml"
@@ -59,31 +63,46 @@ def collect(store: RunStore, run_id: int, prompt_id: str, status: str) -> None:
     store.record_result(rec)
 
 
-def execute(store: RunStore, run_id: int, history: Path) -> None:
-    prompt_id = str(uuid.uuid4())
-    store.record_submitted(run_id, prompt_id, {"run": run_id})
-    ran_before = any(r == run_id for r, _ in read_history(history).values())
-    status = "failed" if run_id == FAIL_ONCE and not ran_before else "done"
-    with open(history, "a", encoding="utf-8") as f:  # "ComfyUI" ran it
-        f.write(f"{prompt_id} {run_id} {status}\n")
-        f.flush()
-        os.fsync(f.fileno())
-    collect(store, run_id, prompt_id, status)
+def execute(store: RunStore, run_ids: list[int], history: Path) -> None:
+    """Submit ``run_ids`` as one round (ids recorded, one wait for the disk), let
+    "ComfyUI" run them, then collect them one after the other."""
+    prompt_ids = [str(uuid.uuid4()) for _ in run_ids]
+    for run_id, prompt_id in zip(run_ids, prompt_ids, strict=True):
+        store.record_submitted(run_id, prompt_id, {"run": run_id})
+    store.flushed().result()  # as the engine: the prompts run once their ids are on disk
+    statuses = []
+    for run_id, prompt_id in zip(run_ids, prompt_ids, strict=True):
+        ran_before = any(r == run_id for r, _ in read_history(history).values())
+        statuses.append("failed" if run_id == FAIL_ONCE and not ran_before else "done")
+        with open(history, "a", encoding="utf-8") as f:  # "ComfyUI" ran it
+            f.write(f"{prompt_id} {run_id} {statuses[-1]}\n")
+            f.flush()
+            os.fsync(f.fileno())
+    for run_id, prompt_id, status in zip(run_ids, prompt_ids, statuses, strict=True):
+        collect(store, run_id, prompt_id, status)
 
 
-def drive(root: Path, history: Path) -> None:
-    """Resume-or-run the whole batch, retrying failed runs once."""
+def drive(root: Path, history: Path, behind: bool = False) -> None:
+    """Resume-or-run the whole batch, retrying failed runs once; ``behind``: with
+    write-behind and group commit, two runs per round (rows finishing together)."""
     store = RunStore.open(root)
+    writer = OrderedWriter() if behind else None
     with store.lock("crash-test driver"):
+        store.write_behind(writer)
         store.set_state("running")
         executed = read_history(history)
         for run_id, prompt_id in store.in_flight().items():
             if prompt_id in executed:  # ours, already run: collect, don't rerun
                 collect(store, run_id, prompt_id, executed[prompt_id][1])
+        per_round = 2 if behind else 1
         for _ in range(2):
-            for run in store.pending():
-                execute(store, run.run_id, history)
+            ids = [run.run_id for run in store.pending()]
+            for i in range(0, len(ids), per_round):
+                execute(store, ids[i : i + per_round], history)
         store.set_state("done")
+    if writer is not None:
+        store.write_behind(None)
+        writer.close()
 
 
 # ------------------------------------------------------------ checks
@@ -126,15 +145,15 @@ def pristine(tmp_path: Path) -> Path:
     return RunStore.create(tmp_path / "pristine", cfg, wf, build_plan(cfg, wf)).root
 
 
-def writes_of_full_sweep(pristine: Path, tmp_path: Path) -> int:
+def writes_of_full_sweep(pristine: Path, tmp_path: Path, behind: bool = False) -> int:
     root = Path(shutil.copytree(pristine, tmp_path / "count" / pristine.name))
     before = atomic.write_count()
-    drive(root, tmp_path / "count" / "history")
+    drive(root, tmp_path / "count" / "history", behind)
     check_complete(root, tmp_path / "count" / "history")  # the sweep itself is sound
     return atomic.write_count() - before
 
 
-def crash_child(root: Path, history: Path, k: int, torn: bool) -> int:
+def crash_child(root: Path, history: Path, k: int, torn: bool, behind: bool = False) -> int:
     """Fork a child that drives the sweep and dies at its k-th write."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child never returns
@@ -143,7 +162,7 @@ def crash_child(root: Path, history: Path, k: int, torn: bool) -> int:
             os.environ[atomic.CRASH_ENV] = str(k)
             os.environ[atomic.CRASH_TORN_ENV] = "1" if torn else ""
             atomic.reload_crash_hook()
-            drive(root, history)
+            drive(root, history, behind)
             code = 0
         finally:
             os._exit(code)
@@ -151,23 +170,33 @@ def crash_child(root: Path, history: Path, k: int, torn: bool) -> int:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="forks a child per crash point")
+@pytest.mark.parametrize("behind", [False, True], ids=["direct", "write-behind"])
 @pytest.mark.parametrize("torn", [False, True], ids=["between-writes", "mid-write"])
 def test_killed_at_every_write_resumes_exactly_once(
-    pristine: Path, tmp_path: Path, torn: bool
+    pristine: Path, tmp_path: Path, torn: bool, behind: bool
 ) -> None:
-    total = writes_of_full_sweep(pristine, tmp_path)
+    total = writes_of_full_sweep(pristine, tmp_path, behind)
     assert total > 30  # 6 runs, a failure and a retry: every kind of write is crossed
+    killed = 0
     for k in range(total):
         case = tmp_path / f"k{k}"
         root = Path(shutil.copytree(pristine, case / pristine.name))
-        status = crash_child(root, case / "history", k, torn)
-        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, (k, status)
-        drive(root, case / "history")
+        status = crash_child(root, case / "history", k, torn, behind)
+        # Group commit may merge writes differently from one sweep to the next: a
+        # child can then finish before its k-th write.
+        finished = behind and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        assert finished or (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL), (
+            k,
+            status,
+        )
+        killed += not finished
+        drive(root, case / "history", behind)
         try:
             check_complete(root, case / "history")
         except AssertionError as exc:
             raise AssertionError(f"killed after {k} writes (torn={torn}): {exc}") from exc
         shutil.rmtree(case)
+    assert killed >= total * 0.8, (killed, total)
 
 
 def test_environment_hook_kills_a_real_subprocess(pristine: Path, tmp_path: Path) -> None:
