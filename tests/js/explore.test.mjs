@@ -13,7 +13,12 @@ test("an exploration's plan box says who decides", () => {
   const plan = explorePlan({ numSamples: "24" });
   assert.equal(plan.total, 24);
   assert.match(plan.notes[1], /Continue exploring/);
-  assert.match(explorePlan({ numSamples: 8, objective: "sim" }).notes[1], /sim picks/);
+  // the form's shape: metric rows and the objective row's choice (an object, not a name)
+  const rated = explorePlan({ numSamples: 8, metrics: [], objective: { metric: "", goal: "" } });
+  assert.match(rated.notes[1], /Continue exploring/);
+  const scored = { numSamples: 8, metrics: [{ name: "noise" }, { name: "sim" }], objective: { metric: "sim", goal: "" } };
+  assert.match(explorePlan(scored).notes[1], /The metric sim picks/);
+  assert.doesNotMatch(explorePlan(scored).notes[1], /object Object/);
 });
 
 test("steps line and routes", () => {

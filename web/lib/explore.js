@@ -6,7 +6,7 @@
 // here. Pure apart from the lazy ComfyUI import (node tests inject fetchApi).
 import { STRATEGIES } from "./config.js";
 import { parseResponse } from "./api.js";
-import { ADAPTIVE } from "./metricsForm.js";
+import { ADAPTIVE, objectiveMetric } from "./metricsForm.js";
 
 export const EXPLORE = "explore";
 
@@ -18,14 +18,14 @@ export const isExplore = (form) => form?.strategy === EXPLORE;
 /** The plan box of an exploration: its budget, and who decides (no /plan call: it has phases). */
 export function explorePlan(form) {
   const budget = Number(form.numSamples);
-  const byScore = Boolean(form.objective);
+  const metric = objectiveMetric(form); // "" without metric rows: the person rates
   return {
     total: budget,
     estimate_s: null,
     warnings: [],
     notes: [
       "An exploration: the budget is split into phases (sampler/scheduler surfing, parameter search, seed mining), each an ordinary sweep listed below.",
-      byScore ? `The metric ${form.objective} picks each phase's winner.`
+      metric ? `The metric ${metric} picks each phase's winner.`
         : "No objective metric: rate each phase's runs in its contact sheet, then press Continue exploring.",
     ],
   };
