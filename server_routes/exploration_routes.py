@@ -34,10 +34,7 @@ def exploration_request(body: Any) -> ExplorationRequest:
     cont = body.get("continue", False)
     if not isinstance(cont, bool):
         raise RequestError("continue must be true or false", field="continue")
-    return ExplorationRequest(
-        prompt=base.prompt, config=base.config, workflow=base.workflow,
-        client_id=base.client_id, name=base.name, cont=cont, warnings=base.warnings,
-    )  # fmt: skip
+    return ExplorationRequest(**vars(base), cont=cont)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

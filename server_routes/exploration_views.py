@@ -67,11 +67,11 @@ def sweep_of(state: ExploreState, key: str | None) -> str | None:
     return str(entry["id"]) if isinstance(entry, dict) else None
 
 
-def rate_text(xid: str, key: str | None, batch: str) -> str:
+def rate_text(key: str | None, batch: str) -> str:
     phase = (key or "").rstrip("0123456789")
     sweep = Path(batch).name
     return (
         f"Rate the runs of {TITLES.get(phase, key or '').lower()} ({key}): open the contact "
         f"sheet of sweep {sweep}, give the runs you like stars (or pick them), then press "
-        f"Continue exploring (POST {exploration_path(xid, '/continue')})."
+        "Continue exploring in the Sweep panel (or rerun the command that started it)."
     )

@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +70,11 @@ WORKFLOW_FILE = "workflow.json"
 
 
 @dataclass
-class ExplorationRequest:
-    prompt: dict[str, Any]
-    config: dict[str, Any]
-    workflow: dict[str, Any] | None = None
-    client_id: str | None = None
-    name: str | None = None
-    cont: bool = False  # continue the newest exploration of this workflow and settings
-    warnings: list[str] = field(default_factory=list)
+class ExplorationRequest(schemas.SweepRequest):
+    """A sweep request's fields, and whether to continue the newest exploration of
+    this workflow and settings."""
+
+    cont: bool = False
 
 
 @dataclass
@@ -207,9 +204,7 @@ class ExplorationService:
             return True
         done = await asyncio.to_thread(explorer.record, step, explorer.root / res.batch)
         if done.status == "rate":
-            explorer.state.notes["waiting_text"] = views.rate_text(
-                explorer.root.name, key, res.batch
-            )
+            explorer.state.notes["waiting_text"] = views.rate_text(key, res.batch)
         return done.status != "rate"
 
     async def cancel(self, xid: str) -> dict[str, Any]:
@@ -317,7 +312,7 @@ class ExplorationService:
             explorer.record, action.step, batch, time.monotonic() - started
         )
         if res.status == "rate":
-            explorer.state.notes["waiting_text"] = views.rate_text(xid, action.step.key, res.batch)
+            explorer.state.notes["waiting_text"] = views.rate_text(action.step.key, res.batch)
         await asyncio.to_thread(self._save, explorer)
         self._notify(xid, explorer.state)
         return res.status != "rate"

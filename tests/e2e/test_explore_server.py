@@ -9,9 +9,6 @@ resumed. The routes' 4xx answers are tests/routes/test_exploration_routes.py."""
 from __future__ import annotations
 
 import json
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,37 +16,16 @@ from typing import Any
 import pytest
 from comfy_harness import ONE_THREAD, ComfyServer
 from explore_optimum import HIDDEN, render_reference, workflow
+from server_http import poll, request
 
 pytestmark = pytest.mark.comfy
 X = "/comfy-sweep/explorations"
 
 
-def request(server: Any, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(
-        server.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            raw = r.read()
-            return r.status, json.loads(
-                raw
-            ) if r.headers.get_content_type() == "application/json" else raw.decode()
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
-
-
 def wait_for(
     server: Any, xid: str, ok: Callable[[dict[str, Any]], bool], timeout: float = 240
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = request(server, "GET", f"{X}/{xid}")
-        assert status == 200, body
-        if ok(body):
-            return dict(body)
-        assert time.monotonic() < deadline, f"timed out: {body}\n{server.log_tail()}"
-        time.sleep(0.2)
+    return poll(server, f"{X}/{xid}", ok, timeout)
 
 
 @pytest.fixture(scope="module")

@@ -7,43 +7,23 @@ import copy
 import csv
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
+from server_http import poll, request
 
 pytestmark = pytest.mark.comfy
 
 API = "/comfy-sweep"
 
 
-def request(server: Any, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(
-        server.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
-
-
 def wait_for(
     server: Any, sid: str, ok: Callable[[dict[str, Any]], bool], timeout: float = 180
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = request(server, "GET", f"{API}/sweeps/{sid}?limit=1000")
-        assert status == 200, body
-        if ok(body):
-            return dict(body)
-        assert time.monotonic() < deadline, f"timed out: {body}\n{server.log_tail()}"
-        time.sleep(0.2)
+    return poll(server, f"{API}/sweeps/{sid}?limit=1000", ok, timeout)
 
 
 def slow_prompt(examples_dir: Path, size: int = 1024) -> dict[str, Any]:

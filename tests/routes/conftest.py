@@ -135,10 +135,13 @@ def make_service(
     return SweepService(deps, sheet_interval=0.05)
 
 
-async def make_client(aiohttp_client: Any, service: SweepService) -> TestClient:
+async def make_client(aiohttp_client: Any, service: SweepService, *more: Any) -> TestClient:
+    """The app with the sweep routes and ``more`` route adders (refine_routes.add_routes...)."""
     app = web.Application()
     routes = web.RouteTableDef()
     add_routes(routes, service)
+    for adder in more:
+        adder(routes, service)
     app.add_routes(routes)
     return await aiohttp_client(app)
 

@@ -8,23 +8,16 @@ from typing import Any
 
 import pytest
 import yaml
-from aiohttp import web
 from aiohttp.test_utils import TestClient
 from comfy_sweep.server_routes import refine_routes
-from comfy_sweep.server_routes.routes import add_routes
 from comfy_sweep.server_routes.service import SweepService
 
-from .conftest import wait_state
+from .conftest import make_client, wait_state
 
 
 @pytest.fixture
 async def client(aiohttp_client: Any, service: SweepService) -> TestClient:
-    app = web.Application()
-    routes = web.RouteTableDef()
-    add_routes(routes, service)
-    refine_routes.add_routes(routes, service)
-    app.add_routes(routes)
-    return await aiohttp_client(app)
+    return await make_client(aiohttp_client, service, refine_routes.add_routes)
 
 
 async def finished(client: TestClient, prompt: dict[str, Any], config: Any) -> str:
