@@ -72,8 +72,11 @@ export function fileRoute(id, path) {
 
 let comfyApi = null;
 
-// ComfyUI's api module is imported lazily so this file loads under node.
-export const client = makeClient(async (route, init) => {
+// ComfyUI's api.fetchApi; its module is imported lazily so this file loads under node.
+/** @param {string} route @param {RequestInit} [init] */
+export async function comfyFetchApi(route, init) {
   if (!comfyApi) comfyApi = (await import("../../../scripts/api.js")).api;
   return comfyApi.fetchApi(route, init);
-});
+}
+
+export const client = makeClient(comfyFetchApi);

@@ -4,6 +4,9 @@
 // the data side is lib/metricsForm.js).
 import { ADAPTIVE, BUILTIN_METRICS, usesObjective, GOALS, METRIC_TYPES, addMetric, objectiveMetric, removeMetric,
   renameMetric, setMetricType } from "../lib/metricsForm.js";
+import { comfyFetchApi } from "../lib/api.js";
+import { REFERENCE_ACCEPT, uploadReference } from "../lib/referenceUpload.js";
+import { toastError } from "./comfy.js";
 import { button, h } from "./dom.js";
 import { formChanged, formEdited } from "./newSweepActions.js";
 
@@ -25,10 +28,36 @@ function metricRow(form, row, index) {
       select(pairs(types), row.type, (v) => { setMetricType(form, row, v); formChanged(); },
         { "aria-label": "metric type", data: { field: "metric-type" } }),
       button("✕", () => { removeMetric(form, index); formChanged(); }, { action: "remove-metric", title: "remove" })),
-    row.type === "similarity" && h("input", { class: "comfy-sweep-input", value: row.reference,
-      placeholder: "reference image path", title: "a path on the ComfyUI machine",
-      data: { field: "metric-reference" },
-      oninput: (e) => { row.reference = e.target.value; formEdited(); } }));
+    row.type === "similarity" && referenceLine(row));
+}
+
+// The reference: a file uploaded into ComfyUI's input folder ("comfy-sweep/x.png [input]",
+// which posted configs may name), or a path the server reads only when its owner allows it.
+function referenceLine(row) {
+  const upload = async (e) => {
+    const input = e.target;
+    const file = input.files?.[0];
+    if (!file) return;
+    input.disabled = true;
+    try {
+      row.reference = await uploadReference(comfyFetchApi, file);
+      formChanged(); // redraw: the field shows the uploaded name
+    } catch (err) {
+      toastError("Reference not uploaded", err);
+    } finally {
+      input.disabled = false;
+      input.value = "";
+    }
+  };
+  return h("div", { class: "comfy-sweep-metric-line" },
+    h("input", { class: "comfy-sweep-input", value: row.reference,
+      placeholder: "reference: upload… or a path", data: { field: "metric-reference" },
+      title: "an uploaded file (comfy-sweep/<name> [input]) or, if the ComfyUI owner allows local paths, a path on its machine",
+      oninput: (e) => { row.reference = e.target.value; formEdited(); } }),
+    h("label", { class: "comfy-sweep-btn comfy-sweep-upload", title: "upload an image or video into ComfyUI's input folder" },
+      "upload…",
+      h("input", { type: "file", accept: REFERENCE_ACCEPT, hidden: true, "aria-label": "upload reference",
+        data: { field: "metric-reference-file" }, onchange: upload })));
 }
 
 function objectiveRow(form) {
