@@ -21,6 +21,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from ..core.metrics.spec import MetricSpec
 from ..core.store.runstore import RunStore
@@ -97,18 +98,24 @@ class LiveScorer:
 
 
 def scorer_for(
-    store: RunStore, *, comfy_address: str | None = None, comfy_token: str | None = None
+    store: RunStore,
+    *,
+    comfy_address: str | None = None,
+    comfy_token: str | None = None,
+    input_dir: Path | None = None,
 ) -> LiveScorer | None:
     """The live scorer of a batch whose config names ``metrics:`` (else None); a
     scorer that cannot work at all (a missing reference file, a program not found)
-    is refused before the first run (ConfigError naming the field)."""
+    is refused before the first run (ConfigError naming the field). ``input_dir``:
+    ComfyUI's input folder when the server runs the sweep ("name [input]" references)."""
     specs = store.config.metrics
     if not specs:
         return None
     from .scorers import check_scorers
 
     ctx = ScoreContext(
-        base_dir=store.config.base_dir, comfy_address=comfy_address, comfy_auth_token=comfy_token
-    )
+        base_dir=store.config.base_dir, input_dir=input_dir,
+        comfy_address=comfy_address, comfy_auth_token=comfy_token,
+    )  # fmt: skip
     check_scorers(specs, ctx)
     return LiveScorer(store, specs, ctx)

@@ -24,13 +24,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..core.errors import ConfigError
 from ..core.metrics import diversity as div
 from ..core.metrics import image as img_math
 from ..core.metrics import similarity as sim
 from ..core.metrics import video as vid_math
 from ..core.metrics.catalog import BUILTIN
 from ..core.metrics.results import Answer, columns, mean_answers
-from ..core.metrics.spec import MetricSpec
+from ..core.metrics.spec import MetricSpec, input_name
 from ..core.report.sheet import media_kind
 from ..core.store.format import one_line
 from .video import sample_frames
@@ -61,6 +62,7 @@ class ScoreContext:
     sample, for ``diversity``; set per run (``dataclasses.replace``)."""
 
     base_dir: Path | None = None  # relative reference/workflow/command paths start here
+    input_dir: Path | None = None  # ComfyUI's input folder, for "name [input]" references (server)
     siblings: Sequence[Sequence[Path]] = ()
     comfy_address: str | None = None
     comfy_auth_token: str | None = field(default=None, repr=False)
@@ -69,6 +71,15 @@ class ScoreContext:
     cache: ScoreCache = field(default_factory=lambda: ScoreCache())
 
     def resolve(self, name: str) -> Path:
+        inside = input_name(name)
+        if inside is not None:
+            if self.input_dir is None:
+                raise ConfigError(
+                    f"reference {name!r} is a file in ComfyUI's input folder: only a sweep "
+                    "run by the ComfyUI server (server mode, the panel) reads it; give a path",
+                    field="reference",
+                )
+            return self.input_dir / inside
         p = Path(name).expanduser()
         return p if p.is_absolute() or self.base_dir is None else self.base_dir / p
 

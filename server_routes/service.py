@@ -92,6 +92,7 @@ class ServiceDeps:
     notify: Callable[[str, dict[str, Any]], None]
     recent_run_seconds: Callable[[], float | None] = lambda: None
     own_address: Callable[[], str | None] = lambda: None
+    input_dir: Callable[[], Path | None] = lambda: None  # "name [input]" references
 
     @classmethod
     def from_comfy(cls, env: Any) -> ServiceDeps:
@@ -105,6 +106,7 @@ class ServiceDeps:
             notify=env.send,
             recent_run_seconds=env.recent_run_seconds,
             own_address=env.own_address,
+            input_dir=lambda: env.directory_for_type("input"),
         )
 
 
@@ -301,7 +303,9 @@ class SweepService:
         from ..media.live_scoring import scorer_for
 
         refresher = SheetRefresher(store.root, self.sheet_interval)
-        scorer = scorer_for(store, comfy_address=self.deps.own_address())
+        scorer = scorer_for(
+            store, comfy_address=self.deps.own_address(), input_dir=self.deps.input_dir()
+        )
         from ..adaptive.wiring import adaptive_source
 
         # object_info as validated at create/extend (resume reads it first): with

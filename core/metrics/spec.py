@@ -307,13 +307,39 @@ def refuse_unsafe_metrics(
             )
 
 
+# ComfyUI's own annotation of a file in its input folder, as LoadImage's values
+# carry it ("ref.png [input]"): the one kind of file a posted config may name.
+INPUT_SUFFIX = " [input]"
+
+
+def input_name(reference: str, field: str = "reference") -> str | None:
+    """The name inside ComfyUI's input folder of a ``"sub/ref.png [input]"``
+    reference (None for a path); ConfigError naming ``field`` for a name that
+    would leave the folder."""
+    if not reference.endswith(INPUT_SUFFIX):
+        return None
+    name = reference[: -len(INPUT_SUFFIX)].strip().replace("\\", "/")
+    parts = name.split("/")
+    if not name or name.startswith("/") or ":" in parts[0] or ".." in parts or "" in parts:
+        raise ConfigError(
+            f"{field}: {reference!r} must name a file inside ComfyUI's input folder "
+            "(sub/name.png [input])",
+            field=field,
+        )
+    return name
+
+
 def _refuse_local(specs: Sequence[MetricSpec]) -> None:
     for spec in specs:
+        field = f"metrics.{spec.name}.reference"
+        if spec.reference and input_name(spec.reference, field) is not None:
+            continue  # ComfyUI's input folder: files any of its users can load anyway
         for key in ("reference", "workflow", "api_key_env"):
             if getattr(spec, key, None):
                 raise ConfigError(
                     f"metrics.{spec.name}.{key}: a posted config may not read files or "
-                    "environment variables of the ComfyUI machine; its owner can allow it "
+                    "environment variables of the ComfyUI machine (a reference may name an "
+                    "uploaded input: sub/name.png [input]); its owner can allow it "
                     "with COMFY_SWEEP_ALLOW_LOCAL_PATHS=1, or run cr-score from a shell",
                     field=f"metrics.{spec.name}.{key}",
                 )
@@ -337,7 +363,11 @@ def metrics_to_raw(
                 value = f"nodes.{value}"
             elif key == "command":
                 value = list(value)
-            elif key in ("reference", "workflow") and base_dir is not None:
+            elif (
+                key in ("reference", "workflow")
+                and base_dir is not None
+                and not (key == "reference" and str(value).endswith(INPUT_SUFFIX))
+            ):
                 value = str(base_dir / Path(value).expanduser())  # an absolute one stays as is
             body[key] = value
         out[spec.name] = body

@@ -63,7 +63,13 @@ def check_scorers(specs: Sequence[MetricSpec], ctx: ScoreContext) -> None:
     """Pre-flight: ConfigError naming the field for what cannot work at all."""
     for spec in specs:
         if spec.type == "similarity" and spec.reference:
-            _check_file(spec, "reference", ctx.resolve(spec.reference))
+            try:
+                path = ctx.resolve(spec.reference)
+            except ConfigError as err:  # an input-folder file outside the server
+                raise ConfigError(
+                    f"metrics.{spec.name}.{err.message}", field=f"metrics.{spec.name}.reference"
+                ) from None
+            _check_file(spec, "reference", path)
         elif spec.type == "http":
             api_key(spec)
         elif spec.type == "command":

@@ -115,3 +115,46 @@ def test_answers_from_programs_apis_and_ui_results() -> None:
     assert columns("m", 1.0) == {"m": 1.0} and columns("m", {"a": 2.0}) == {"m_a": 2.0}
     assert mean_answers([1.0, 3.0]) == 2.0
     assert mean_answers([{"a": 1.0}, {"a": 3.0, "b": 1.0}]) == {"a": 2.0, "b": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("reference", "name"),
+    [("comfy-sweep/ref.png [input]", "comfy-sweep/ref.png"), ("ref.png [input]", "ref.png"),
+     ("ref.png", None), ("/abs/ref.png", None)],
+)  # fmt: skip
+def test_input_references_are_comfyuis_annotation(reference: str, name: str | None) -> None:
+    from comfy_sweep.core.metrics.spec import input_name
+
+    assert input_name(reference) == name
+
+
+@pytest.mark.parametrize("bad", ["../x.png [input]", "/etc/x.png [input]", "a//b.png [input]",
+                                 "C:/x.png [input]", " [input]"])  # fmt: skip
+def test_an_input_reference_leaving_the_folder_is_refused(bad: str) -> None:
+    specs = parse_metrics({"like": {"type": "similarity", "reference": bad}}, source="c.yaml")
+    with pytest.raises(ConfigError) as info:
+        refuse_unsafe_metrics(specs, allow_commands=False, allow_paths=False)
+    assert info.value.field == "metrics.like.reference"
+
+
+def test_a_posted_reference_may_name_an_input_file_only(tmp_path: Path) -> None:
+    from comfy_sweep.core.metrics.spec import metrics_to_raw
+    from comfy_sweep.media.scorers import check_scorers
+    from comfy_sweep.media.scoring import ScoreContext
+
+    ok = parse_metrics(
+        {"like": {"type": "similarity", "reference": "sub/r.png [input]"}}, source="c"
+    )
+    refuse_unsafe_metrics(ok, allow_commands=False, allow_paths=False)  # no error
+    local = parse_metrics({"like": {"type": "similarity", "reference": "r.png"}}, source="c")
+    with pytest.raises(ConfigError, match=r"\[input\]"):
+        refuse_unsafe_metrics(local, allow_commands=False, allow_paths=False)
+    assert metrics_to_raw(ok, base_dir=tmp_path)["like"]["reference"] == "sub/r.png [input]"
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "r.png").write_bytes(b"x")
+    ctx = ScoreContext(input_dir=tmp_path)
+    assert ctx.resolve("sub/r.png [input]") == tmp_path / "sub" / "r.png"
+    check_scorers(ok, ctx)
+    with pytest.raises(ConfigError) as info:  # client mode: no input folder here
+        check_scorers(ok, ScoreContext(base_dir=tmp_path))
+    assert info.value.field == "metrics.like.reference" and "server" in info.value.message
