@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from frontend_page import TAB_BUTTON, open_ui
 from frontend_page import shot as _shot
-from test_panel_refine import SIGMA, metadata, new_sweep_ids, wait_done
+from test_panel_refine import metadata, new_sweep_ids, sigma_form, wait_done
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -43,18 +43,7 @@ def reference_png() -> bytes:
 
 def build_sobol_form(page: Any) -> None:
     """The new-sweep form on the blur's sigma only, sobol, 4 runs."""
-    page.locator("[data-sweep-action=new]").click()
-    page.locator(".comfy-sweep-param").first.wait_for(timeout=60_000)
-    rows = page.locator(".comfy-sweep-param.comfy-sweep-on")
-    for path in {rows.nth(i).get_attribute("data-path") for i in range(rows.count())} - {SIGMA}:
-        page.locator(f".comfy-sweep-param[data-path='{path}'] input[type=checkbox]").click()
-    if page.locator(f".comfy-sweep-param.comfy-sweep-on[data-path='{SIGMA}']").count() == 0:
-        page.locator(f".comfy-sweep-param[data-path='{SIGMA}'] input[type=checkbox]").click()
-    sigma = page.locator(f".comfy-sweep-param[data-path='{SIGMA}']")
-    sigma.locator("select").select_option("continuous")
-    sigma.locator("[data-field=min]").fill("0.1")
-    sigma.locator("[data-field=max]").fill("1")
-    page.locator(".comfy-sweep-settings select").select_option("sobol")
+    sigma_form(page, "sobol")
     page.locator("[data-field=num_samples]").fill("4")
     page.locator("[data-sweep-action=add-metric]").click()
     page.locator("[data-field=metric-type]").select_option("similarity")

@@ -138,7 +138,8 @@ def test_refine_from_a_scored_sweep_fills_the_form_and_queues(
         page.close()
 
 
-def build_adaptive_form(page: Any, label: str) -> None:
+def sigma_form(page: Any, strategy: str) -> None:
+    """The new-sweep form over the blur's sigma only (continuous 0.1-1), ``strategy``."""
     page.locator("[data-sweep-action=new]").click()
     page.locator(".comfy-sweep-param").first.wait_for(timeout=60_000)
     rows = page.locator(".comfy-sweep-param.comfy-sweep-on")
@@ -150,7 +151,11 @@ def build_adaptive_form(page: Any, label: str) -> None:
     sigma.locator("select").select_option("continuous")
     sigma.locator("[data-field=min]").fill("0.1")
     sigma.locator("[data-field=max]").fill("1")
-    page.locator(".comfy-sweep-settings select").select_option("adaptive")
+    page.locator(".comfy-sweep-settings select").select_option(strategy)
+
+
+def build_adaptive_form(page: Any, label: str) -> None:
+    sigma_form(page, "adaptive")
     expect(page.locator(".comfy-sweep-plan")).to_contain_text("adaptive needs a metric")
     page.locator("[data-sweep-action=add-metric]").click()
     expect(page.locator("[data-field=metric-type]")).to_have_value("sharpness")
