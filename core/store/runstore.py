@@ -241,11 +241,24 @@ class RunStore(StoreReader):
             self._st = self._read_state()
         if not self._cleaned:
             self._remove_temp_files()
+            self._restore_params()
             self._cleaned = True
         if self._st.meta.dirty:
             self._rewrite_metadata()
         if self._st.progress_dirty:
             self._write_progress()
+
+    def _restore_params(self) -> None:
+        """params.json is a copy of a run's plan entry and row, written without an
+        fsync and, under group commit, possibly after its row: a crash can leave a
+        recorded run without it. Written again from the row, which is the truth."""
+        if not self.config.output.save_params_json:
+            return
+        for rec in self._st.meta.records.values():
+            path = self.run_dir(rec.run_id) / "params.json"
+            if path.parent.is_dir() and not path.exists():
+                text = atomic.json_text(params_json(self._planned(rec.run_id), rec))
+                self._put(Replace(path, text, durable=False))
 
     @contextlib.contextmanager
     def _writer(self) -> Iterator[None]:

@@ -338,3 +338,19 @@ def test_lock_can_be_left_from_another_thread_and_reads_do_not_block(store: RunS
     leaver.start()
     leaver.join(5)
     assert not (store.root / "store.lock").exists()
+
+
+def test_a_recorded_run_left_without_params_json_gets_it_back_on_resume(store: RunStore) -> None:
+    """params.json is a copy written without an fsync (under group commit possibly
+    after its row): a crash may leave the row alone; the next lock writes it again.
+    (Found by tests/e2e/test_inputs_real.py: kill -9, resume, params.json missing.)"""
+    finish(store, 1)
+    finish(store, 2, "failed", error="boom")
+    params = {rid: store.run_dir(rid) / "params.json" for rid in (1, 2)}
+    original = {rid: json.loads(p.read_text()) for rid, p in params.items()}
+    for p in params.values():
+        p.unlink()
+    again = RunStore.open(store.root)
+    with again.lock("test"):
+        pass
+    assert {rid: json.loads(p.read_text()) for rid, p in params.items()} == original
