@@ -28,9 +28,9 @@ export async function parseResponse(res) {
   throw new SweepApiError(res.status, "http", `server answered ${res.status} ${res.statusText ?? ""}`.trim());
 }
 
-// fetchApi(route, init) -> Response. Injected so node tests need no ComfyUI.
-export function makeClient(fetchApi) {
-  const call = async (method, route, body) => {
+/** call(method, route, body?) -> the parsed answer of /comfy-sweep<route> (JSON in and out). */
+export function jsonCall(fetchApi) {
+  return async (method, route, body) => {
     const init = { method };
     if (body !== undefined) {
       init.headers = { "Content-Type": "application/json" };
@@ -38,6 +38,11 @@ export function makeClient(fetchApi) {
     }
     return parseResponse(await fetchApi(`/comfy-sweep${route}`, init));
   };
+}
+
+// fetchApi(route, init) -> Response. Injected so node tests need no ComfyUI.
+export function makeClient(fetchApi) {
+  const call = jsonCall(fetchApi);
   const sweep = (id) => `/sweeps/${encodeURIComponent(id)}`;
   return {
     version: () => call("GET", "/version"),

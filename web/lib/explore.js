@@ -5,7 +5,7 @@
 // may do (continue, cancel) comes from each summary's `actions`, never spelled
 // here. Pure apart from the lazy ComfyUI import (node tests inject fetchApi).
 import { STRATEGIES } from "./config.js";
-import { parseResponse } from "./api.js";
+import { jsonCall } from "./api.js";
 import { ADAPTIVE, objectiveMetric } from "./metricsForm.js";
 
 export const EXPLORE = "explore";
@@ -35,14 +35,7 @@ const route = (id, tail = "") => `/explorations/${encodeURIComponent(id)}${tail}
 
 /** fetchApi(route, init) -> Response, as api.js makeClient. */
 export function makeExploreClient(fetchApi) {
-  const call = async (method, path, body) => {
-    const init = { method };
-    if (body !== undefined) {
-      init.headers = { "Content-Type": "application/json" };
-      init.body = JSON.stringify(body);
-    }
-    return parseResponse(await fetchApi(`/comfy-sweep${path}`, init));
-  };
+  const call = jsonCall(fetchApi);
   return {
     list: () => call("GET", "/explorations"),
     start: (body) => call("POST", "/explorations", body),
